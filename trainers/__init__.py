@@ -1,0 +1,1 @@
+"""Training recipes and data preparation for the SR-LLM adapter (needs the ``train`` extra)."""

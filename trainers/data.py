@@ -1,0 +1,487 @@
+"""Data preparation for the SR-LLM fine-tune: read the pair files, normalise, split, record a manifest.
+
+Every example teaches one answer of the prompt format in :mod:`srllm_guard.prompt`: a *biased* text
+(answer ``biased`` + its human rewrite) or a *neutral* one (answer ``neutral``; by default the human
+rewrites themselves, which is what teaches the model to leave clean text alone).
+
+Files read, relative to ``data_dir`` (a folder shaped like ``shared/data``; nothing is copied into the
+project, code only takes paths)::
+
+    sr_llm_inhouse/train_500.csv        the paper's biased -> debiased pairs      source 'srllm'
+    sr_llm_inhouse/infer_50.csv         the authors' inference split: TEST ONLY   source 'srllm_infer'
+    paradetox/paradetox.tsv             toxic -> 1..3 neutral rewrites            source 'paradetox'
+    wnc_sample/pre.train, post.train    Wiki Neutrality Corpus, line-aligned      source 'wnc'
+
+``sr_llm_inhouse/counterfactual-inhouse.csv`` is **never read here**: it is evaluation-only data (false
+positives and group parity of the finished guard) and must not reach training.
+
+Splitting is by ``group`` (a biased text, its rewrite and the neutral example made from that rewrite share a
+group; texts that occur in several pairs merge their groups), hashed with the seed into [0, 1): adding data
+never moves existing groups between splits. After splitting, any train/dev example whose text (or rewrite)
+also appears in a held-out split is removed and counted as ``leaks_removed``.
+
+Every data problem raises :class:`~srllm_guard.errors.DataError` before any training time is spent.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import json
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from srllm_guard.errors import ConfigError, DataError
+
+__all__ = [
+    "Example",
+    "DataMix",
+    "Splits",
+    "normalize",
+    "read_srllm_csv",
+    "read_paradetox",
+    "read_wnc",
+    "build_splits",
+    "write_jsonl",
+    "read_jsonl",
+]
+
+SRLLM_TRAIN = "sr_llm_inhouse/train_500.csv"
+SRLLM_INFER = "sr_llm_inhouse/infer_50.csv"
+PARADETOX = "paradetox/paradetox.tsv"
+WNC_PRE = "wnc_sample/pre.train"
+WNC_POST = "wnc_sample/post.train"
+
+_SRLLM_COLUMNS = ("biased_text", "debiased_text")
+_PARADETOX_COLUMNS = ("toxic", "neutral1")
+_PARADETOX_REWRITES = ("neutral1", "neutral2", "neutral3")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training item: a text and the answer the model must give for it."""
+
+    text: str
+    """The input text (normalised)."""
+    biased: bool
+    """True: the answer is ``biased`` + ``rewrite``; False: the answer is ``neutral``."""
+    rewrite: str | None
+    """The safe rewrite for biased examples, None for neutral ones."""
+    source: str
+    """Where it came from: 'srllm', 'srllm_infer', 'paradetox', 'wnc'."""
+    group: str
+    """Split key; a biased text and the neutral example made from its rewrite share it."""
+
+    def __post_init__(self) -> None:
+        if not self.text.strip():
+            raise DataError(f"example from {self.source!r} (group {self.group!r}) has an empty text")
+        if self.biased and not (self.rewrite and self.rewrite.strip()):
+            raise DataError(f"biased example {self.text[:60]!r} ({self.source}) needs a non-empty rewrite")
+        if not self.biased and self.rewrite is not None:
+            raise DataError(f"neutral example {self.text[:60]!r} ({self.source}) must have rewrite=None")
+
+
+@dataclass
+class DataMix:
+    """How much of each source goes into the pool, and how the pool is split."""
+
+    srllm: int | None = None
+    """SR-LLM train_500 pairs to use (None = all)."""
+    paradetox: int | None = 600
+    """ParaDetox rows to use (None = all 11,927); each gives one biased pair + 1-3 neutral rewrites."""
+    wnc: int | None = 300
+    """Wiki Neutrality Corpus pairs to use (None = all)."""
+    neutral_from_rewrites: bool = True
+    """Add the human rewrites as 'neutral' examples (without them the model never learns to say neutral)."""
+    dev_fraction: float = 0.05
+    """Share of groups that go to dev (0 = no dev split)."""
+    test_fraction: float = 0.10
+    """Share of pool groups that go to test (infer_50 goes to test on top of it)."""
+    seed: int = 0
+    """Seeds both the subsampling and the split hash."""
+
+
+@dataclass
+class Splits:
+    """The three splits and the record of how they were made."""
+
+    train: list[Example]
+    dev: list[Example]
+    test: list[Example]
+    manifest: dict = field(default_factory=dict)
+    """Counts per split x source x label, files with sha256, the mix, the seed, drops and leaks."""
+
+
+# --------------------------------------------------------------------------------------------- normalise
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
+_TOKENIZED = re.compile(r"\w\s+[,.!?;](?:\s|$)|\w\s+n't\b")
+_LEADING_JUNK = re.compile(r"^(?:\s*:)+\s*")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.!?;:%)\]}])")
+_SPACE_AFTER_OPEN = re.compile(r"([(\[{])\s+")
+_CONTRACTION = re.compile(r"\s+(n't|'s|'re|'m|'ve|'ll|'d)\b", re.IGNORECASE)
+_ENTITY = re.compile(r"&\s?(#?\w+)\s?;")
+_SPLIT_HYPHEN = re.compile(r"\b([a-z0-9]+) - (?=[a-z0-9])")
+
+
+def normalize(text: str) -> str:
+    """Collapse whitespace and undo the tokenization artefacts of the pair files.
+
+    ``I do n't know , ( really ) .`` -> ``I don't know, (really).``. PTB quotes (````` and ``''``)
+    and curly quotes become ``"``; ``" quoted "`` -> ``"quoted"``; quotes wrapping the whole text, a lone
+    stray quote at either end and leading ``: : :`` indentation are removed; ``& ndash;`` -> ``–``.
+    ``on - air`` -> ``on-air`` only in visibly tokenized text (space before punctuation), since in written
+    prose `` - `` is a dash. Case is left alone. Apart from entity names, only spaces, quotes and leading
+    colons are ever removed, so text with a letter or digit in it never comes back empty.
+    """
+    text = unicodedata.normalize("NFC", text).translate(_QUOTES)
+    text = " ".join(text.replace("``", '"').replace("''", '"').split())
+    tokenized = bool(_TOKENIZED.search(text))
+    text = _ENTITY.sub(_unescape, text)
+    text = _LEADING_JUNK.sub("", text)
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
+    text = _SPACE_AFTER_OPEN.sub(r"\1", text)
+    text = _CONTRACTION.sub(r"\1", text)
+    if tokenized:
+        text = _SPLIT_HYPHEN.sub(r"\1-", text)
+    text = _strip_outer_quotes(_tighten_quotes(text)).strip()
+    return text
+
+
+def _unescape(match: re.Match) -> str:
+    """``& ndash;`` (a tokenized HTML entity) -> ``–``; unknown names stay as they were."""
+    entity = f"&{match.group(1)};"
+    plain = html.unescape(entity)
+    return match.group(0) if plain == entity else plain
+
+
+def _tighten_quotes(text: str) -> str:
+    """``say " hi " now`` -> ``say "hi" now``, for quote pairs that stand as their own tokens."""
+    parts = text.split('"')
+    if len(parts) % 2 == 0:  # odd number of quotes: pairing unknown, leave alone
+        return text
+    for i in range(1, len(parts), 2):  # parts[i] is inside the i-th pair
+        before, after = parts[i - 1], parts[i + 1]
+        opens = (i == 1 and before == "") or (before != "" and (before[-1].isspace() or before[-1] in "([{"))
+        closes = after == "" or after[0].isspace() or after[0] in ",.!?;:)]}"
+        if opens and closes:
+            parts[i] = parts[i].strip()
+    return '"'.join(parts)
+
+
+def _strip_outer_quotes(text: str) -> str:
+    """Drop quotes wrapping the whole text, or a single unpaired quote at either end."""
+    count = text.count('"')
+    if count >= 2 and len(text) >= 2 and text[0] == '"' and text[-1] == '"':
+        inner = text[1:-1]
+        first = inner.find('"')
+        if first == -1 or (inner.count('"') % 2 == 0 and (first == 0 or inner[first - 1] in " ([{")):
+            return inner.strip()
+    if count % 2 == 1:
+        if text.startswith('"'):
+            return text[1:].lstrip()
+        if text.endswith('"'):
+            return text[:-1].rstrip()
+    return text
+
+
+# ----------------------------------------------------------------------------------------------- readers
+
+def _group(source: str, text: str) -> str:
+    return f"{source}:{hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]}"
+
+
+def _unit(key: str, seed: int) -> float:
+    """A stable pseudo-random number in [0, 1) for ``key``."""
+    digest = hashlib.sha256(f"{seed}\x00{key}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def _same(a: str, b: str) -> bool:
+    return a.casefold() == b.casefold()
+
+
+def _require_file(path: Path, hint: str) -> None:
+    if not path.is_file():
+        raise DataError(f"data file not found: {path}; {hint}")
+
+
+def _read_text(path: Path, hint: str) -> str:
+    _require_file(path, hint)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not valid UTF-8 ({exc.reason} at byte {exc.start}); re-save it as UTF-8") from exc
+
+
+def _read_table(path: Path, required: tuple[str, ...], delimiter: str, hint: str) -> list[dict[str, str]]:
+    reader = csv.DictReader(io.StringIO(_read_text(path, hint), newline=""), delimiter=delimiter)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise DataError(
+            f"{path} lacks required column(s) {', '.join(missing)}; expected at least {', '.join(required)} "
+            f"(found: {', '.join(header) or 'no header'})"
+        )
+    reader.fieldnames = header
+    try:
+        return [{k: (v or "") for k, v in row.items() if k is not None} for row in reader]
+    except csv.Error as exc:
+        raise DataError(f"{path} is not a readable {'TSV' if delimiter == chr(9) else 'CSV'} file: {exc}") from exc
+
+
+def _pair(text: str, rewrites: list[str], source: str, drops: Counter) -> list[Example] | None:
+    """A biased example for ``text`` (rewrite = the first usable rewrite) plus one neutral per rewrite."""
+    if not text:
+        drops["empty_text"] += 1
+        return None
+    usable: list[str] = []
+    for rewrite in rewrites:
+        if rewrite and not _same(rewrite, text) and not any(_same(rewrite, u) for u in usable):
+            usable.append(rewrite)
+    if not usable:
+        drops["empty_rewrite" if not any(rewrites) else "rewrite_equals_text"] += 1
+        return None
+    group = _group(source, text)
+    out = [Example(text=text, biased=True, rewrite=usable[0], source=source, group=group)]
+    out += [Example(text=r, biased=False, rewrite=None, source=source, group=group) for r in usable]
+    return out
+
+
+def _finish(pairs: list[list[Example]], limit: int | None, seed: int, drops: Counter) -> list[Example]:
+    """Drop pairs whose biased text repeats, then keep ``limit`` pairs chosen by a stable hash rank."""
+    seen: set[str] = set()
+    unique = []
+    for pair in pairs:
+        if pair[0].text in seen:
+            drops["duplicate"] += 1
+            continue
+        seen.add(pair[0].text)
+        unique.append(pair)
+    if limit is not None and limit < len(unique):
+        keep = {id(p) for p in sorted(unique, key=lambda p: _unit("sample:" + p[0].group, seed))[: max(limit, 0)]}
+        unique = [p for p in unique if id(p) in keep]
+    return [ex for pair in unique for ex in pair]
+
+
+def _srllm(path, source: str, limit: int | None, seed: int, hint: str) -> tuple[list[Example], Counter]:
+    drops: Counter = Counter()
+    pairs = []
+    for row in _read_table(Path(path), _SRLLM_COLUMNS, ",", hint):
+        rewrite = normalize(row["debiased_text"])
+        # annotators marked some rows for removal: debiased_text 'TOREMOVE', or a 'remove ?' comment
+        if rewrite.upper() == "TOREMOVE" or "remove" in row.get("comments", "").lower():
+            drops["marked_to_remove"] += 1
+            continue
+        pairs.append(_pair(normalize(row["biased_text"]), [rewrite], source, drops))
+    return _finish([p for p in pairs if p], limit, seed, drops), drops
+
+
+def _paradetox(path, limit: int | None, seed: int, hint: str) -> tuple[list[Example], Counter]:
+    drops: Counter = Counter()
+    rows = _read_table(Path(path), _PARADETOX_COLUMNS, "\t", hint)
+    pairs = [
+        _pair(normalize(r["toxic"]), [normalize(r.get(c, "")) for c in _PARADETOX_REWRITES], "paradetox", drops)
+        for r in rows
+    ]
+    return _finish([p for p in pairs if p], limit, seed, drops), drops
+
+
+def _wnc(pre_path, post_path, limit: int | None, seed: int, hint: str) -> tuple[list[Example], Counter]:
+    drops: Counter = Counter()
+    pre = _read_text(Path(pre_path), hint).splitlines()
+    post = _read_text(Path(post_path), hint).splitlines()
+    if len(pre) != len(post):
+        raise DataError(f"{pre_path} has {len(pre)} lines but {post_path} has {len(post)}; they must be line-aligned")
+    pairs = [_pair(normalize(a), [normalize(b)], "wnc", drops) for a, b in zip(pre, post) if a.strip() or b.strip()]
+    return _finish([p for p in pairs if p], limit, seed, drops), drops
+
+
+def read_srllm_csv(path) -> list[Example]:
+    """SR-LLM pairs (columns ``biased_text``, ``debiased_text``; others ignored): every row gives a biased
+    example and a neutral one made from its ``debiased_text``."""
+    return _srllm(path, "srllm", None, 0, "pass the path of an SR-LLM CSV (e.g. sr_llm_inhouse/train_500.csv)")[0]
+
+
+def read_paradetox(path, limit=None, seed=0) -> list[Example]:
+    """ParaDetox TSV (``toxic, neutral1..3``): biased rewrite = the first usable rewrite; every distinct
+    rewrite is also a neutral example. ``limit`` rows are chosen by a stable hash of the text and ``seed``."""
+    return _paradetox(path, limit, seed, "pass the path of paradetox/paradetox.tsv")[0]
+
+
+def read_wnc(pre_path, post_path, limit=None, seed=0) -> list[Example]:
+    """Line-aligned WNC ``pre`` (biased) / ``post`` (neutral) files; pairs equal after normalisation are
+    skipped."""
+    return _wnc(pre_path, post_path, limit, seed, "pass the paths of wnc_sample/pre.train and post.train")[0]
+
+
+# ---------------------------------------------------------------------------------------------- splitting
+
+def _components(examples: list[Example]) -> dict[str, str]:
+    """Map each group to a representative, merging groups that share a text (union-find)."""
+    parent: dict[str, str] = {}
+
+    def find(g: str) -> str:
+        while parent.setdefault(g, g) != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    owner: dict[str, str] = {}
+    for ex in examples:
+        for text in (ex.text, ex.rewrite):
+            if text is None:
+                continue
+            a, b = find(ex.group), find(owner.setdefault(text, ex.group))
+            if a != b:
+                parent[max(a, b)] = min(a, b)  # the smallest group name represents the component
+    return {g: find(g) for g in parent}
+
+
+def _dedupe(examples: list[Example], drops: Counter) -> list[Example]:
+    """Drop repeated texts; a text that is both biased and neutral somewhere is ambiguous and dropped."""
+    labels: dict[str, set[bool]] = {}
+    for ex in examples:
+        labels.setdefault(ex.text, set()).add(ex.biased)
+    seen: set[str] = set()
+    out = []
+    for ex in examples:
+        if len(labels[ex.text]) > 1:
+            drops["label_conflict"] += 1
+        elif ex.text in seen:
+            drops["duplicate"] += 1
+        else:
+            seen.add(ex.text)
+            out.append(ex)
+    return out
+
+
+def _remove_leaks(examples: list[Example], held_out: set[str]) -> tuple[list[Example], int]:
+    kept = [ex for ex in examples if ex.text not in held_out and ex.rewrite not in held_out]
+    return kept, len(examples) - len(kept)
+
+
+def _counts(examples: list[Example]) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    for ex in examples:
+        by_label = out.setdefault(ex.source, {"biased": 0, "neutral": 0})
+        by_label["biased" if ex.biased else "neutral"] += 1
+    return out
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
+    """Read the sources named by ``mix`` from ``data_dir`` and split them into train / dev / test."""
+    for name in ("dev_fraction", "test_fraction"):
+        if not 0.0 <= getattr(mix, name) < 1.0:
+            raise ConfigError(f"mix.{name} must be in [0, 1), got {getattr(mix, name)}")
+    if mix.dev_fraction + mix.test_fraction >= 1.0:
+        raise ConfigError("mix.dev_fraction + mix.test_fraction must be below 1, or nothing is left to train on")
+    root = Path(data_dir)
+    hint = "pass --data-dir pointing at a folder with " + SRLLM_TRAIN
+    if not root.is_dir():
+        raise DataError(f"data folder not found: {root}; {hint} (shaped like shared/data)")
+    needed = [SRLLM_TRAIN, SRLLM_INFER]
+    needed += [PARADETOX] if mix.paradetox != 0 else []
+    needed += [WNC_PRE, WNC_POST] if mix.wnc != 0 else []
+    missing = [rel for rel in needed if not (root / rel).is_file()]
+    if missing:
+        raise DataError(
+            f"missing data file(s) under {root}: {', '.join(missing)}; pass --data-dir pointing at a folder with "
+            f"{', '.join(needed)} (or set mix.paradetox / mix.wnc to 0 to skip those sources)"
+        )
+
+    drops: dict[str, Counter] = {}
+    pool, drops["srllm"] = _srllm(root / SRLLM_TRAIN, "srllm", mix.srllm, mix.seed, hint)
+    if mix.paradetox != 0:
+        extra, drops["paradetox"] = _paradetox(root / PARADETOX, mix.paradetox, mix.seed, hint)
+        pool += extra
+    if mix.wnc != 0:
+        extra, drops["wnc"] = _wnc(root / WNC_PRE, root / WNC_POST, mix.wnc, mix.seed, hint)
+        pool += extra
+    infer, drops["srllm_infer"] = _srllm(root / SRLLM_INFER, "srllm_infer", None, mix.seed, hint)
+    if not mix.neutral_from_rewrites:
+        pool = [ex for ex in pool if ex.biased]
+        infer = [ex for ex in infer if ex.biased]
+    drops["pool"] = Counter()
+    pool = _dedupe(pool, drops["pool"])
+    infer = _dedupe(infer, drops["srllm_infer"])
+
+    component = _components(pool)
+    train, dev, test = [], [], []
+    for ex in pool:
+        u = _unit(component[ex.group], mix.seed)
+        (test if u < mix.test_fraction else dev if u < mix.test_fraction + mix.dev_fraction else train).append(ex)
+    test += infer
+
+    test_texts = {t for ex in test for t in (ex.text, ex.rewrite) if t}
+    dev, dev_leaks = _remove_leaks(dev, test_texts)
+    train, train_leaks = _remove_leaks(train, test_texts | {t for ex in dev for t in (ex.text, ex.rewrite) if t})
+
+    fixes = {
+        "train": "lower mix.dev_fraction / mix.test_fraction or add data",
+        "dev": "raise mix.dev_fraction or add data (or set mix.dev_fraction=0 to train without dev)",
+        "test": "raise mix.test_fraction or add data",
+    }
+    for name, split in (("train", train), ("dev", dev), ("test", test)):
+        if not split and not (name == "dev" and mix.dev_fraction == 0):
+            raise DataError(
+                f"the {name} split came out empty ({len(pool)} pool examples, dev_fraction={mix.dev_fraction}, "
+                f"test_fraction={mix.test_fraction}); {fixes[name]}"
+            )
+
+    files = {rel: {"path": str(root / rel), "sha256": _sha256(root / rel), "bytes": (root / rel).stat().st_size}
+             for rel in needed}
+    manifest = {
+        "data_dir": str(root),
+        "files": files,
+        "mix": asdict(mix),
+        "seed": mix.seed,
+        "counts": {"train": _counts(train), "dev": _counts(dev), "test": _counts(test)},
+        "totals": {"train": len(train), "dev": len(dev), "test": len(test)},
+        "dropped": {source: dict(sorted(c.items())) for source, c in drops.items()},
+        "leaks_removed": train_leaks + dev_leaks,
+        "leaks_removed_by_split": {"train": train_leaks, "dev": dev_leaks},
+        "not_read": "sr_llm_inhouse/counterfactual-inhouse.csv (evaluation only)",
+    }
+    return Splits(train=train, dev=dev, test=test, manifest=manifest)
+
+
+# -------------------------------------------------------------------------------------------------- jsonl
+
+def write_jsonl(examples: Iterable[Example], path) -> Path:
+    """Write examples one JSON object per line (UTF-8); parent folders are created. Returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for ex in examples:
+            fh.write(json.dumps(asdict(ex), ensure_ascii=False) + "\n")
+    return path
+
+
+def read_jsonl(path) -> list[Example]:
+    """Read examples written by :func:`write_jsonl`; a malformed line raises DataError naming it."""
+    path = Path(path)
+    text = _read_text(path, "pass --train-jsonl pointing at a file written by trainers.data.write_jsonl")
+    keys = {"text", "biased", "rewrite", "source", "group"}
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or set(record) != keys:
+                raise ValueError(f"expected an object with keys {sorted(keys)}")
+            out.append(Example(**record))
+        except (ValueError, TypeError) as exc:  # JSONDecodeError and DataError are ValueErrors
+            raise DataError(f"{path}:{number}: not an example line ({exc})") from exc
+    return out
