@@ -122,10 +122,16 @@ def _assign(obj: Any, dotted: str, value: Any) -> None:
     names = {f.name: f for f in dataclasses.fields(obj)}
     if leaf not in names:
         raise ConfigError(f"unknown recipe field {dotted!r}; known here: {', '.join(names)}")
-    if isinstance(value, str) and not str(names[leaf].type).startswith("str"):
+    kind = str(names[leaf].type)
+    if isinstance(value, str) and not kind.startswith("str"):
         import yaml  # "--set train.max_steps=10" arrives as text: parse it as the YAML scalar it is
 
         value = yaml.safe_load(value)
+    if kind.startswith("float") and isinstance(value, (int, str)) and not isinstance(value, bool):
+        try:
+            value = float(value)  # YAML reads "1e-3" (no dot) as text
+        except ValueError:
+            raise ConfigError(f"{dotted} takes a number, got {value!r}") from None
     setattr(obj, leaf, value)
 
 

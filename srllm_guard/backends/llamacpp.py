@@ -1,0 +1,418 @@
+"""The default backend: SR-LLM on llama.cpp (``llama-cpp-python``), CPU-friendly and in-process.
+
+One ``check`` is one forward pass over the prompt, reading the two verdict tokens' logits at the last
+position, plus (only for a biased verdict with a rewrite asked for) a greedy decode from the same KV cache.
+
+What it does that the high-level ``Llama`` API does not:
+
+* **Prompt-prefix reuse without ``logits_all``, and reproducible scores.** The instruction prefix is the
+  same for every text: it stays in the KV cache, everything after it is dropped and only the new tokens are
+  evaluated; the last position's logits are read with ``llama_get_logits_ith`` (``logits_all=True`` would
+  make every pass ~4x slower). Unlike ``Llama.generate``'s longest-common-prefix reuse, the split point is
+  fixed, because llama.cpp's results depend on how a prompt is cut into batches (see
+  ``_LoadedModel.score_prompt``): a text gets the same score whatever was checked before it.
+* **Exact tokenization.** Template markers (``<start_of_turn>`` ...) are tokenized as special tokens; the
+  user's text never is, so a text containing ``<end_of_turn>`` stays text. The instruction tail and the text
+  are tokenized *together* (``"Text: Women"`` -> ``▁Women``, not ``▁`` + ``Women``), which is what the trainer's
+  tokenizer sees; the cache still shares every token up to that point.
+* **Sharing and locking.** One ``Llama`` from two threads at once crashes, and a loaded model costs ~300 MB,
+  so all backends with the same files and settings share one loaded model and one lock (process-wide), and
+  every call into it holds that lock.
+* **Fail loudly on bad files.** llama.cpp silently keeps a NULL handle for an adapter it cannot load and
+  segfaults on first use; adapters are validated against the base before loading, and the handle is checked.
+
+Threads: ``n_threads=None`` means **1**. llama.cpp is built with OpenMP, whose worker threads spin while
+waiting: with 2 threads on a 2-core machine and any other busy process, it slows 20-40x, while one thread
+keeps its full speed (measured, see FACTS.md). Pass more threads on an idle many-core machine; we then set
+``OMP_WAIT_POLICY=PASSIVE`` (unless already set) before llama_cpp is first imported, trading ~30% of the idle
+speed for graceful degradation under load.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import math
+import os
+import sys
+import threading
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from srllm_guard import prompt
+from srllm_guard.backends.base import BaseBackend, Check
+from srllm_guard.errors import BackendError, ConfigError, MissingDependencyError, ModelFileError
+
+__all__ = ["LlamaCppBackend"]
+
+_PIP_LINE = "pip install 'llama-cpp-python==0.3.36'"
+_GGUF_MAGIC = b"GGUF"
+_TEMPLATE_MARKERS = (prompt.BOS, prompt.START_OF_TURN, prompt.END_OF_TURN)
+
+_MODELS: weakref.WeakValueDictionary[tuple, _LoadedModel] = weakref.WeakValueDictionary()
+_MODELS_LOCK = threading.Lock()
+_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def _import_llama_cpp(n_threads: int) -> Any:
+    if n_threads > 1 and "llama_cpp" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read once, when libgomp loads
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise MissingDependencyError(f"llama-cpp-python is required for LlamaCppBackend; `{_PIP_LINE}`") from exc
+    return llama_cpp
+
+
+def _check_gguf_file(path: Path, what: str) -> None:
+    if not path.is_file():
+        raise ModelFileError(f"{what} not found: {path}")
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic != _GGUF_MAGIC:
+        raise ModelFileError(f"{what} {path} is not a GGUF file (starts with {magic!r}, expected b'GGUF')")
+
+
+def _stamp(path: Path | None) -> tuple[str, int, int] | None:
+    """Cache key of a file: a file replaced on disk (a retrained adapter) is loaded afresh."""
+    if path is None:
+        return None
+    st = path.stat()
+    return (str(path), st.st_size, st.st_mtime_ns)
+
+
+def _file_sha256(path: Path) -> str:
+    """SHA-256 of a weights file, computed once per (path, size, mtime); the embedded base uses its stamp."""
+    from srllm_guard import models
+
+    key = _stamp(path)
+    if key not in _HASHES:
+        if models._hash_is_recorded(path, models.BASE_GGUF_SHA256):
+            _HASHES[key] = models.BASE_GGUF_SHA256
+        else:
+            _HASHES[key] = models.sha256_file(path)
+    return _HASHES[key]
+
+
+def _resolve_adapter(adapter_path: str | os.PathLike[str] | None) -> Path | None:
+    from srllm_guard import models
+
+    if adapter_path is None:
+        return None
+    if adapter_path == "default":
+        try:
+            return models.adapter_path().resolve()
+        except ModelFileError as exc:
+            raise ModelFileError(
+                f"the shipped SR-LLM adapter is not available ({exc}). Pass "
+                "LlamaCppBackend(adapter_path='path/to/adapter.gguf'), or adapter_path=None to run the bare "
+                "base model (which cannot debias)."
+            ) from exc
+    path = Path(adapter_path).expanduser()
+    if path.is_dir():
+        path = path / "adapter.gguf"
+    return path.resolve()
+
+
+@dataclass(eq=False)
+class _LoadedModel:
+    """One loaded ``Llama`` plus what every call needs; use only while holding ``lock``."""
+
+    llm: Any
+    lib: Any
+    head_ids: list[int]
+    tail_ids: list[int]
+    answer_ids: list[int]  # "biased\n", fed before the rewrite
+    biased_id: int
+    neutral_id: int
+    stop_ids: frozenset[int]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    evaluated: int = 0
+    template_len: int = 0  # tokens of the prompt around an empty text
+    prefix_ids: list[int] = field(default_factory=list)  # the text-independent start of every prompt
+    last_prompt: list[int] | None = None
+    last_verdict: tuple[float, float] = (0.0, 0.0)
+
+    # ---- tokens -------------------------------------------------------------------------------------
+    def tokenize(self, text: str, *, special: bool) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
+
+    def prompt_ids(self, text: str) -> list[int]:
+        """Tokens of ``prompt.render_prompt(text)``, markers special, instruction tail + text as plain text."""
+        parts = prompt.render_prompt(text)
+        tail = prompt.render_prompt("").body
+        assert parts.body.endswith(tail), "prompt.render_prompt must end the body with the answer header"
+        cut = max(parts.prefix.rfind(m) + len(m) for m in _TEMPLATE_MARKERS if m in parts.prefix)
+        plain = parts.prefix[cut:] + parts.body[: -len(tail)]
+        return self.head_ids + self.tokenize(plain, special=False) + self.tail_ids
+
+    def piece(self, token: int) -> bytes:
+        vocab = self.lib.llama_model_get_vocab(self.llm.model)
+        buf = ctypes.create_string_buffer(64)
+        n = self.lib.llama_token_to_piece(vocab, token, buf, 64, 0, False)
+        if n < 0:
+            buf = ctypes.create_string_buffer(-n)
+            n = self.lib.llama_token_to_piece(vocab, token, buf, -n, 0, False)
+        return buf.raw[: max(n, 0)]
+
+    # ---- KV cache -----------------------------------------------------------------------------------
+    def clear(self) -> None:
+        self.lib.llama_memory_clear(self.lib.llama_get_memory(self.llm.ctx), True)
+        self.llm.n_tokens = 0
+        self.last_prompt = None
+
+    def eval(self, tokens: list[int]) -> None:
+        if not tokens:
+            return
+        try:
+            self.llm.eval(tokens)
+        except Exception as exc:
+            self.clear()
+            raise BackendError(f"llama.cpp failed to evaluate {len(tokens)} tokens: {exc}") from exc
+        self.evaluated += len(tokens)
+
+    def score_prompt(self, tokens: list[int]) -> tuple[float, float]:
+        """Evaluate a prompt, reusing the cached template prefix; return the (biased, neutral) logits.
+
+        llama.cpp's numbers depend on how a prompt is split into batches (activation quantization and the
+        matmul kernel vary with the batch shape; measured: P(biased) moved from 0.10 to 0.15 for one text
+        across split points). So a prompt is always evaluated the same way, whatever ran before: the
+        text-independent ``prefix_ids`` as one batch on an empty cache (kept across calls), then the rest as
+        one batch. The same prompt again (e.g. a re-check) reuses its stored verdict logits.
+        """
+        llm, n = self.llm, len(tokens)
+        cached = llm.input_ids[: llm.n_tokens]
+        if self.last_prompt == tokens and len(cached) >= n and cached[:n].tolist() == tokens and self.truncate(n):
+            return self.last_verdict
+        self.last_prompt = None
+        p = len(self.prefix_ids)
+        if tokens[:p] != self.prefix_ids:  # text merged into the template's tokens: no reuse, one batch
+            self.clear()
+            self.eval(tokens)
+        else:
+            if not (len(cached) >= p and cached[:p].tolist() == self.prefix_ids and self.truncate(p)):
+                self.clear()
+                self.eval(self.prefix_ids)
+            self.eval(tokens[p:])
+        logits = self.last_logits()
+        self.last_prompt, self.last_verdict = list(tokens), (logits[self.biased_id], logits[self.neutral_id])
+        return self.last_verdict
+
+    def truncate(self, keep: int) -> bool:
+        """Drop everything after the first ``keep`` tokens from the KV cache (False, and cleared, if it can't)."""
+        if keep < self.llm.n_tokens:
+            if not self.lib.llama_memory_seq_rm(self.lib.llama_get_memory(self.llm.ctx), 0, keep, -1):
+                self.clear()
+                return False
+            self.llm.n_tokens = keep
+        return True
+
+    def last_logits(self) -> Any:
+        ptr = self.lib.llama_get_logits_ith(self.llm.ctx, -1)
+        if not ptr:
+            raise BackendError("llama.cpp returned no logits for the last position")
+        return ptr
+
+
+class LlamaCppBackend(BaseBackend):
+    """SR-LLM on llama.cpp: a GGUF base (default: the embedded Gemma 3 270M) plus a LoRA adapter GGUF.
+
+    Example::
+
+        backend = LlamaCppBackend(adapter_path="adapters/sr-gemma3-270m/adapter.gguf")
+        backend.check("Women can't do math.", threshold=0.5)  # Check(score=0.97, rewrite='...')
+    """
+
+    def __init__(
+        self,
+        *,
+        model_path: str | os.PathLike[str] | None = None,
+        adapter_path: str | os.PathLike[str] | None | Literal["default"] = "default",
+        lora_scale: float = 1.0,
+        n_ctx: int = 2048,
+        n_threads: int | None = None,
+        seed: int = 0,
+    ) -> None:
+        """Load (or reuse) the model.
+
+        Args:
+            model_path: Base GGUF; ``None`` uses the embedded Gemma 3 270M (assembled on first use).
+            adapter_path: LoRA adapter GGUF (or its folder); ``'default'`` is the shipped SR-LLM adapter,
+                ``None`` runs the bare base.
+            lora_scale: Adapter strength (0 reproduces the base exactly).
+            n_ctx: Context window; a text may use about half of what the template leaves (see
+                :attr:`max_text_tokens`), the other half is kept for its rewrite.
+            n_threads: llama.cpp threads; ``None`` means 1 (see the module docstring for why).
+            seed: llama.cpp's sampler seed; decoding here is greedy, so it does not change results.
+        """
+        from srllm_guard import models
+
+        if not isinstance(n_ctx, int) or n_ctx < 64:
+            raise ConfigError(f"n_ctx must be an int >= 64, got {n_ctx!r}")
+        n_threads = 1 if n_threads is None else n_threads
+        if not isinstance(n_threads, int) or n_threads < 1:
+            raise ConfigError(f"n_threads must be a positive int or None, got {n_threads!r}")
+        if not math.isfinite(lora_scale):
+            raise ConfigError(f"lora_scale must be a finite number, got {lora_scale!r}")
+
+        model = (Path(model_path).expanduser() if model_path is not None else models.default_base_gguf()).resolve()
+        _check_gguf_file(model, "model file")
+        adapter = _resolve_adapter(adapter_path)
+        if adapter is not None:
+            _check_gguf_file(adapter, "adapter file")
+
+        key = (_stamp(model), _stamp(adapter), float(lora_scale), n_ctx, n_threads)
+        with _MODELS_LOCK:
+            loaded = _MODELS.get(key)
+            if loaded is None:
+                loaded = _load(model, adapter, float(lora_scale), n_ctx, n_threads, seed)
+                _MODELS[key] = loaded
+        self._model: _LoadedModel | None = loaded
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.model_path = model
+        self.adapter_path = adapter
+        self.model_id = f"{model.name}+{adapter.parent.name if adapter else 'none'}"
+        self.model_hash = _file_sha256(model)
+        self.adapter_hash = _file_sha256(adapter) if adapter else None
+        if self.max_text_tokens < 16:
+            raise ConfigError(f"n_ctx={n_ctx} leaves only {self.max_text_tokens} tokens for text; use n_ctx >= 512")
+
+    # ---- public API --------------------------------------------------------------------------------
+    @property
+    def max_text_tokens(self) -> int:
+        """Longest text, in :meth:`count_tokens` units, that :meth:`check` accepts.
+
+        Half of what the template leaves in the context: the other half is kept for the rewrite, which is
+        about as long as the text. The pipeline splits longer text into sentences or chunks first.
+        """
+        loaded = self._loaded()
+        return (self.n_ctx - loaded.template_len - len(loaded.answer_ids)) // 2
+
+    @property
+    def evaluated_tokens(self) -> int:
+        """Tokens llama.cpp has evaluated so far in the shared model (all backends sharing it)."""
+        return self._loaded().evaluated
+
+    def count_tokens(self, text: str) -> int:
+        """How many of :attr:`max_text_tokens` ``text`` uses inside the prompt."""
+        loaded = self._loaded()
+        with loaded.lock:
+            return len(loaded.prompt_ids(text)) - loaded.template_len
+
+    def check(self, text: str, *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256) -> Check:
+        if not isinstance(max_new_tokens, int) or max_new_tokens < 0:
+            raise ConfigError(f"max_new_tokens must be an int >= 0, got {max_new_tokens!r}")
+        loaded = self._loaded()
+        with loaded.lock:
+            tokens = loaded.prompt_ids(text)
+            used = len(tokens) - loaded.template_len
+            if used > self.max_text_tokens:
+                raise ConfigError(
+                    f"text is {used} tokens, more than max_text_tokens={self.max_text_tokens} for n_ctx="
+                    f"{self.n_ctx}; split it into sentences or chunks first, or raise n_ctx."
+                )
+            biased, neutral = loaded.score_prompt(tokens)
+            diff = neutral - biased
+            if not math.isfinite(diff):
+                raise BackendError(f"llama.cpp returned non-finite verdict logits ({biased}, {neutral})")
+            score = 1.0 / (1.0 + math.exp(diff)) if diff < 700 else 0.0
+            if not rewrite or score < threshold:
+                return Check(score=score)
+            return Check(score=score, rewrite=self._greedy_rewrite(loaded, max_new_tokens))
+
+    def close(self) -> None:
+        """Drop this backend's reference; the model is freed when no backend uses it any more."""
+        self._model = None
+
+    # ---- internals ---------------------------------------------------------------------------------
+    def _loaded(self) -> _LoadedModel:
+        if self._model is None:
+            raise BackendError("this LlamaCppBackend is closed")
+        return self._model
+
+    def _greedy_rewrite(self, loaded: _LoadedModel, max_new_tokens: int) -> str:
+        llm = loaded.llm
+        loaded.eval(loaded.answer_ids)
+        budget = min(max_new_tokens, self.n_ctx - llm.n_tokens)
+        n_vocab = llm.n_vocab()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        out: list[str] = []
+        for i in range(budget):
+            logits = np.ctypeslib.as_array(loaded.last_logits(), shape=(n_vocab,))
+            token = int(logits.argmax())
+            if token in loaded.stop_ids:
+                break
+            out.append(decoder.decode(loaded.piece(token)))
+            if i + 1 < budget:
+                loaded.eval([token])
+        out.append(decoder.decode(b"", final=True))
+        return "".join(out).strip()
+
+
+def _load(model: Path, adapter: Path | None, lora_scale: float, n_ctx: int, n_threads: int, seed: int) -> _LoadedModel:
+    lib = _import_llama_cpp(n_threads)
+    if adapter is not None:
+        from srllm_guard.gguf_check import validate_adapter_gguf
+
+        validate_adapter_gguf(adapter, model)  # raises ModelFileError; llama.cpp would segfault later
+    try:
+        llm = lib.Llama(
+            model_path=str(model),
+            lora_path=str(adapter) if adapter else None,
+            lora_scale=lora_scale,
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,  # the library's default is every core, spinning: see module doc
+            swa_full=True,  # keep every position: prefix reuse must never depend on pruned sliding-window cells
+            seed=seed,
+            logits_all=False,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError) as exc:
+        raise ModelFileError(f"llama.cpp could not load {model}" + (f" with {adapter}" if adapter else "") +
+                             f": {exc}") from exc
+    if adapter is not None and not llm._lora_adapter:  # a failed load leaves a NULL pointer, not None
+        llm.close()
+        raise ModelFileError(f"llama.cpp could not load the adapter {adapter} onto {model}")
+
+    def one_token(word: str) -> int:
+        ids = llm.tokenize(word.encode(), add_bos=False, special=False)
+        if len(ids) != 1:
+            raise ConfigError(f"verdict word {word!r} is {len(ids)} tokens in {model.name}; it must be one")
+        return ids[0]
+
+    special = lambda s: llm.tokenize(s.encode(), add_bos=False, special=True)  # noqa: E731
+    prefix = prompt.render_prefix(bos=True)
+    cut = max(prefix.rfind(m) + len(m) for m in _TEMPLATE_MARKERS if m in prefix)
+    head = special(prefix[:cut])
+    if not head or head[0] != llm.token_bos():
+        raise ConfigError(f"the prompt prefix does not start with BOS in {model.name}: {head[:4]}")
+    biased, neutral = one_token(prompt.BIASED), one_token(prompt.NEUTRAL)
+    if biased == neutral:
+        raise ConfigError("the two verdict words map to the same token")
+    answer = llm.tokenize(f"{prompt.BIASED}\n".encode(), add_bos=False, special=False)
+    if answer[0] != biased:
+        raise ConfigError(f"{prompt.BIASED!r} followed by a newline does not start with the verdict token")
+    end_of_turn = special(prompt.END_OF_TURN)
+    if len(end_of_turn) != 1:
+        raise ConfigError(f"{prompt.END_OF_TURN} is not a special token in {model.name}")
+    loaded = _LoadedModel(
+        llm=llm,
+        lib=lib,
+        head_ids=head,
+        tail_ids=special(prompt.render_prompt("").body),
+        answer_ids=answer,
+        biased_id=biased,
+        neutral_id=neutral,
+        stop_ids=frozenset({end_of_turn[0], llm.token_eos()}),
+    )
+    probes = [loaded.prompt_ids(t) for t in ("", "a", "1", " x", "\n", "(", ":", "é", "😀")]
+    shared = next((i for i, column in enumerate(zip(*probes)) if len(set(column)) > 1), min(map(len, probes)))
+    loaded.prefix_ids = probes[0][:shared]
+    loaded.template_len = len(probes[0])
+    return loaded

@@ -1,0 +1,113 @@
+"""``srllm-guard``: check or rewrite text from the shell with the same guard the LangChain Runnable uses.
+
+    srllm-guard check "Some reply to audit."         # prints the JSON audit record
+    echo "Some reply." | srllm-guard rewrite -       # prints the guarded text
+
+Errors this package raises on purpose (a missing model file, a bad setting) print one line on stderr and
+exit with status 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Sequence
+
+from srllm_guard.errors import SRGuardError
+
+__all__ = ["main", "build_parser"]
+
+_DESCRIPTION = """\
+Detect biased text and replace it with a benign rewrite that keeps the meaning (SR-LLM).
+The text is split into sentences; each is scored by the model, flagged ones are rewritten,
+every rewrite is re-checked, and the --fallback policy handles rewrites that fail.
+"""
+
+_EPILOG = """\
+exit status: 0 done, 2 usage or setup error (bad flag, missing model file, missing extra).
+examples:
+  srllm-guard check "Women are too emotional to lead."
+  cat reply.txt | srllm-guard rewrite - --fallback refuse --threads 1
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; its help is the CLI's documentation."""
+    parser = argparse.ArgumentParser(
+        prog="srllm-guard", description=_DESCRIPTION, epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from srllm_guard import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("text", metavar="TEXT", help="the text to guard; '-' reads it from standard input")
+    common.add_argument("--model", metavar="PATH", help="base model GGUF (default: the embedded Gemma 3 270M)")
+    common.add_argument("--adapter", metavar="PATH",
+                        help="LoRA adapter GGUF ('default': the shipped SR-LLM adapter; 'none': bare base)")
+    common.add_argument("--threshold", type=float, metavar="P",
+                        help="P(biased) at which a sentence is rewritten (default 0.5)")
+    common.add_argument("--fallback", choices=["flag", "redact", "refuse"],
+                        help="when a rewrite fails the re-check or drifts: keep and flag it, redact the "
+                             "sentence, or refuse the whole text (default redact)")
+    common.add_argument("--on-error", choices=["fail_open", "fail_closed"], dest="on_backend_error",
+                        help="when the model fails or times out: return the original text, or the "
+                             "refusal (default fail_closed)")
+    common.add_argument("--timeout", type=float, dest="timeout_s", metavar="SECONDS",
+                        help="limit for one model call (default 30)")
+    common.add_argument("--threads", type=int, dest="n_threads", metavar="N",
+                        help="CPU threads for the model (default: the backend's choice)")
+    commands.add_parser("check", parents=[common], help="print the JSON audit record of TEXT",
+                        description="Guard TEXT and print the audit record (JSON): verdict, score, "
+                                    "action, the guarded text and every changed span.")
+    commands.add_parser("rewrite", parents=[common], help="print TEXT as the guard returns it",
+                        description="Guard TEXT and print the text the guard returns.")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The GuardConfig fields the flags set (flags left out keep the config's defaults)."""
+    values = {
+        "model_path": args.model,
+        "threshold": args.threshold,
+        "fallback": args.fallback,
+        "on_backend_error": args.on_backend_error,
+        "timeout_s": args.timeout_s,
+        "n_threads": args.n_threads,
+    }
+    overrides = {name: value for name, value in values.items() if value is not None}
+    if args.adapter is not None:
+        overrides["adapter_path"] = None if args.adapter.lower() == "none" else args.adapter
+    return overrides
+
+
+def _write(text: str) -> None:
+    """Write to stdout even when ``text`` has characters its encoding cannot hold (lone surrogates)."""
+    encoding = sys.stdout.encoding or "utf-8"
+    text = text if text.endswith("\n") else text + "\n"
+    sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
+    sys.stdout.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        from srllm_guard.guard import SRGuard
+
+        text = sys.stdin.read() if args.text == "-" else args.text
+        record = SRGuard(**_overrides(args)).check(text)
+    except SRGuardError as exc:
+        print(f"srllm-guard: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    if args.command == "check":
+        _write(json.dumps(record.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    else:
+        _write(record.text)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

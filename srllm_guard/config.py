@@ -1,0 +1,113 @@
+"""``GuardConfig``: every knob of the guard, typed, defaulted and documented in one place.
+
+The same object configures :class:`~srllm_guard.guard.SRGuard`, the pipeline and the CLI. Settings that
+decide *what is returned* (thresholds, fallback, error policy) sit next to the ones that decide *which
+model* answers (backend, model_path, adapter_path, n_threads).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["GuardConfig"]
+
+
+class GuardConfig(BaseModel):
+    """Configuration of an :class:`~srllm_guard.guard.SRGuard`.
+
+    Example::
+
+        GuardConfig(threshold=0.6, fallback="refuse", timeout_s=10)
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # --- verdicts -----------------------------------------------------------------------------------------
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    """A piece whose P(biased) reaches this is flagged and rewritten."""
+
+    recheck_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    """A rewrite whose own P(biased) reaches this fails the re-check; ``None`` means the same as ``threshold``."""
+
+    max_drift: float = Field(default=0.9, ge=0.0, le=1.0)
+    """Largest allowed drift of a rewrite from its original, a cheap meaning check without embeddings.
+
+    Drift is ``1 - difflib.SequenceMatcher(None, a, b).ratio()`` over the casefolded word tokens (``\\w+``) of
+    the original piece and its rewrite: 0.0 is identical, 1.0 shares no words in order. It catches a rewrite
+    that changed topic, rambles (a much longer text lowers the ratio) or echoes the instructions. On the
+    SR-LLM in-house pairs, 0.9 rejects ~4% of the human rewrites and accepts ~6% of unrelated sentences.
+    ``1.0`` disables the test. A rewrite that drifts more is handled by ``fallback``.
+    """
+
+    fallback: Literal["flag", "redact", "refuse"] = "redact"
+    """What replaces a flagged piece whose rewrite is missing, fails the re-check or drifts too far, and what
+    happens to text beyond ``max_text_chars``: ``'flag'`` keeps the original piece (the audit record flags
+    it), ``'redact'`` puts ``redaction_text`` in its place, ``'refuse'`` replaces the whole reply with
+    ``refusal_message``."""
+
+    refusal_message: str = "I can't provide that response."
+    """The whole reply when the policy refuses (``fallback='refuse'`` or ``on_backend_error='fail_closed'``)."""
+
+    redaction_text: str = "[removed]"
+    """What takes the place of a redacted piece."""
+
+    # --- size limits --------------------------------------------------------------------------------------
+    max_text_chars: int = Field(default=200_000, ge=1)
+    """Characters of one text that are checked. The excess is never dropped silently nor crashes the guard:
+    it is handled by ``fallback`` as one unchecked span and the full original stays in the audit record."""
+
+    max_sentence_chars: int = Field(default=1000, ge=16)
+    """Largest piece sent to the model; longer sentences are cut at whitespace into chunks of at most this."""
+
+    max_new_tokens: int = Field(default=256, ge=1)
+    """Token budget of one rewrite."""
+
+    # --- failures -----------------------------------------------------------------------------------------
+    timeout_s: float | None = Field(default=30.0, gt=0)
+    """Seconds one backend call may take (``None``: wait forever). A call that runs longer is abandoned:
+    its worker thread cannot be killed and finishes in the background, while the backend's own lock keeps
+    the model safe; the piece is handled by ``on_backend_error`` and no later piece of that text is sent."""
+
+    on_backend_error: Literal["fail_open", "fail_closed"] = "fail_closed"
+    """When the backend fails or times out: ``'fail_open'`` returns the original text (flagged in the audit
+    record), ``'fail_closed'`` returns ``refusal_message``. The error is in the record either way."""
+
+    retries: int = Field(default=1, ge=0, le=10)
+    """Extra attempts after a :class:`~srllm_guard.errors.BackendError` (short exponential wait, via
+    tenacity). A timeout is never retried: the hung call still holds the model."""
+
+    # --- which model --------------------------------------------------------------------------------------
+    backend: str = "llamacpp"
+    """Backend name (``'llamacpp'``) or an import path ``'package.module:Class'``; built on first use."""
+
+    model_path: str | None = None
+    """Base model file; ``None`` uses the embedded Gemma 3 270M GGUF."""
+
+    adapter_path: str | None = "default"
+    """LoRA adapter file; ``'default'`` is the shipped SR-LLM adapter, ``None`` runs the bare base."""
+
+    n_threads: int | None = Field(default=None, ge=1)
+    """CPU threads of the backend; ``None`` lets the backend choose."""
+
+    # --- audit --------------------------------------------------------------------------------------------
+    audit_hook: Callable[[Any], None] | None = Field(default=None, exclude=True, repr=False)
+    """Called with every :class:`~srllm_guard.audit.AuditRecord`, in the caller's thread, once per guarded
+    output. An exception it raises is logged, not propagated. Not serialised."""
+
+    @property
+    def recheck_at(self) -> float:
+        """The effective re-check threshold (``recheck_threshold``, else ``threshold``)."""
+        return self.threshold if self.recheck_threshold is None else self.recheck_threshold
+
+    def merged(self, **overrides: Any) -> GuardConfig:
+        """A validated copy with ``overrides`` applied (fields left at their defaults stay defaults)."""
+        if not overrides:
+            return self
+        kept = {name: getattr(self, name) for name in self.model_fields_set}
+        return GuardConfig(**{**kept, **overrides})
+
+    def backend_key(self) -> tuple[Any, ...]:
+        """The settings that identify one loaded model: guards with equal keys share a backend."""
+        return (self.backend, self.model_path, self.adapter_path, self.n_threads)

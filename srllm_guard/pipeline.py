@@ -1,0 +1,359 @@
+"""Score each piece, rewrite the flagged ones, re-check every rewrite, apply the policy, reassemble.
+
+The decisions live in one generator, :func:`_plan`, that *yields* the backend calls it needs and receives
+their results (a :class:`~srllm_guard.backends.base.Check` or the :class:`BackendError` they ended in). Two
+small drivers run it: :func:`process` (threads, for ``invoke``) and :func:`aprocess` (``asyncio``, for
+``ainvoke``), so sync and async share every rule.
+
+Per piece (see :mod:`srllm_guard.split`)::
+
+    check(piece) --score < threshold--> keep the piece
+        |  score >= threshold
+        v
+    rewrite missing / drift > max_drift / re-check score >= recheck threshold --> fallback policy
+        |  otherwise
+        v
+    the rewrite replaces the piece
+
+Text beyond ``max_text_chars`` is not scored: the fallback policy applies to it as one span. After a
+backend failure (retries spent, or a timeout) no later piece of the text is sent: the failing piece and the
+rest of the checked text become one span handled by ``on_backend_error``.
+
+A backend that declares ``max_text_tokens`` and ``count_tokens`` (llama.cpp) is asked, in the same timed
+call, whether a piece that could be too long fits; one that does not is cut smaller at whitespace and its
+parts are judged instead. A timed-out call cannot be killed (Python cannot stop a thread inside a C call); its worker is abandoned as a daemon thread and
+finishes in the background, while the backend's per-model lock keeps the model consistent (later calls
+into that model wait for it, under their own timeout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import numbers
+from collections import deque
+import difflib
+import re
+import threading
+import time
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from srllm_guard.audit import AuditRecord, Span
+from srllm_guard.backends.base import Backend, Check
+from srllm_guard.config import GuardConfig
+from srllm_guard.errors import BackendError, BackendTimeout, SRGuardError
+from srllm_guard.split import Piece, chunk, split_text, trim
+
+__all__ = ["Processed", "drift", "process", "aprocess", "make_record", "guard_text", "aguard_text"]
+
+_WORD = re.compile(r"\w+")
+
+
+@dataclass
+class Processed:
+    """The outcome for one text (one content part)."""
+
+    text: str
+    """The reassembled text (meaningless when ``refused``)."""
+    spans: list[Span] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    refused: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Call:
+    text: str
+    threshold: float
+    rewrite: bool
+
+
+@dataclass(frozen=True)
+class _TooLong:
+    """The backend's ``count_tokens`` says the text exceeds its ``max_text_tokens``."""
+
+    tokens: int
+    limit: int
+
+
+_Outcome = Union[Check, BackendError, _TooLong]
+_MAX_TOKENS_PER_CHAR = 4
+"""Upper bound of tokens per character (UTF-8 byte fallback): shorter texts skip ``count_tokens``."""
+
+
+def drift(original: str, rewrite: str) -> float:
+    """``1 -`` the difflib ratio of the casefolded word sequences: 0.0 same words, 1.0 nothing in common."""
+    a, b = _WORD.findall(original.casefold()), _WORD.findall(rewrite.casefold())
+    if not a and not b:
+        return 0.0
+    return 1.0 - difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call, _Outcome, Processed]:
+    """The guard's rules for one text, as a generator of backend calls (see the module docstring)."""
+    result = Processed(text=text)
+    if not text or text.isspace():
+        return result
+    limit = len(text)
+    if limit > config.max_text_chars:
+        limit = config.max_text_chars
+        floor = max(0, limit - 1000)
+        space = max(text.rfind(" ", floor, limit), text.rfind("\n", floor, limit))
+        limit = space if space > 0 else limit
+    pieces = deque(split_text(text[:limit], max_chars=config.max_sentence_chars))
+    last_end = pieces[-1].end if pieces else limit
+    replaced: list[tuple[Piece, str]] = []
+
+    def fallback(piece: Piece, score: float | None, reason: str, policy: str, recheck: float | None = None):
+        action = {"fail_open": "flag", "fail_closed": "refuse"}.get(policy, policy)
+        original = text[piece.start : piece.end]
+        replacement = {"flag": original, "redact": config.redaction_text, "refuse": config.refusal_message}[action]
+        result.spans.append(
+            Span(start=piece.start, end=piece.end, original=original, replacement=replacement, score=score,
+                 action=action, recheck_score=recheck, reason=reason, part=part)
+        )
+        replaced.append((piece, replacement))
+        result.refused = result.refused or action == "refuse"
+
+    while pieces:
+        piece = pieces.popleft()
+        original = text[piece.start : piece.end]
+        outcome = yield _Call(original, config.threshold, True)
+        if isinstance(outcome, _TooLong):  # more tokens than the backend takes: cut it smaller, in place
+            size = piece.end - piece.start
+            smaller = max(1, min(size - 1, size * outcome.limit // outcome.tokens))
+            pieces.extendleft(reversed(chunk(text, piece, smaller)))
+            continue
+        score = None
+        if not isinstance(outcome, BackendError):
+            score = outcome.score
+            result.scores.append(score)
+            if score < config.threshold:
+                continue
+            rewrite = (outcome.rewrite or "").strip()
+            if not rewrite:
+                fallback(piece, score, "no_rewrite", config.fallback)
+                continue
+            if drift(original, rewrite) > config.max_drift:
+                fallback(piece, score, "drift", config.fallback)
+                continue
+            outcome = yield _Call(rewrite, config.recheck_at, False)
+            if isinstance(outcome, _TooLong):
+                fallback(piece, score, "too_long", config.fallback)
+                continue
+            if not isinstance(outcome, BackendError):
+                if outcome.score >= config.recheck_at:
+                    fallback(piece, score, "recheck_failed", config.fallback, recheck=outcome.score)
+                    continue
+                result.spans.append(
+                    Span(start=piece.start, end=piece.end, original=original, replacement=rewrite, score=score,
+                         action="rewrite", recheck_score=outcome.score, part=part)
+                )
+                replaced.append((piece, rewrite))
+                continue
+        # The backend failed: this piece and everything after it in the checked text, one span.
+        result.error = f"{type(outcome).__name__}: {outcome}"
+        reason = "timeout" if isinstance(outcome, BackendTimeout) else "backend_error"
+        fallback(Piece(piece.start, last_end), score, reason, config.on_backend_error)
+        break
+
+    excess = trim(text, limit, len(text)) if limit < len(text) else None
+    if excess is not None:
+        fallback(excess, None, "too_long", config.fallback)
+
+    out, pos = [], 0
+    for piece, replacement in replaced:
+        out += [text[pos : piece.start], replacement]
+        pos = piece.end
+    out.append(text[pos:])
+    result.text = "".join(out)
+    return result
+
+
+# --- calling the backend ---------------------------------------------------------------------------------
+
+
+def _valid(check: Any) -> Check | _TooLong:
+    if isinstance(check, _TooLong):
+        return check
+    score = getattr(check, "score", None)
+    if not isinstance(score, numbers.Real) or isinstance(score, bool) or not 0.0 <= float(score) <= 1.0:
+        raise BackendError(f"backend returned an invalid score {score!r}; expected a probability in [0, 1]")
+    rewrite = getattr(check, "rewrite", None)
+    return Check(score=float(score), rewrite=rewrite if isinstance(rewrite, str) else None)
+
+
+def _may_be_too_long(backend: Any, text: str) -> bool:
+    """Whether ``text`` could exceed the ``max_text_tokens`` a backend declares (cheap, no tokenizer)."""
+    limit = getattr(backend, "max_text_tokens", None)
+    return isinstance(limit, int) and hasattr(backend, "count_tokens") and len(text) * _MAX_TOKENS_PER_CHAR > limit
+
+
+def _too_long(backend: Any, text: str) -> _TooLong | None:
+    """Count the tokens of ``text`` when it may not fit the backend; ``None`` when it fits."""
+    if not _may_be_too_long(backend, text):
+        return None
+    tokens, limit = backend.count_tokens(text), backend.max_text_tokens
+    return _TooLong(tokens, limit) if tokens > limit else None
+
+
+def _wrap(exc: Exception) -> Exception:
+    return exc if isinstance(exc, SRGuardError) else BackendError(f"{type(exc).__name__}: {exc}")
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, BackendError) and not isinstance(exc, BackendTimeout)
+
+
+def _retry_kwargs(config: GuardConfig) -> dict[str, Any]:
+    return dict(
+        stop=stop_after_attempt(config.retries + 1),
+        wait=wait_exponential(multiplier=0.1, max=2.0),
+        retry=retry_if_exception(_retryable),
+        reraise=True,
+    )
+
+
+def _call_once(backend: Backend, call: _Call, config: GuardConfig) -> Check | _TooLong:
+    """One backend call in a daemon worker thread, waited on for ``timeout_s``.
+
+    The worker runs in an empty ``contextvars`` context, so nothing the backend does can attach to the
+    caller's LangChain run (no callbacks into the user's stream). On timeout the worker is abandoned.
+    """
+
+    def work() -> Check | _TooLong:
+        return _too_long(backend, call.text) or backend.check(
+            call.text, threshold=call.threshold, rewrite=call.rewrite, max_new_tokens=config.max_new_tokens
+        )
+
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            box["value"] = contextvars.Context().run(work)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="srllm-guard-backend", daemon=True).start()
+    if not done.wait(config.timeout_s):
+        raise BackendTimeout(
+            f"backend did not answer within timeout_s={config.timeout_s}s; the call was abandoned "
+            "(raise timeout_s or lower max_new_tokens / max_sentence_chars)"
+        )
+    if "error" in box:
+        exc = box["error"]
+        if isinstance(exc, Exception) and not isinstance(exc, SRGuardError):
+            raise _wrap(exc) from exc
+        raise exc
+    return _valid(box["value"])
+
+
+async def _acall_once(backend: Backend, call: _Call, config: GuardConfig) -> Check | _TooLong:
+    kwargs = dict(threshold=call.threshold, rewrite=call.rewrite, max_new_tokens=config.max_new_tokens)
+
+    async def work() -> Check | _TooLong:
+        if _may_be_too_long(backend, call.text):
+            too_long = await asyncio.to_thread(_too_long, backend, call.text)  # takes the model lock
+            if too_long:
+                return too_long
+        if getattr(backend, "acheck", None) is None:
+            return await asyncio.to_thread(backend.check, call.text, **kwargs)
+        return await backend.acheck(call.text, **kwargs)
+
+    task = contextvars.Context().run(asyncio.ensure_future, work())  # empty context: no callback leakage
+    try:
+        value = await asyncio.wait_for(task, config.timeout_s)
+    except asyncio.TimeoutError:
+        raise BackendTimeout(
+            f"backend did not answer within timeout_s={config.timeout_s}s; the call was abandoned "
+            "(raise timeout_s or lower max_new_tokens / max_sentence_chars)"
+        ) from None
+    except Exception as exc:
+        wrapped = _wrap(exc)
+        if wrapped is exc:
+            raise
+        raise wrapped from exc
+    return _valid(value)
+
+
+def process(text: str, backend: Backend | None, config: GuardConfig, *, part: int | None = None) -> Processed:
+    """Guard one text, calling ``backend`` from worker threads (see :func:`_call_once`)."""
+    plan = _plan(text, config, part)
+    try:
+        call = next(plan)
+        while True:
+            try:
+                outcome: _Outcome = Retrying(**_retry_kwargs(config))(_call_once, backend, call, config)
+            except BackendError as exc:
+                outcome = exc
+            call = plan.send(outcome)
+    except StopIteration as stop:
+        return stop.value
+
+
+async def aprocess(text: str, backend: Backend | None, config: GuardConfig, *, part: int | None = None) -> Processed:
+    """Async twin of :func:`process`: ``backend.acheck`` under ``asyncio.wait_for``."""
+    plan = _plan(text, config, part)
+    try:
+        call = next(plan)
+        while True:
+            try:
+                outcome: _Outcome = await AsyncRetrying(**_retry_kwargs(config))(_acall_once, backend, call, config)
+            except BackendError as exc:
+                outcome = exc
+            call = plan.send(outcome)
+    except StopIteration as stop:
+        return stop.value
+
+
+# --- the record ------------------------------------------------------------------------------------------
+
+
+def make_record(
+    original: str, returned: str, results: Sequence[Processed], backend: Backend | None, config: GuardConfig,
+    started: float,
+) -> AuditRecord:
+    """The :class:`AuditRecord` for one output made of ``results`` (one per text or content part)."""
+    spans = [span for result in results for span in result.spans]
+    scores = [score for result in results for score in result.scores]
+    if any(span.action != "rewrite" for span in spans):
+        action = "fallback"
+    else:
+        action = "rewrite" if spans else "pass"
+    return AuditRecord(
+        biased=any(score >= config.threshold for score in scores),
+        score=max(scores, default=0.0),
+        action=action,
+        original=original,
+        text=returned,
+        spans=spans,
+        model_id=str(getattr(backend, "model_id", "unknown")),
+        model_hash=getattr(backend, "model_hash", None),
+        latency_ms=round((time.perf_counter() - started) * 1000, 3),
+        error=next((result.error for result in results if result.error), None),
+    )
+
+
+def _returned(result: Processed, config: GuardConfig) -> str:
+    return config.refusal_message if result.refused else result.text
+
+
+def guard_text(text: str, backend: Backend | None, config: GuardConfig) -> AuditRecord:
+    """Guard a plain string; the returned text is ``record.text``."""
+    started = time.perf_counter()
+    result = process(text, backend, config)
+    return make_record(text, _returned(result, config), [result], backend, config, started)
+
+
+async def aguard_text(text: str, backend: Backend | None, config: GuardConfig) -> AuditRecord:
+    """Async twin of :func:`guard_text`."""
+    started = time.perf_counter()
+    result = await aprocess(text, backend, config)
+    return make_record(text, _returned(result, config), [result], backend, config, started)
