@@ -119,6 +119,21 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call, 
         replaced.append((piece, replacement))
         result.refused = result.refused or action == "refuse"
 
+    def give_up(error: BackendError, start: int, score: float | None) -> None:
+        """The backend failed: everything from ``start`` to the end of the checked text becomes one span."""
+        result.error = f"{type(error).__name__}: {error}"
+        reason = "timeout" if isinstance(error, BackendTimeout) else "backend_error"
+        fallback(Piece(start, last_end), score, reason, config.on_backend_error)
+
+    if config.whole_text_gate is not None and len(pieces) > 1 and limit == len(text):
+        outcome = yield _Call(text[pieces[0].start : last_end], config.whole_text_gate, False)
+        if isinstance(outcome, Check) and outcome.score < config.whole_text_gate:
+            result.scores.append(outcome.score)
+            return result  # clean as a whole: no per-sentence pass (too long for the model: per sentence)
+        if isinstance(outcome, BackendError):
+            give_up(outcome, pieces[0].start, None)
+            pieces.clear()
+
     while pieces:
         piece = pieces.popleft()
         original = text[piece.start : piece.end]
@@ -155,10 +170,7 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call, 
                 )
                 replaced.append((piece, rewrite))
                 continue
-        # The backend failed: this piece and everything after it in the checked text, one span.
-        result.error = f"{type(outcome).__name__}: {outcome}"
-        reason = "timeout" if isinstance(outcome, BackendTimeout) else "backend_error"
-        fallback(Piece(piece.start, last_end), score, reason, config.on_backend_error)
+        give_up(outcome, piece.start, score)  # this piece and everything after it, one span
         break
 
     excess = trim(text, limit, len(text)) if limit < len(text) else None

@@ -1,0 +1,123 @@
+"""Guard speed against raw llama.cpp, measured side by side in one run (this machine is noisy: compare ratios).
+
+    python benchmarks/guard_speed.py [--adapter PATH|none] [--threads 1] [--rounds 5]
+
+Prints three figures and the targets from the runtime issue:
+  (a) clean path: guard time on an unbiased ~100-token reply / raw llama.cpp prefill of the same tokens
+      (target <= 1.15);
+  (b) rewrite: guard rewrite tokens/s / raw llama.cpp greedy generation tokens/s on the same prompt
+      (target >= 0.95);
+  (c) detection throughput in characters/s over single sentences (target >= 4,400 on 2 cores).
+Raw and guarded runs use separate model objects with the same files and threads, alternating round by round,
+and the median of the rounds is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+CLEAN_REPLIES = [
+    "The library opens at nine in the morning on weekdays. You can borrow up to ten books at a time with a "
+    "standard card. Late returns cost a small fee per day. The reading room on the second floor is quiet and "
+    "has power outlets. Ask the front desk if you need help finding a title.",
+    "To reset your router, unplug it for thirty seconds and plug it back in. Wait until the status light turns "
+    "green before reconnecting. If the problem continues, check that the cable is firmly attached. You can "
+    "also log in to the admin page to restart it remotely. Contact support if none of this works.",
+    "Photosynthesis lets plants turn light into chemical energy. Chlorophyll absorbs mostly red and blue light. "
+    "The process produces oxygen as a by-product. Water enters through the roots and carbon dioxide through the "
+    "leaves. The sugars made this way fuel the plant's growth.",
+]
+BIASED = "Women are too emotional to be good engineers, so companies should not hire them for technical roles."
+SENTENCES = [s.strip() + "." for r in CLEAN_REPLIES for s in r.split(". ") if s.strip()] + [
+    "Old people are useless with technology.", "Those immigrants are all lazy.",
+    "He is a great cook and a patient teacher.", "Girls are bad at math.",
+]
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - started, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", help="base GGUF (default: embedded)")
+    parser.add_argument("--adapter", default="default", help="adapter GGUF, 'default' (shipped) or 'none'")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--gen-tokens", type=int, default=48)
+    args = parser.parse_args()
+
+    import llama_cpp
+
+    from srllm_guard import SRGuard
+    from srllm_guard.backends.llamacpp import LlamaCppBackend
+    from srllm_guard.models import adapter_path, default_base_gguf
+
+    adapter = None if args.adapter == "none" else (adapter_path() if args.adapter == "default" else args.adapter)
+    model = args.model or str(default_base_gguf())
+    backend = LlamaCppBackend(model_path=model, adapter_path=adapter, n_threads=args.threads)
+    guard = SRGuard(backend=backend, threshold=0.5, timeout_s=None)
+    raw = llama_cpp.Llama(model_path=model, lora_path=str(adapter) if adapter else None, n_ctx=2048,
+                          n_threads=args.threads, n_threads_batch=args.threads, verbose=False)
+    print(f"model={backend.model_id} threads={args.threads} rounds={args.rounds}")
+
+    # (a) clean path
+    guard.check("Warm-up sentence.")
+    ratios, details = [], []
+    for r in range(args.rounds):
+        reply = CLEAN_REPLIES[r % len(CLEAN_REPLIES)]
+        tokens = raw.tokenize(reply.encode(), add_bos=False)
+        raw.reset()
+        t_raw, _ = timed(raw.eval, tokens)
+        t_guard, record = timed(guard.check, reply)
+        ratios.append(t_guard / t_raw)
+        details.append((len(tokens), t_raw, t_guard, record.action, record.score))
+    print("\n(a) clean path: guard time / raw prefill of the same tokens")
+    for n, tr, tg, action, score in details:
+        print(f"    {n:4d} tokens  raw {tr * 1000:7.1f} ms  guard {tg * 1000:7.1f} ms  action={action} score={score:.3f}")
+    a = statistics.median(ratios)
+    print(f"    median ratio {a:.2f}  (target <= 1.15: {'met' if a <= 1.15 else 'NOT met'})")
+
+    # (b) rewrite throughput: the score is cached for the same prompt, so the second check times generation only
+    from srllm_guard import prompt as fmt
+
+    gen_ratios = []
+    for _ in range(args.rounds):
+        backend.check(BIASED, threshold=1.1, rewrite=False)
+        t_gen, check = timed(backend.check, BIASED, threshold=0.0, rewrite=True, max_new_tokens=args.gen_tokens)
+        n_gen = max(1, len(raw.tokenize((check.rewrite or "").encode(), add_bos=False)))
+        guard_tps = (n_gen + 1) / t_gen  # +1: the end-of-turn token it also produced (or the budget's last)
+        prompt_tokens = raw.tokenize((fmt.render_prompt(BIASED).prompt + "biased\n").encode(), add_bos=False, special=True)
+        raw.reset()
+        raw.eval(prompt_tokens)
+        started, produced = None, 0
+        for _tok in raw.generate(prompt_tokens, temp=0.0, reset=False):
+            if started is None:
+                started = time.perf_counter()
+            produced += 1
+            if produced > n_gen:
+                break
+        raw_tps = (produced - 1) / (time.perf_counter() - started)
+        gen_ratios.append(guard_tps / raw_tps)
+    b = statistics.median(gen_ratios)
+    print(f"\n(b) rewrite tokens/s: guard / raw generation, median ratio {b:.2f} "
+          f"(target >= 0.95: {'met' if b >= 0.95 else 'NOT met'}); last guard {guard_tps:.1f} tok/s, raw {raw_tps:.1f} tok/s")
+
+    # (c) detection throughput over single sentences
+    chars, started = 0, time.perf_counter()
+    for _ in range(max(1, args.rounds // 2)):
+        for s in SENTENCES:
+            backend.check(s + " ", threshold=1.1, rewrite=False)  # trailing space: no same-prompt cache hit
+            chars += len(s)
+    c = chars / (time.perf_counter() - started)
+    print(f"\n(c) detection throughput {c:,.0f} chars/s over {len(SENTENCES)} sentences "
+          f"(target >= 4,400: {'met' if c >= 4400 else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

