@@ -70,15 +70,31 @@ class GuardConfig(BaseModel):
     max_new_tokens: int = Field(default=256, ge=1)
     """Token budget of one rewrite."""
 
+    stream_max_holdback_chars: int | None = Field(default=None, ge=16)
+    """Most characters a guarded *stream* holds back waiting for a sentence to end; ``None`` means
+    ``max_sentence_chars``. A sentence is released once it is complete and checked; a run-on sentence is
+    checked and released in chunks of this size (cut at whitespace, like ``max_sentence_chars``)."""
+
     # --- failures -----------------------------------------------------------------------------------------
     timeout_s: float | None = Field(default=30.0, gt=0)
-    """Seconds one backend call may take (``None``: wait forever). A call that runs longer is abandoned:
-    its worker thread cannot be killed and finishes in the background, while the backend's own lock keeps
-    the model safe; the piece is handled by ``on_backend_error`` and no later piece of that text is sent."""
+    """Seconds one backend call may take (``None``: wait forever). One call is one whole check of one
+    piece: the verdict *and*, for a biased piece, its rewrite, decoded from the same KV cache (so there are
+    no separate score and rewrite budgets); the re-check of a rewrite is a second call with its own budget.
+    Waiting for a ``max_concurrency`` slot does not count. A call that runs longer is abandoned: its worker
+    thread cannot be killed and finishes in the background, while the backend's own lock keeps the model
+    safe; the piece is handled by ``on_backend_error`` and no later piece of that text is sent."""
 
     on_backend_error: Literal["fail_open", "fail_closed"] = "fail_closed"
     """When the backend fails or times out: ``'fail_open'`` returns the original text (flagged in the audit
     record), ``'fail_closed'`` returns ``refusal_message``. The error is in the record either way."""
+
+    max_concurrency: int | None = Field(default=1, ge=1)
+    """Most texts one guard sends to its backend at a time (each text's calls run one after another);
+    the others wait for a slot *before* their ``timeout_s`` starts. The bound is per guard: a
+    ``threading.BoundedSemaphore`` for sync calls and an ``asyncio.Semaphore`` per event loop for async
+    calls (so sync and async callers each get this many). The llama.cpp backend runs one call at a time per
+    loaded model anyway, so ``1`` costs nothing there and keeps queued calls from timing out while they wait
+    for the model; raise it for a backend that serves calls in parallel. ``None``: no bound."""
 
     retries: int = Field(default=1, ge=0, le=10)
     """Extra attempts after a :class:`~srllm_guard.errors.BackendError` (short exponential wait, via
@@ -106,6 +122,11 @@ class GuardConfig(BaseModel):
     def recheck_at(self) -> float:
         """The effective re-check threshold (``recheck_threshold``, else ``threshold``)."""
         return self.threshold if self.recheck_threshold is None else self.recheck_threshold
+
+    @property
+    def holdback_chars(self) -> int:
+        """The effective stream hold-back bound (``stream_max_holdback_chars``, else ``max_sentence_chars``)."""
+        return self.max_sentence_chars if self.stream_max_holdback_chars is None else self.stream_max_holdback_chars
 
     def merged(self, **overrides: Any) -> GuardConfig:
         """A validated copy with ``overrides`` applied (fields left at their defaults stay defaults)."""

@@ -8,13 +8,11 @@ import subprocess
 import sys
 
 import pytest
-from test_pipeline import BIASED, FakeBackend
+from conftest import BIASED, REWRITTEN, FakeBackend
 
 import srllm_guard.guard as guard_module
 from srllm_guard.cli import main
 from srllm_guard.errors import ModelFileError
-
-REWRITTEN = "The meeting is at noon.\n  People from there are kind.\tThanks."
 
 
 @pytest.fixture

@@ -12,14 +12,12 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.runnables import RunnableLambda
-from test_pipeline import BIASED, NEUTRAL, FakeBackend, RaisingBackend
+from conftest import BIASED, NEUTRAL, REWRITTEN, FakeBackend, RaisingBackend
 
 import srllm_guard.guard as guard_module
 from srllm_guard import AuditRecord, GuardConfig, SRGuard
 from srllm_guard.backends.base import Check
 from srllm_guard.errors import ConfigError
-
-REWRITTEN = "The meeting is at noon.\n  People from there are kind.\tThanks."
 
 
 def make_guard(runnable=None, backend=None, **kw) -> SRGuard:

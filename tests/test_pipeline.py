@@ -1,95 +1,21 @@
-"""Splitting and the piece-by-piece pipeline, on fake backends (no model).
-
-The fakes here are imported by the other guard tests (``from test_pipeline import FakeBackend``).
-"""
+"""Splitting and the piece-by-piece pipeline, on fake backends (no model; the fakes live in conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 
 import pytest
+from conftest import BIASED, NEUTRAL, FakeBackend, RaisingBackend
 
-from srllm_guard.backends.base import BaseBackend, Check
+from srllm_guard.backends.base import Check
 from srllm_guard.config import GuardConfig
 from srllm_guard.pipeline import aguard_text, drift, guard_text
 from srllm_guard.split import split_sentences, split_text
 
 
-class FakeBackend(BaseBackend):
-    """Flags text containing one of ``words`` (score 0.9, else 0.1); rewrites each flagged word to 'kind'.
-
-    ``rewrite_fn`` overrides the rewrite. Thread-safe; every call is recorded in ``calls``.
-    """
-
-    model_id = "fake-sr"
-    model_hash = "f" * 64
-
-    def __init__(self, words=("lazy", "stupid"), rewrite_fn=None):
-        self.words = tuple(words)
-        self.rewrite_fn = rewrite_fn
-        self.calls: list[tuple[str, bool]] = []
-        self._lock = threading.Lock()
-
-    def check(self, text, *, threshold, rewrite=True, max_new_tokens=256):
-        with self._lock:
-            self.calls.append((text, rewrite))
-        score = 0.9 if any(word in text.lower() for word in self.words) else 0.1
-        new = None
-        if rewrite and score >= threshold:
-            if self.rewrite_fn is not None:
-                new = self.rewrite_fn(text)
-            else:
-                new = text
-                for word in self.words:
-                    new = new.replace(word, "kind")
-        return Check(score=score, rewrite=new)
-
-
-class RaisingBackend(FakeBackend):
-    """Fails ``failures`` times (forever by default), then behaves like :class:`FakeBackend`."""
-
-    def __init__(self, failures=10**9, **kwargs):
-        super().__init__(**kwargs)
-        self.failures = failures
-
-    def check(self, text, **kwargs):
-        with self._lock:
-            if self.failures > 0:
-                self.failures -= 1
-                self.calls.append((text, kwargs.get("rewrite", True)))
-                raise RuntimeError("engine exploded")
-        return super().check(text, **kwargs)
-
-
-class HangingBackend(FakeBackend):
-    """Blocks every call until ``release`` is set (tests set it when done, so no thread outlives them)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.release = threading.Event()
-
-    def check(self, text, **kwargs):
-        with self._lock:
-            self.calls.append((text, kwargs.get("rewrite", True)))
-        self.release.wait(30)
-        return Check(score=0.1)
-
-
-@pytest.fixture
-def hanging():
-    backend = HangingBackend()
-    yield backend
-    backend.release.set()
-
-
 def cfg(**kw) -> GuardConfig:
     return GuardConfig(**{"retries": 0, "timeout_s": 5, **kw})
-
-
-NEUTRAL = "The meeting is at noon.  Please bring the report!\n\nThanks, Dana."
-BIASED = "The meeting is at noon.\n  People from there are lazy.\tThanks."
 
 
 # --- split --------------------------------------------------------------------------------------------------
