@@ -115,20 +115,22 @@ def evaluate(backend: Backend, test: list[Example], counterfactual: list[tuple[s
 
 def cli(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m trainers.evaluate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--adapter", help="adapter GGUF (default: none, the bare base)")
+    parser.add_argument("--adapter", help="adapter GGUF, or 'none' for the bare base (the default)")
     parser.add_argument("--model", help="base GGUF (default: the embedded Gemma 3 270M)")
     parser.add_argument("--test", required=True, help="test split JSONL written by the trainer")
     parser.add_argument("--counterfactual", help="counterfactual-inhouse.csv")
     parser.add_argument("--counterfactual-limit", type=int, default=1100, help="seeded sample size (0: all)")
     parser.add_argument("--rewrite-limit", type=int, default=None, help="rewrite at most this many biased inputs")
+    parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N test items")
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--out", required=True, help="folder for metrics.json")
     args = parser.parse_args(argv)
     from srllm_guard.backends.llamacpp import LlamaCppBackend
 
-    backend = LlamaCppBackend(model_path=args.model, adapter_path=args.adapter, n_threads=args.threads)
-    test = read_jsonl(args.test)
+    adapter = None if args.adapter in (None, "none") else args.adapter
+    backend = LlamaCppBackend(model_path=args.model, adapter_path=adapter, n_threads=args.threads)
+    test = read_jsonl(args.test)[: args.limit]
     cf = read_counterfactual(args.counterfactual, args.counterfactual_limit or None) if args.counterfactual else []
     metrics = evaluate(backend, test, cf, threshold=args.threshold, rewrite_limit=args.rewrite_limit)
     out = Path(args.out)
