@@ -138,3 +138,12 @@ class GuardConfig(BaseModel):
     def backend_key(self) -> tuple[Any, ...]:
         """The settings that identify one loaded model: guards with equal keys share a backend."""
         return (self.backend, self.model_path, self.adapter_path, self.n_threads)
+
+    # --- backend-specific model settings (hf, remote) -----------------------------------------------------
+    base_url: str | None = None
+    """Server of the ``'remote'`` backend (an OpenAI-compatible llama.cpp server or vLLM), e.g.
+    ``'http://127.0.0.1:8000'``; there ``model_path`` is the served model's name (``None``: the server's only
+    model) and ``timeout_s`` also bounds its HTTP requests. Other backends refuse it."""
+
+    device: Literal["auto", "cpu", "cuda"] | None = None
+    """Device of the ``'hf'`` backend (``None``: CUDA when available, else CPU). Other backends refuse it."""

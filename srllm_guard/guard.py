@@ -11,15 +11,24 @@ and the :class:`~srllm_guard.audit.AuditRecord` under ``response_metadata["srllm
 content, text parts are guarded one by one and every other part (images, tool blocks) is left as it is.
 For plain strings, :meth:`SRGuard.check` returns the record and ``audit_hook`` receives it.
 
+``stream``/``astream`` and ``transform``/``atransform`` (so ``chain | SRGuard()`` streams too) release the
+text sentence by sentence, each one checked before it is released (see :mod:`srllm_guard.stream`); the
+last chunk carries the record of the whole stream. ``batch``/``abatch`` are LangChain's, over the native
+``invoke``/``ainvoke``. Async calls never block the event loop: the model runs in worker threads, at most
+``config.max_concurrency`` texts at a time per guard and event loop. The backend's own runs (if it uses
+LangChain inside) never reach the caller's callbacks or stream.
+
 The guard keeps no per-call state: one instance may serve many threads and tasks at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import threading
 import time
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, Union
 
 from langchain_core.messages import BaseMessage
@@ -30,14 +39,17 @@ from pydantic import ConfigDict, Field, PrivateAttr, ValidationError
 
 from srllm_guard.audit import AuditRecord, emit
 from srllm_guard.backends.base import Backend
+from srllm_guard.backends.registry import BUILTIN_BACKENDS, backend_kwargs, load_backend_class
 from srllm_guard.config import GuardConfig
-from srllm_guard.errors import ConfigError, MissingDependencyError
+from srllm_guard.errors import ConfigError
 from srllm_guard.pipeline import Processed, aguard_text, aprocess, guard_text, make_record, process
+from srllm_guard.stream import aguard_stream, guard_stream
 
 __all__ = ["SRGuard", "BACKENDS", "build_backend"]
 
-BACKENDS: dict[str, str] = {"llamacpp": "srllm_guard.backends.llamacpp:LlamaCppBackend"}
-"""Backend names accepted by ``GuardConfig.backend``, and the class each one builds."""
+BACKENDS: dict[str, str] = BUILTIN_BACKENDS
+"""Built-in backend names accepted by ``GuardConfig.backend``, and the class each one builds; entry points in
+the ``srllm_guard.backends`` group add more (``srllm_guard.backends.registry.available_backends()``)."""
 
 _shared: dict[tuple[Any, ...], Backend] = {}
 _shared_lock = threading.Lock()
@@ -46,24 +58,15 @@ _Texts = list[tuple[Union[int, None], str]]
 
 
 def build_backend(config: GuardConfig) -> Backend:
-    """The backend ``config`` names, built once per ``config.backend_key()`` and shared by every guard."""
-    key = config.backend_key()
+    """The backend ``config`` names (built-in, entry point or ``'module:Class'``), built with the config fields
+    its constructor takes (:func:`~srllm_guard.backends.registry.backend_kwargs`), once per backend and
+    arguments, and shared by every guard."""
+    cls = load_backend_class(config.backend)
+    kwargs = backend_kwargs(cls, config)
+    key = (config.backend, tuple(sorted(kwargs.items())))
     with _shared_lock:
         if key not in _shared:
-            target = BACKENDS.get(config.backend, config.backend)
-            module_name, _, attr = target.partition(":")
-            if not attr:
-                raise ConfigError(
-                    f"unknown backend {config.backend!r}: use one of {sorted(BACKENDS)} or 'package.module:Class'"
-                )
-            try:
-                cls = getattr(importlib.import_module(module_name), attr)
-            except MissingDependencyError:
-                raise
-            except (ImportError, AttributeError) as exc:
-                raise ConfigError(f"backend {target!r} cannot be loaded: {exc}") from exc
-            _shared[key] = cls(model_path=config.model_path, adapter_path=config.adapter_path,
-                               n_threads=config.n_threads)
+            _shared[key] = cls(**kwargs)
         return _shared[key]
 
 
@@ -91,6 +94,38 @@ def _text_parts(content: str | list[Any]) -> _Texts:
     return parts
 
 
+class _Slots:
+    """At most ``limit`` texts in the backend at once: a thread semaphore, and one asyncio semaphore per
+    event loop (an ``asyncio.Semaphore`` belongs to the loop it first waits on)."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self._threads = threading.BoundedSemaphore(limit) if limit else None
+        self._loops: weakref.WeakKeyDictionary[Any, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        if self._threads is None:
+            yield
+            return
+        with self._threads:
+            yield
+
+    @asynccontextmanager
+    async def ahold(self) -> AsyncIterator[None]:
+        if not self.limit:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            semaphore = self._loops.get(loop)
+            if semaphore is None:
+                semaphore = self._loops[loop] = asyncio.Semaphore(self.limit)
+        async with semaphore:
+            yield
+
+
 class SRGuard(RunnableSerializable[Any, Any]):
     """Detect biased text in a chain's output and return benign rewrites that keep its meaning.
 
@@ -112,6 +147,7 @@ class SRGuard(RunnableSerializable[Any, Any]):
 
     _built: Union[Backend, None] = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _slots: _Slots = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -131,6 +167,10 @@ class SRGuard(RunnableSerializable[Any, Any]):
                 f"{'.'.join(map(str, error['loc'])) or 'value'}: {error['msg']}" for error in exc.errors()
             )
             raise ConfigError(f"invalid SRGuard settings: {problems}") from exc
+
+    def model_post_init(self, context: Any) -> None:
+        super().model_post_init(context)
+        self._slots = _Slots(self.config.max_concurrency)
 
     @property
     def InputType(self) -> Any:  # noqa: N802 - LangChain's name
@@ -155,8 +195,32 @@ class SRGuard(RunnableSerializable[Any, Any]):
                     self._built = build_backend(self.config)
         return self._built
 
+    def _current_backend(self) -> Backend | None:
+        return self.backend or self._built
+
     def _needs_model(self, texts: _Texts) -> bool:
         return any(text and not text.isspace() for _, text in texts)
+
+    def _process(
+        self, text: str, backend: Backend | None, config: GuardConfig, part: int | None = None
+    ) -> Processed:
+        with self._slots.hold():
+            return process(text, backend, config, part=part)
+
+    async def _aprocess(
+        self, text: str, backend: Backend | None, config: GuardConfig, part: int | None = None
+    ) -> Processed:
+        async with self._slots.ahold():
+            return await aprocess(text, backend, config, part=part)
+
+    async def _aget_backend(self) -> Backend:
+        return self._current_backend() or await asyncio.to_thread(self._get_backend)  # loading must not block
+
+    def _check_segment(self, text: str, config: GuardConfig) -> Processed:
+        return self._process(text, self._get_backend(), config)
+
+    async def _acheck_segment(self, text: str, config: GuardConfig) -> Processed:
+        return await self._aprocess(text, await self._aget_backend(), config)
 
     # --- Python API ------------------------------------------------------------------------------------
 
@@ -164,16 +228,19 @@ class SRGuard(RunnableSerializable[Any, Any]):
         """Guard ``text``; the guarded text is ``record.text``. The record also goes to ``audit_hook``."""
         if not isinstance(text, str):
             raise ConfigError(f"check() takes a str, got {type(text).__name__}")
-        backend = self._get_backend() if self._needs_model([(None, text)]) else self.backend or self._built
-        return emit(guard_text(text, backend, self.config), self.config.audit_hook)
+        backend = self._get_backend() if self._needs_model([(None, text)]) else self._current_backend()
+        with self._slots.hold():
+            record = guard_text(text, backend, self.config)
+        return emit(record, self.config.audit_hook)
 
     async def acheck(self, text: str) -> AuditRecord:
         """Async twin of :meth:`check`."""
         if not isinstance(text, str):
             raise ConfigError(f"acheck() takes a str, got {type(text).__name__}")
-        backend = await asyncio.to_thread(self._get_backend) if self._needs_model([(None, text)]) else None
-        return emit(await aguard_text(text, backend or self.backend or self._built, self.config),
-                    self.config.audit_hook)
+        backend = await self._aget_backend() if self._needs_model([(None, text)]) else self._current_backend()
+        async with self._slots.ahold():
+            record = await aguard_text(text, backend, self.config)
+        return emit(record, self.config.audit_hook)
 
     # --- Runnable API ----------------------------------------------------------------------------------
 
@@ -187,26 +254,82 @@ class SRGuard(RunnableSerializable[Any, Any]):
         output = input
         if self.runnable is not None:
             output = self.runnable.invoke(input, patch_config(config, callbacks=run_manager.get_child()), **kwargs)
-        started = time.perf_counter()
-        content = _content(output)
-        texts = _text_parts(content)
-        backend = self._get_backend() if self._needs_model(texts) else self.backend or self._built
-        results = [process(text, backend, self.config, part=index) for index, text in texts]
-        return self._finish(output, content, texts, results, backend, started)
+        return self._guard(output)
 
     async def _ainvoke(self, input: Any, run_manager: Any, config: RunnableConfig, **kwargs: Any) -> Any:
         output = input
         if self.runnable is not None:
             child = patch_config(config, callbacks=run_manager.get_child())
             output = await self.runnable.ainvoke(input, child, **kwargs)
+        return await self._aguard(output)
+
+    def _guard(self, output: Any) -> Any:
+        """Guard one whole output (a str or a message), in its own type."""
         started = time.perf_counter()
         content = _content(output)
         texts = _text_parts(content)
-        backend = self.backend or self._built
-        if backend is None and self._needs_model(texts):
-            backend = await asyncio.to_thread(self._get_backend)  # loading a model must not block the loop
-        results = [await aprocess(text, backend, self.config, part=index) for index, text in texts]
+        backend = self._get_backend() if self._needs_model(texts) else self._current_backend()
+        results = [self._process(text, backend, self.config, index) for index, text in texts]
         return self._finish(output, content, texts, results, backend, started)
+
+    async def _aguard(self, output: Any) -> Any:
+        started = time.perf_counter()
+        content = _content(output)
+        texts = _text_parts(content)
+        backend = await self._aget_backend() if self._needs_model(texts) else self._current_backend()
+        results = [await self._aprocess(text, backend, self.config, index) for index, text in texts]
+        return self._finish(output, content, texts, results, backend, started)
+
+    # --- streaming -------------------------------------------------------------------------------------
+
+    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
+        yield from self.transform(iter([input]), config, **kwargs)
+
+    async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> AsyncIterator[Any]:
+        async def one() -> AsyncIterator[Any]:
+            yield input
+
+        async for chunk in self.atransform(one(), config, **kwargs):
+            yield chunk
+
+    def transform(self, input: Iterator[Any], config: RunnableConfig | None = None, **kwargs: Any) -> Iterator[Any]:
+        yield from self._transform_stream_with_config(input, self._transform, config, **kwargs)
+
+    async def atransform(
+        self, input: AsyncIterator[Any], config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        async for chunk in self._atransform_stream_with_config(input, self._atransform, config, **kwargs):
+            yield chunk
+
+    def _transform(
+        self, input: Iterator[Any], run_manager: Any, config: RunnableConfig, **kwargs: Any
+    ) -> Iterator[Any]:
+        upstream = input
+        if self.runnable is not None:
+            upstream = self.runnable.transform(input, patch_config(config, callbacks=run_manager.get_child()), **kwargs)
+        try:
+            yield from guard_stream(upstream, self.config, check=self._check_segment, whole=self._guard,
+                                    backend=self._current_backend)
+        finally:
+            if upstream is not input and hasattr(upstream, "close"):
+                upstream.close()  # a consumer that stops early stops the wrapped chain too
+
+    async def _atransform(
+        self, input: AsyncIterator[Any], run_manager: Any, config: RunnableConfig, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        upstream = input
+        if self.runnable is not None:
+            child = patch_config(config, callbacks=run_manager.get_child())
+            upstream = self.runnable.atransform(input, child, **kwargs)
+        guarded = aguard_stream(upstream, self.config, check=self._acheck_segment, whole=self._aguard,
+                                backend=self._current_backend)
+        try:
+            async for chunk in guarded:
+                yield chunk
+        finally:
+            await guarded.aclose()  # now, not when the loop collects it: the audit record goes out once, here
+            if upstream is not input and hasattr(upstream, "aclose"):
+                await upstream.aclose()
 
     def _finish(
         self, output: Any, content: str | list[Any], texts: _Texts, results: list[Processed],
