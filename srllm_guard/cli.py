@@ -29,6 +29,7 @@ exit status: 0 done, 2 usage or setup error (bad flag, missing model file, missi
 examples:
   srllm-guard check "Women are too emotional to lead."
   cat reply.txt | srllm-guard rewrite - --fallback refuse --threads 1
+  srllm-guard eval --data-dir ../shared/data --out runs/eval-report   (see: srllm-guard eval -h)
 """
 
 
@@ -44,7 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("text", metavar="TEXT", help="the text to guard; '-' reads it from standard input")
-    common.add_argument("--model", metavar="PATH", help="base model GGUF (default: the embedded Gemma 3 270M)")
+    common.add_argument("--backend", metavar="NAME",
+                        help="model backend: llamacpp (default, in-process), hf (transformers; CUDA 4-bit when "
+                             "available), remote (an OpenAI-compatible server, see --base-url), an installed "
+                             "plugin's name, or package.module:Class")
+    common.add_argument("--base-url", dest="base_url", metavar="URL",
+                        help="server of the remote backend, e.g. http://127.0.0.1:8000 (implies --backend remote)")
+    common.add_argument("--model", metavar="PATH", help="base model GGUF (default: the embedded Gemma 3 270M); "
+                        "hf: a model folder or Hub id; remote: the served model's name")
     common.add_argument("--adapter", metavar="PATH",
                         help="LoRA adapter GGUF ('default': the shipped SR-LLM adapter; 'none': bare base)")
     common.add_argument("--threshold", type=float, metavar="P",
@@ -64,12 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
                                     "action, the guarded text and every changed span.")
     commands.add_parser("rewrite", parents=[common], help="print TEXT as the guard returns it",
                         description="Guard TEXT and print the text the guard returns.")
+    from srllm_guard.eval.cli import add_parser as add_eval_parser
+
+    add_eval_parser(commands)
     return parser
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The GuardConfig fields the flags set (flags left out keep the config's defaults)."""
     values = {
+        "backend": args.backend or ("remote" if args.base_url else None),
+        "base_url": args.base_url,
         "model_path": args.model,
         "threshold": args.threshold,
         "fallback": args.fallback,
@@ -94,6 +107,10 @@ def _write(text: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     args = build_parser().parse_args(argv)
+    if args.command == "eval":
+        from srllm_guard.eval.cli import run as run_eval_command
+
+        return run_eval_command(args)
     try:
         from srllm_guard.guard import SRGuard
 
