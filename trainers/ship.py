@@ -82,7 +82,7 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
         f"- {summary['steps']} steps over {summary['train_examples']} examples, {summary['wall_time_s'] / 60:.1f} min "
         f"on {summary['hardware']} ({summary['device']}, {summary['torch_threads']} torch threads; the machine was "
         f"shared with other work), {summary['s_per_step']} s/step",
-        f"- final training loss {summary['final_loss']:.3f}, dev loss {_fmt(summary.get('dev_loss'))}",
+        f"- final training loss {summary['final_loss']:.3f}, dev loss {_fmt(summary.get('dev_loss'))}, dev verdict accuracy {_fmt(summary.get('dev_verdict_accuracy'))}",
         "",
         "![loss curve](loss.png)",
         "",

@@ -86,6 +86,10 @@ class TrainArgs:
     """torch CPU threads (None: torch's default)."""
     log_every: int = 5
     """Steps between loss log lines."""
+    verdict_weight: float = 1.0
+    """Loss weight of the verdict token (the first answer token) relative to each rewrite token. A biased
+    answer has ~40 rewrite tokens and one verdict token, so with weight 1 the verdict, which is what the
+    runtime reads as its detector, gets a small share of the gradient."""
     device: str = "auto"
     """'auto' (CUDA when available), 'cpu' or 'cuda'."""
 
@@ -104,6 +108,8 @@ class Recipe:
     """Alternatively, ready prepared examples (JSONL written by trainers.data.write_jsonl)."""
     out: str = "runs/sr-llm"
     """Output folder: PEFT adapter, adapter GGUF, loss curve, summary, splits."""
+    init_adapter: str | None = None
+    """Continue training from this PEFT adapter folder instead of a fresh LoRA (its r/alpha/targets win)."""
     export_gguf: bool = True
     """Write adapter.gguf for llama.cpp after training (needs a GGUF base)."""
     mix: DataMix = field(default_factory=DataMix)
@@ -309,7 +315,14 @@ def setup(recipe: Recipe) -> dict:
         bias="none",
         task_type="CAUSAL_LM",
     )
-    model = get_peft_model(model, lcfg)
+    if recipe.init_adapter:
+        from peft import PeftModel
+
+        if not (Path(recipe.init_adapter) / "adapter_config.json").is_file():
+            raise ModelFileError(f"init_adapter: no adapter_config.json in {recipe.init_adapter}")
+        model = PeftModel.from_pretrained(model, recipe.init_adapter, is_trainable=True)
+    else:
+        model = get_peft_model(model, lcfg)
     encoded = [e for e in (encode(tokenizer, ex, t.max_seq_len) for ex in train_ex) if e]
     dev_enc = [e for e in (encode(tokenizer, ex, t.max_seq_len) for ex in dev_ex) if e]
     manifest["dropped_too_long"] = len(train_ex) - len(encoded)
@@ -337,47 +350,65 @@ def batches(data: list[dict], batch_size: int, rng: random.Random) -> list[list[
     return out
 
 
-def collate(batch: list[dict], pad_id: int, device: str):
-    """Right-padded ids, mask, and how many trailing positions hold every response token."""
+def collate(batch: list[dict], pad_id: int, device: str, verdict_weight: float = 1.0):
+    """Right-padded ids, mask, labels, per-token loss weights, and how many trailing positions to keep."""
     import torch
 
     width = max(len(e["input_ids"]) for e in batch)
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(batch), width), dtype=torch.long)
     labels = torch.full((len(batch), width), -100, dtype=torch.long)
+    weights = torch.zeros((len(batch), width), dtype=torch.float32)
     for row, e in enumerate(batch):
         n, p = len(e["input_ids"]), e["prompt_len"]
         ids[row, :n] = torch.tensor(e["input_ids"])
         mask[row, :n] = 1
         labels[row, p:n] = ids[row, p:n]
+        weights[row, p:n] = 1.0
+        weights[row, p] = verdict_weight
     keep = width - min(e["prompt_len"] for e in batch) + 1  # +1: the last prompt position predicts token one
-    return ids.to(device), mask.to(device), labels.to(device), keep
+    return ids.to(device), mask.to(device), labels.to(device), weights.to(device), keep
 
 
-def response_loss(model, ids, mask, labels, keep: int):
-    """Cross-entropy on response tokens, computing logits only for the last ``keep`` positions."""
+def response_loss(model, ids, mask, labels, weights, keep: int):
+    """Weighted cross-entropy on response tokens, computing logits only for the last ``keep`` positions."""
     import torch.nn.functional as F
 
     logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=keep).logits  # (B, keep, V)
     targets = labels[:, -keep + 1 :] if keep > 1 else labels[:, :0]
-    return F.cross_entropy(logits[:, :-1].float().reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-100)
+    w = weights[:, -keep + 1 :] if keep > 1 else weights[:, :0]
+    ce = F.cross_entropy(logits[:, :-1].float().reshape(-1, logits.size(-1)), targets.reshape(-1),
+                         ignore_index=-100, reduction="none")
+    return (ce * w.reshape(-1)).sum() / w.sum()
 
 
-def evaluate_loss(model, data: list[dict], batch_size: int, pad_id: int, device: str) -> float | None:
+def evaluate_dev(model, data: list[dict], batch_size: int, pad_id: int, device: str,
+                 verdict_ids: tuple[int, int]) -> dict:
+    """Dev loss (plain response CE) and verdict accuracy (biased vs neutral logit at the first answer token)."""
     import torch
 
     if not data:
-        return None
+        return {"dev_loss": None, "dev_verdict_accuracy": None}
     model.eval()
-    total, n = 0.0, 0
+    total, correct, n = 0.0, 0, 0
+    b_id, n_id = verdict_ids
     with torch.no_grad():
         for i in range(0, len(data), batch_size):
             chunk = data[i : i + batch_size]
-            ids, mask, labels, keep = collate(chunk, pad_id, device)
-            total += response_loss(model, ids, mask, labels, keep).item() * len(chunk)
+            ids, mask, labels, weights, keep = collate(chunk, pad_id, device)
+            logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=keep).logits
+            targets = labels[:, -keep + 1 :]
+            ce = torch.nn.functional.cross_entropy(logits[:, :-1].float().reshape(-1, logits.size(-1)),
+                                                   targets.reshape(-1), ignore_index=-100)
+            total += ce.item() * len(chunk)
+            offset = ids.size(1) - keep
+            for row, e in enumerate(chunk):
+                at = logits[row, e["prompt_len"] - 1 - offset]
+                said_biased = bool(at[b_id] > at[n_id])
+                correct += said_biased == (e["input_ids"][e["prompt_len"]] == b_id)
             n += len(chunk)
     model.train()
-    return total / n
+    return {"dev_loss": total / n, "dev_verdict_accuracy": correct / n}
 
 
 def make_optimizer(model, t: TrainArgs, device: str):
@@ -417,8 +448,8 @@ def fit(state: dict) -> dict:
     for step in bar:
         if not plan:
             plan = batches(state["train"], t.batch_size, rng)
-        ids, mask, labels, keep = collate(plan.pop(), pad_id, device)
-        loss = response_loss(model, ids, mask, labels, keep)
+        ids, mask, labels, weights, keep = collate(plan.pop(), pad_id, device, t.verdict_weight)
+        loss = response_loss(model, ids, mask, labels, weights, keep)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), t.max_grad_norm)
         opt.step()
@@ -431,7 +462,8 @@ def fit(state: dict) -> dict:
             recent = [r["loss"] for r in log[-t.log_every :]]
             tqdm.write(f"step {step + 1}/{total} loss {sum(recent) / len(recent):.4f}")
     wall = time.perf_counter() - started
-    dev_loss = evaluate_loss(model, state["dev"], t.batch_size, pad_id, device)
+    verdict_ids = tuple(tok(w, add_special_tokens=False)["input_ids"][0] for w in (fmt.BIASED, fmt.NEUTRAL))
+    dev = evaluate_dev(model, state["dev"], t.batch_size, pad_id, device, verdict_ids)
     model.save_pretrained(out / "peft")
     tok.save_pretrained(out / "peft")
     summary = {
@@ -439,7 +471,7 @@ def fit(state: dict) -> dict:
         "hf_base": state["hf_path"], "base_gguf": state["base_gguf"], "steps": total,
         "examples_seen": total * t.batch_size, "train_examples": len(state["train"]),
         "wall_time_s": round(wall, 1), "s_per_step": round(wall / total, 3), "final_loss": log[-1]["loss"],
-        "dev_loss": dev_loss, "device": device, "hardware": _hardware(device),
+        **dev, "device": device, "hardware": _hardware(device),
         "torch_threads": torch.get_num_threads(), "data": state["manifest"],
         "config": dataclasses.asdict(recipe),
     }
@@ -515,7 +547,7 @@ def cli(argv: list[str] | None = None) -> int:
     except (ConfigError, DataError, ModelFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps({k: summary[k] for k in ("steps", "wall_time_s", "final_loss", "dev_loss")}, indent=2))
+    print(json.dumps({k: summary[k] for k in ("steps", "wall_time_s", "final_loss", "dev_loss", "dev_verdict_accuracy")}, indent=2))
     return 0
 
 

@@ -1,0 +1,473 @@
+"""Distil SR-LLM's own verdicts into the student detector (:mod:`srllm_guard.detector`).
+
+    python -m trainers.distill --data-dir ../shared/data --adapter adapters/sr-gemma3-270m/adapter.gguf \\
+        --cache runs/distill/teacher.jsonl --out adapters/sr-gemma3-270m/detector.npz --budget-min 15
+
+Read top-down: ``setup`` (arguments) -> ``main`` (corpus -> teacher scores -> embeddings -> ``fit``) -> report.
+
+1. **Corpus**: sentences from the files given (ParaDetox toxic + rewrites and the cannot-rewrite file, the
+   SR-LLM train CSV's biased + debiased texts, WNC pre + post, Jigsaw comments, StereoSet, BOLD prompts);
+   long texts are split into sentences (:mod:`srllm_guard.split`); at most ``--per-source`` sentences per
+   source, chosen and interleaved by a stable hash, so a run cut short by the budget still covers every source.
+2. **Teacher**: the full LlamaCppBackend's P(biased) for each sentence, appended to a JSONL cache (resumable:
+   a rerun scores only what is missing, and rows of another teacher are ignored). ``--teacher labels`` uses
+   the human labels instead, for building and testing without an adapter; the head and report then say
+   ``teacher: human-labels (NOT SR-LLM)``.
+3. **Fit**: split by pair group into train / calib / test (70/15/15); logistic head on the embeddings (soft
+   teacher targets, class-balanced, L2 chosen on calib); ``low`` = the largest student score that keeps
+   recall of the teacher's positives >= ``--recall`` on calib (one per teacher threshold 0.1 .. 0.9); a Platt
+   fit maps student scores onto the teacher's scale.
+4. **Report**: agreement with the teacher on the test slice (student alone and cascade: accuracy, recall of
+   teacher positives, share escalated), and the same on a sample of ``counterfactual-inhouse.csv`` sentences
+   (evaluation only: never fitted on, never used for calibration). ``infer_50.csv`` is never read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from srllm_guard.errors import ConfigError, DataError
+from srllm_guard.split import split_text
+
+THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+L2_GRID = (1e-4, 1e-3, 1e-2, 1e-1)
+HELD_OUT = ("infer_50.csv", "counterfactual-inhouse.csv")
+DEFAULTS = {  # --data-dir fills these in (relative to it) for flags left unset
+    "srllm_csv": "sr_llm_inhouse/train_500.csv",
+    "paradetox": "paradetox/paradetox.tsv",
+    "paradetox_cannot": "paradetox/paradetox_cannot_rewrite.tsv",
+    "wnc_pre": "wnc_sample/pre.train",
+    "wnc_post": "wnc_sample/post.train",
+    "jigsaw": "jigsaw",
+    "stereoset": "stereoset/stereoset_dev_flat.jsonl",
+    "bold": "bold",
+    "counterfactual": "sr_llm_inhouse/counterfactual-inhouse.csv",
+}
+
+
+@dataclass
+class Args:
+    """Every setting of a distillation run (the CLI flags, one for one)."""
+
+    out: Path = Path("adapters/sr-gemma3-270m/detector.npz")
+    """Where the head goes; the report goes next to it as ``<stem>.report.json`` unless ``report`` is set."""
+    cache: Path = Path("runs/distill/teacher.jsonl")
+    """Teacher scores, one JSON line per sentence (resumable)."""
+    report: Path | None = None
+    teacher: str = "llamacpp"
+    """'llamacpp' (SR-LLM: needs ``adapter``) or 'labels' (human labels: a stand-in, never the real thing)."""
+    adapter: Path | None = None
+    model: Path | None = None
+    """Base GGUF (default: the embedded Gemma 3 270M)."""
+    n_threads: int = 1
+    data_dir: Path | None = None
+    srllm_csv: Path | None = None
+    paradetox: Path | None = None
+    paradetox_cannot: Path | None = None
+    wnc_pre: Path | None = None
+    wnc_post: Path | None = None
+    jigsaw: Path | None = None
+    """A Jigsaw CSV with ``comment_text`` (and ``toxic`` where labelled), or a folder of them."""
+    stereoset: Path | None = None
+    bold: Path | None = None
+    """A BOLD ``*_prompt.json`` file or a folder of them."""
+    clean_text: Path | None = None
+    """Plain-text or Markdown prose (a file, or a folder of ``.txt``/``.md``): everyday text the guard will see."""
+    counterfactual: Path | None = None
+    per_source: int = 600
+    """Most sentences taken from each source."""
+    counterfactual_sample: int = 300
+    budget_min: float = 15.0
+    """Teacher minutes for the corpus in this run (the counterfactual sample comes on top); the cache keeps
+    what is done, a rerun continues."""
+    threshold: float = 0.5
+    """The teacher threshold the head's main ``low`` is calibrated for (the guard's default threshold)."""
+    recall: float = 0.98
+    seed: int = 0
+    embed_threads: int = 1
+
+
+@dataclass(frozen=True)
+class Item:
+    text: str
+    source: str
+    group: str
+    label: float | None  # the human label where one exists (1 biased, 0 neutral)
+
+
+# ------------------------------------------------------------------------------------------------- setup
+
+def setup(argv: list[str] | None = None) -> Args:
+    """Parse flags into :class:`Args`; every problem is collected and raised once, naming the flag."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name, value in asdict(Args()).items():
+        kind = float if isinstance(value, float) else int if isinstance(value, int) else str
+        shown = f"{_HELP.get(name, '')} (default: {value})".strip()
+        parser.add_argument("--" + name.replace("_", "-"), type=kind, default=None, help=shown)
+    ns = vars(parser.parse_args(argv))
+    args = Args(**{k: (Path(v) if isinstance(getattr(Args(), k), Path) or k in _PATHS else v)
+                   for k, v in ns.items() if v is not None})
+    if args.data_dir is not None:
+        for name, rel in DEFAULTS.items():
+            if getattr(args, name) is None and (args.data_dir / rel).exists():
+                setattr(args, name, args.data_dir / rel)
+    problems = []
+    if args.teacher not in ("llamacpp", "labels"):
+        problems.append(f"--teacher must be 'llamacpp' or 'labels', got {args.teacher!r}")
+    if args.teacher == "llamacpp" and (args.adapter is None or not args.adapter.is_file()):
+        problems.append(f"--adapter must name the SR-LLM adapter GGUF for --teacher llamacpp (got {args.adapter})")
+    for name in _SOURCES:
+        path = getattr(args, name)
+        if path is not None and not (path.is_file() or (name in _FOLDERS and path.is_dir())):
+            problems.append(f"--{name.replace('_', '-')} {path}: file not found")
+        if path is not None and path.name in HELD_OUT:
+            problems.append(f"--{name.replace('_', '-')} {path}: {path.name} is held out for evaluation, never fitted on")
+    if (args.wnc_pre is None) != (args.wnc_post is None):
+        problems.append("--wnc-pre and --wnc-post go together")
+    if args.counterfactual is not None and not args.counterfactual.is_file():
+        problems.append(f"--counterfactual {args.counterfactual}: file not found")
+    if not 0 < args.recall <= 1 or not 0 < args.threshold < 1:
+        problems.append("--recall must be in (0, 1] and --threshold in (0, 1)")
+    if args.per_source < 1 or args.n_threads < 1 or args.budget_min <= 0:
+        problems.append("--per-source, --n-threads and --budget-min must be positive")
+    if problems:
+        raise ConfigError("distill: " + "; ".join(problems))
+    return args
+
+
+_HELP = {
+    "out": "the head (.npz); the JSON report goes next to it as <stem>.report.json",
+    "cache": "JSONL of teacher scores; a rerun continues from it",
+    "teacher": "'llamacpp' (SR-LLM, needs --adapter) or 'labels' (human labels: a stand-in only)",
+    "adapter": "SR-LLM adapter GGUF (the teacher)",
+    "model": "base GGUF (default: the embedded Gemma 3 270M)",
+    "n_threads": "llama.cpp threads (1 on a busy 2-core machine)",
+    "data_dir": "a folder shaped like shared/data: fills in every source flag left unset",
+    "clean_text": "plain-text/Markdown prose, a file or folder (everyday text the guard will see)",
+    "counterfactual": "counterfactual-inhouse.csv: evaluation only, never fitted on",
+    "per_source": "most sentences taken from each source",
+    "counterfactual_sample": "counterfactual sentences to score for the extra held-out figure",
+    "budget_min": "teacher minutes for the corpus in this run (the counterfactual sample comes on top)",
+    "threshold": "teacher threshold the main 'low' is calibrated for",
+    "recall": "recall of teacher positives that 'low' must keep on the calib slice",
+    "embed_threads": "onnxruntime threads for the embeddings",
+}
+_PATHS = {f for f, t in Args.__annotations__.items() if "Path" in str(t)}
+_SOURCES = ("srllm_csv", "paradetox", "paradetox_cannot", "wnc_pre", "wnc_post", "jigsaw", "stereoset", "bold", "clean_text")
+_FOLDERS = ("jigsaw", "bold", "clean_text")
+
+
+def _files(path: Path, *patterns: str) -> list[Path]:
+    return [path] if path.is_file() else sorted(p for pattern in patterns for p in path.rglob(pattern))
+
+
+# ------------------------------------------------------------------------------------------------ corpus
+
+def _unit(key: str, seed: int) -> float:
+    return int.from_bytes(hashlib.sha256(f"{seed}\x00{key}".encode()).digest()[:8], "big") / 2**64
+
+
+def _sentences(text: str) -> Iterator[str]:
+    for piece in split_text(text, max_chars=600):
+        sentence = " ".join(text[piece.start : piece.end].split())
+        if len(sentence) >= 8 and len(sentence.split()) >= 2:
+            yield sentence
+
+
+def _from_examples(examples, source: str) -> Iterator[Item]:
+    for ex in examples:
+        for sentence in _sentences(ex.text):
+            yield Item(sentence, source, ex.group, 1.0 if ex.biased else 0.0)
+
+
+def _read_sources(args: Args) -> dict[str, list[Item]]:
+    from trainers.data import normalize, read_paradetox, read_srllm_csv, read_wnc
+
+    out: dict[str, list[Item]] = {}
+    if args.srllm_csv:
+        out["srllm"] = list(_from_examples(read_srllm_csv(args.srllm_csv), "srllm"))
+    if args.paradetox:
+        out["paradetox"] = list(_from_examples(read_paradetox(args.paradetox, limit=args.per_source, seed=args.seed),
+                                               "paradetox"))
+    if args.wnc_pre:
+        out["wnc"] = list(_from_examples(read_wnc(args.wnc_pre, args.wnc_post, seed=args.seed), "wnc"))
+    if args.paradetox_cannot:
+        with open(args.paradetox_cannot, encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh, delimiter="\t"))
+        column = next((c for c in (rows[0] if rows else {}) if "toxic" in c.lower()), None)
+        if column is None:
+            raise DataError(f"{args.paradetox_cannot}: no column with 'toxic' in its name")
+        out["paradetox_cannot"] = [Item(s, "paradetox_cannot", f"pc:{s}", 1.0)
+                                   for r in rows for s in _sentences(normalize(r[column] or ""))]
+    if args.jigsaw:
+        out["jigsaw"] = []
+        for path in _files(args.jigsaw, "*.csv"):
+            with open(path, encoding="utf-8", newline="") as fh:
+                rows = list(csv.DictReader(fh))
+            if not rows or "comment_text" not in rows[0]:
+                continue
+            for i, r in enumerate(rows):
+                clean = "toxic" in r and all(r.get(k) in ("0", "0.0") for k in r if k not in ("id", "comment_text"))
+                out["jigsaw"] += [Item(s, "jigsaw", f"jg:{path.name}:{i}", 0.0 if clean else None)  # a toxic
+                                  for s in _sentences(r["comment_text"] or "")]  # comment's sentences vary
+    if args.stereoset:
+        items: list[Item] = []
+        for i, line in enumerate(Path(args.stereoset).read_text(encoding="utf-8").splitlines()):
+            row = json.loads(line)
+            for key, label in (("context", 0.0), ("stereotype", 1.0), ("anti-stereotype", None), ("unrelated", 0.0)):
+                text = row.get(key) or ""
+                if "BLANK" not in text and not (row.get("type") == "intrasentence" and key == "unrelated"):
+                    items += [Item(s, f"stereoset_{key}", f"ss:{i}", label) for s in _sentences(text)]
+        for item in items:  # each kind is its own source (own cap): generic clean sentences are scarce
+            out.setdefault(item.source, []).append(item)
+    if args.bold:
+        out["bold"] = []
+        for path in _files(args.bold, "*_prompt.json"):
+            prompts = json.loads(path.read_text(encoding="utf-8"))
+            out["bold"] += [Item(p.strip(), "bold", f"bo:{entity}", 0.0) for group in prompts.values()
+                            for entity, texts in group.items() for p in texts if len(p.split()) >= 2]
+    if args.clean_text:
+        out["clean_text"] = [Item(s, "clean_text", f"ct:{path.name}:{i}", 0.0)
+                             for path in _files(args.clean_text, "*.txt", "*.md")
+                             for i, s in enumerate(_sentences(path.read_text(encoding="utf-8", errors="replace")))]
+    if not out:
+        raise DataError("no corpus source given: pass --data-dir or at least one source flag (see --help)")
+    return out
+
+
+def build_corpus(args: Args) -> list[Item]:
+    """At most ``per_source`` sentences per source (stable hash), deduplicated, interleaved by hash."""
+    seen: dict[str, Item] = {}
+    for source, items in _read_sources(args).items():
+        items = sorted(items, key=lambda it: _unit(it.text, args.seed))
+        kept = 0
+        for item in items:
+            if kept >= args.per_source:
+                break
+            if item.text in seen:
+                continue
+            seen[item.text] = item
+            kept += 1
+    return sorted(seen.values(), key=lambda it: _unit("order:" + it.text, args.seed))
+
+
+def _split(item: Item, seed: int) -> str:
+    u = _unit("split:" + item.group, seed)
+    return "test" if u < 0.15 else "calib" if u < 0.30 else "train"
+
+
+# ----------------------------------------------------------------------------------------------- teacher
+
+class Teacher:
+    """P(biased) for a text from SR-LLM (llama.cpp) or, as a labelled stand-in, from the human label."""
+
+    def __init__(self, args: Args, backend=None) -> None:
+        """``backend``: any Backend to use as the teacher instead of the one ``args`` names (tests)."""
+        self.backend = backend
+        if backend is not None:
+            self.id = f"{backend.model_id}:{(getattr(backend, 'model_hash', None) or 'none')[:16]}"
+        elif args.teacher == "labels":
+            self.id = "human-labels (NOT SR-LLM)"
+        else:
+            from srllm_guard.backends.llamacpp import LlamaCppBackend
+
+            self.backend = LlamaCppBackend(model_path=args.model, adapter_path=args.adapter, n_threads=args.n_threads)
+            self.id = f"{self.backend.model_id}:{(self.backend.adapter_hash or 'none')[:16]}"
+
+    def score(self, item: Item) -> float | None:
+        if self.backend is None:
+            return item.label
+        return self.backend.score(item.text)
+
+
+def score_all(items: list[Item], teacher: Teacher, cache: Path, budget_s: float, what: str) -> dict[str, float]:
+    """Teacher scores for ``items`` from ``cache``, scoring (and appending) the missing ones within ``budget_s``."""
+    scores: dict[str, float] = {}
+    if cache.is_file():
+        for line in cache.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue  # a line cut short by an interrupted run
+            if row.get("teacher") == teacher.id:
+                scores[row["text"]] = row["score"]
+    todo = [it for it in items if it.text not in scores]
+    print(f"{what}: {len(items) - len(todo)} of {len(items)} cached for teacher {teacher.id}", flush=True)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    started, done, chars = time.perf_counter(), 0, 0
+    with cache.open("a", encoding="utf-8") as fh:
+        for item in todo:
+            elapsed = time.perf_counter() - started
+            if elapsed > budget_s:
+                print(f"{what}: budget spent after {done} sentences; rerun to continue", flush=True)
+                break
+            score = teacher.score(item)
+            if score is None:
+                continue
+            scores[item.text] = score
+            fh.write(json.dumps({"teacher": teacher.id, "text": item.text, "source": item.source, "score": score},
+                                ensure_ascii=False) + "\n")
+            done, chars = done + 1, chars + len(item.text)
+            if teacher.backend is not None and done % 100 == 0:
+                fh.flush()
+                rate = done / (time.perf_counter() - started)
+                print(f"  {done} scored, {rate:.1f} sentences/s, {chars / (time.perf_counter() - started):,.0f} chars/s, "
+                      f"~{int(rate * budget_s)} fit in the budget", flush=True)
+    return scores
+
+
+# ------------------------------------------------------------------------------------------------ fit
+
+def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    """Class-balanced log loss against hard labels ``y``."""
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    parts = [-np.log(p[y]).mean() if y.any() else 0.0, -np.log(1 - p[~y]).mean() if (~y).any() else 0.0]
+    return float(sum(parts) / 2)
+
+
+def _auc(scores: np.ndarray, positive: np.ndarray) -> float | None:
+    pos, neg = scores[positive], scores[~positive]
+    if not len(pos) or not len(neg):
+        return None
+    ranks = np.argsort(np.argsort(np.concatenate([pos, neg]))) + 1.0
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def agreement(student: np.ndarray, teacher: np.ndarray, head, threshold: float) -> dict:
+    """Student alone and cascade vs the teacher's verdicts at ``threshold``."""
+    positive = teacher >= threshold
+    mapped = np.array([head.to_teacher_scale(s) for s in student])
+    alone = mapped >= threshold
+    low = head.low_for(threshold)
+    escalate = student >= low if low is not None else np.ones(len(student), bool)
+    cascade = escalate & positive  # escalated texts get the teacher's own verdict; the rest pass
+    n = len(teacher)
+
+    def recall(pred):
+        return float((pred & positive).sum() / positive.sum()) if positive.any() else None
+
+    return {
+        "n": n, "teacher_positive": int(positive.sum()), "threshold": threshold, "low": low,
+        "student_auc": _auc(student, positive),
+        "student_alone": {"accuracy": float((alone == positive).mean()) if n else None, "recall": recall(alone),
+                          "precision": float((alone & positive).sum() / alone.sum()) if alone.any() else None},
+        "cascade": {"accuracy": float((cascade == positive).mean()) if n else None, "recall": recall(cascade),
+                    "escalated_share": float(escalate.mean()) if n else None,
+                    "escalated_share_of_teacher_negatives": float(escalate[~positive].mean()) if (~positive).any() else None,
+                    "missed_positives": int((positive & ~escalate).sum())},
+    }
+
+
+def fit(x: dict[str, np.ndarray], y: dict[str, np.ndarray], args: Args, embedding_hash: str, teacher_id: str):
+    """Head on train (L2 picked on calib), ``low`` per threshold and Platt on calib. Returns (head, choice)."""
+    from srllm_guard.detector import fit_head, fit_platt, pick_low
+
+    hard = {k: v >= args.threshold for k, v in y.items()}
+    for name in ("train", "calib"):
+        if hard[name].sum() < 5 or (~hard[name]).sum() < 5:
+            raise DataError(f"the {name} slice has {hard[name].sum()} teacher positives and {(~hard[name]).sum()} "
+                            "negatives; need 5 of each: score more sentences (raise --budget-min, rerun)")
+    losses = {}
+    for l2 in L2_GRID:
+        head = fit_head(x["train"], y["train"], embedding_hash=embedding_hash, l2=l2, threshold=args.threshold)
+        losses[l2] = _log_loss(head.scores(x["calib"]), hard["calib"])
+    l2 = min(losses, key=losses.get)
+    head = fit_head(x["train"], y["train"], embedding_hash=embedding_hash, l2=l2, threshold=args.threshold)
+    calib = head.scores(x["calib"])
+    lows = [[t, pick_low(calib, y["calib"] >= t, args.recall)] for t in THRESHOLDS if (y["calib"] >= t).sum() >= 5]
+    calibration = {
+        "teacher": teacher_id, "teacher_threshold": args.threshold, "recall_target": args.recall, "l2": l2,
+        "platt": fit_platt(calib, y["calib"]), "lows": lows,
+        "n": {k: int(len(v)) for k, v in y.items()},
+    }
+    low = pick_low(calib, hard["calib"], args.recall)
+    from srllm_guard.detector import Head
+
+    head = Head(weights=head.weights, bias=head.bias, embedding_hash=embedding_hash, low=low, calibration=calibration)
+    return head, {"l2_grid_calib_balanced_log_loss": {str(k): v for k, v in losses.items()}}
+
+
+# ------------------------------------------------------------------------------------------------ main
+
+def main(args: Args, *, backend=None, embedder=None) -> dict:
+    """Run the recipe; ``backend`` / ``embedder`` replace the teacher and the embedder ``args`` name (tests)."""
+    from srllm_guard.detector import Embedder
+
+    corpus = build_corpus(args)
+    by_split: dict[str, list[Item]] = {"train": [], "calib": [], "test": []}
+    for item in corpus:
+        by_split[_split(item, args.seed)].append(item)
+    print(f"corpus: {len(corpus)} sentences from {sorted({it.source for it in corpus})}", flush=True)
+
+    teacher = Teacher(args, backend)
+    scores = score_all(corpus, teacher, args.cache, args.budget_min * 60, "corpus")
+    cf_items: list[Item] = []
+    if args.counterfactual is not None:
+        from trainers.evaluate import read_counterfactual
+
+        fitted = {it.text for it in corpus}
+        cf_items = [Item(t, "counterfactual:" + col, "cf", 0.0)
+                    for col, t in read_counterfactual(args.counterfactual, args.counterfactual_sample, args.seed)
+                    if t not in fitted]
+        scores.update(score_all(cf_items, teacher, args.cache, float("inf"), "counterfactual sample (eval only)"))
+
+    embedder = embedder or Embedder(n_threads=args.embed_threads)
+    x, y, sources = {}, {}, {}
+    for name, items in [*by_split.items(), ("counterfactual", cf_items)]:
+        items = [it for it in items if it.text in scores]
+        started = time.perf_counter()
+        x[name] = embedder.embed([it.text for it in items]) if items else np.zeros((0, embedder.dim), np.float32)
+        y[name] = np.array([scores[it.text] for it in items], dtype=np.float64)
+        sources[name] = [it.source for it in items]
+        print(f"embedded {name}: {len(items)} in {time.perf_counter() - started:.1f} s", flush=True)
+
+    head, choice = fit({k: x[k] for k in ("train", "calib")}, {k: y[k] for k in ("train", "calib")},
+                       args, embedder.model_hash, teacher.id)
+    report = {
+        "teacher": teacher.id,
+        "note": "teacher = human labels, a stand-in: NOT agreement with SR-LLM" if teacher.backend is None else
+                "agreement with SR-LLM's own verdicts (llama.cpp, the shipped runtime path)",
+        "head": str(args.out), "embedding": {"onnx_sha256": embedder.onnx_sha256,
+                                             "tokenizer_sha256": embedder.tokenizer_sha256},
+        "low": head.low, "lows": head.calibration["lows"], "platt": head.calibration["platt"],
+        "l2": head.calibration["l2"], **choice,
+        "counts": {name: {"n": int(len(y[name])), "teacher_positive": int((y[name] >= args.threshold).sum()),
+                          "by_source": {s: sources[name].count(s) for s in sorted(set(sources[name]))}}
+                   for name in y},
+        "calib": agreement(head.scores(x["calib"]), y["calib"], head, args.threshold),
+        "test": agreement(head.scores(x["test"]), y["test"], head, args.threshold),
+        "counterfactual_sample": agreement(head.scores(x["counterfactual"]), y["counterfactual"], head, args.threshold)
+        if len(y["counterfactual"]) else None,
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(args).items()},
+    }
+    head.calibration["test"] = {k: report["test"]["cascade"][k] for k in ("accuracy", "recall", "escalated_share")}
+    head.save(args.out)
+    report_path = args.report or args.out.with_name(args.out.stem + ".report.json")
+    report_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({k: report[k] for k in ("teacher", "low", "test", "counterfactual_sample")}, indent=2))
+    print(f"wrote {args.out} and {report_path}")
+    return report
+
+
+def cli(argv: list[str] | None = None) -> int:
+    try:
+        args = setup(argv)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    main(args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli())
