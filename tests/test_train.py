@@ -76,7 +76,7 @@ def test_paper_recipe_has_the_authors_hyperparameters():
 def test_unknown_recipe_field_and_recipe_name_are_named():
     with pytest.raises(ConfigError, match="lora.rank"):
         T.load_recipe("default", {"lora.rank": 3})
-    with pytest.raises(ConfigError, match="known recipes: default, paper"):
+    with pytest.raises(ConfigError, match="known recipes: default, default-stage2, paper"):
         T.load_recipe("nope")
 
 
