@@ -6,7 +6,8 @@
 Read top-down: ``setup`` (arguments) -> ``main`` (corpus -> teacher scores -> embeddings -> ``fit``) -> report.
 
 1. **Corpus**: sentences from the files given (ParaDetox toxic + rewrites and the cannot-rewrite file, the
-   SR-LLM train CSV's biased + debiased texts, WNC pre + post, Jigsaw comments, StereoSet, BOLD prompts);
+   SR-LLM train CSV's biased + debiased texts, Jigsaw comments, StereoSet, BOLD prompts; WNC only when asked
+   for, see ``DEFAULTS``);
    long texts are split into sentences (:mod:`srllm_guard.split`); at most ``--per-source`` sentences per
    source, chosen and interleaved by a stable hash, so a run cut short by the budget still covers every source.
 2. **Teacher**: the full LlamaCppBackend's P(biased) for each sentence, appended to a JSONL cache (resumable:
@@ -40,14 +41,17 @@ from srllm_guard.errors import ConfigError, DataError
 from srllm_guard.split import split_text
 
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-L2_GRID = (1e-4, 1e-3, 1e-2, 1e-1)
+L2_GRID = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 HELD_OUT = ("infer_50.csv", "counterfactual-inhouse.csv")
-DEFAULTS = {  # --data-dir fills these in (relative to it) for flags left unset
+# --data-dir fills these in (relative to it) for flags left unset. WNC is left out on purpose (pass --wnc-pre /
+# --wnc-post to add it): measured with the first SR-LLM adapter, the teacher flags ~50% of WNC sentences whatever
+# their human label (52% of biased, 50% of neutralised ones) and reacts to its lowercase form (capitalising the
+# first letter drops flags from 100% to 76%); the case-blind student cannot follow that, and fitting it doubled
+# the share of clean everyday sentences escalated (20-25% -> 45-50%).
+DEFAULTS = {
     "srllm_csv": "sr_llm_inhouse/train_500.csv",
     "paradetox": "paradetox/paradetox.tsv",
     "paradetox_cannot": "paradetox/paradetox_cannot_rewrite.tsv",
-    "wnc_pre": "wnc_sample/pre.train",
-    "wnc_post": "wnc_sample/post.train",
     "jigsaw": "jigsaw",
     "stereoset": "stereoset/stereoset_dev_flat.jsonl",
     "bold": "bold",
@@ -321,8 +325,9 @@ def score_all(items: list[Item], teacher: Teacher, cache: Path, budget_s: float,
             if teacher.backend is not None and done % 100 == 0:
                 fh.flush()
                 rate = done / (time.perf_counter() - started)
-                print(f"  {done} scored, {rate:.1f} sentences/s, {chars / (time.perf_counter() - started):,.0f} chars/s, "
-                      f"~{int(rate * budget_s)} fit in the budget", flush=True)
+                fits = f", ~{int(rate * budget_s)} fit in the budget" if budget_s < float("inf") else ""
+                print(f"  {done} scored, {rate:.1f} sentences/s, {chars / (time.perf_counter() - started):,.0f} "
+                      f"chars/s{fits}", flush=True)
     return scores
 
 
