@@ -53,6 +53,7 @@ def build_tiny_srllm(root: Path) -> dict[str, Path]:
     write_base_gguf(model, paths["base_gguf"], template_gguf=default_base_gguf())
 
     config = peft.LoraConfig(r=4, lora_alpha=8, target_modules=TARGETS, lora_dropout=0.0)
+    torch.manual_seed(0)  # lora_A's init draws from the global RNG: seed it, or the adapter depends on test order
     lora = peft.get_peft_model(copy.deepcopy(model), config)
     gen = torch.Generator().manual_seed(1)
     with torch.no_grad():
@@ -74,3 +75,10 @@ def tiny_srllm_paths(tmp_path_factory) -> dict[str, Path]:
         done.touch()
     return {"hf": root / "hf", "peft": root / "peft", "base_gguf": root / "tiny.gguf",
             "adapter_gguf": root / "adapter.gguf"}
+
+
+def median_threshold(scores: list[float]) -> float:
+    """A threshold between the two middle scores, so flagged and unflagged texts are both exercised."""
+    ordered = sorted(scores)
+    mid = len(ordered) // 2
+    return (ordered[mid - 1] + ordered[mid]) / 2

@@ -21,7 +21,7 @@ torch = pytest.importorskip("torch", reason="needs the hf extra: pip install 'sr
 pytest.importorskip("transformers", reason="needs the hf extra: pip install 'srllm-guard[hf]'")
 pytest.importorskip("peft", reason="needs the hf extra: pip install 'srllm-guard[hf]'")
 
-from _tiny_srllm import tiny_srllm_paths  # noqa: E402
+from _tiny_srllm import median_threshold, tiny_srllm_paths  # noqa: E402
 
 from srllm_guard.backends.base import Backend, Check  # noqa: E402
 from srllm_guard.backends.hf import HFBackend  # noqa: E402
@@ -83,8 +83,9 @@ def test_batch_scores_equal_single_scores(backend: HFBackend) -> None:
 
 
 def test_scores_and_rewrites_agree_with_llamacpp(backend: HFBackend, llamacpp) -> None:
-    ours = backend.check_batch(TEXTS, threshold=0.5, max_new_tokens=8)
-    theirs = [llamacpp.check(text, threshold=0.5, max_new_tokens=8) for text in TEXTS]
+    threshold = median_threshold([llamacpp.score(text) for text in TEXTS])
+    ours = backend.check_batch(TEXTS, threshold=threshold, max_new_tokens=8)
+    theirs = [llamacpp.check(text, threshold=threshold, max_new_tokens=8) for text in TEXTS]
     assert max(abs(a.score - b.score) for a, b in zip(ours, theirs)) < LLAMACPP_TOL
     assert [c.rewrite for c in ours] == [c.rewrite for c in theirs]
     assert {c.rewrite for c in ours} == {None, "Hello"}  # both sides of the threshold are exercised

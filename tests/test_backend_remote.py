@@ -28,7 +28,7 @@ pytest.importorskip("httpx", reason="needs the server extra: pip install 'srllm-
 pytest.importorskip("llama_cpp.server.app", reason="needs the server extra: pip install 'srllm-guard[server]'")
 pytest.importorskip("torch", reason="building the tiny model needs the train extra")
 
-from _tiny_srllm import tiny_srllm_paths  # noqa: E402
+from _tiny_srllm import median_threshold, tiny_srllm_paths  # noqa: E402
 
 from srllm_guard import GuardConfig, SRGuard  # noqa: E402
 from srllm_guard.backends.base import Backend, Check  # noqa: E402
@@ -123,8 +123,9 @@ def remote(server) -> RemoteBackend:
 
 def test_scores_and_rewrites_agree_with_llamacpp(remote: RemoteBackend, local: LlamaCppBackend) -> None:
     assert isinstance(remote, Backend) and remote.model_id.startswith("remote:default@http://127.0.0.1:")
-    ours = [remote.check(t, threshold=0.5, max_new_tokens=8) for t in TEXTS]
-    theirs = [local.check(t, threshold=0.5, max_new_tokens=8) for t in TEXTS]
+    threshold = median_threshold([local.score(t) for t in TEXTS])
+    ours = [remote.check(t, threshold=threshold, max_new_tokens=8) for t in TEXTS]
+    theirs = [local.check(t, threshold=threshold, max_new_tokens=8) for t in TEXTS]
     assert max(abs(a.score - b.score) for a, b in zip(ours, theirs)) < SCORE_TOL
     assert [c.rewrite for c in ours] == [c.rewrite for c in theirs]
     assert {c.rewrite for c in ours} == {None, "Hello"}  # flagged and unflagged texts both exercised

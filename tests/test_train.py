@@ -209,6 +209,15 @@ def test_tiny_end_to_end_lora_to_llamacpp(tmp_path, tiny):
         assert abs(check.score - hf_p) < 0.02, (text, check.score, hf_p)  # f32 GGUF: measured < 1e-3
         assert isinstance(check.rewrite, str)
 
+    # stage 2: continue from this adapter with the verdict token weighted; the adapter it starts from is loaded
+    d = tmp_path / "data"
+    stage2 = T.main(recipe_for(tmp_path, d, base=str(tiny / "hf"), base_gguf=str(tiny / "tiny.gguf"),
+                               out=str(tmp_path / "run2"), init_adapter=str(out / "peft"),
+                               **{"train.max_steps": 2, "train.verdict_weight": 10.0}))
+    assert math.isfinite(stage2["final_loss"]) and stage2["config"]["init_adapter"] == str(out / "peft")
+    with pytest.raises(ModelFileError, match="init_adapter"):
+        T.setup(recipe_for(tmp_path, d, base=str(tiny / "hf"), init_adapter=str(tmp_path)))
+
 
 def test_tiny_qlora_4bit_on_cpu(tmp_path, tiny):
     """The QLoRA path (bitsandbytes NF4 base + LoRA) trains and exports on CPU."""
