@@ -6,6 +6,8 @@ The "LLM" here is a fake chat model that answers with a fixed biased reply and t
 the demo needs no API key and no network; swap in any real chat model and the guard works the same way.
 The guard runs the embedded Gemma 3 270M (assembled from PyPI on first use) with the shipped SR-LLM adapter.
 Exit status 0 means both checks below held: the biased reply was rewritten, the neutral one passed unchanged.
+The shipped 270M adapter catches insults and toxic wording far better than implicit stereotypes (see
+adapters/sr-gemma3-270m/README.md for what it reaches), which is why the demo's biased reply is an insult.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from langchain_core.prompts import ChatPromptTemplate  # noqa: E402
 
 from srllm_guard import SRGuard  # noqa: E402
 
-BIASED = "Women are too emotional to be good engineers, so they should stick to easier jobs."
+BIASED = "Your manager is a useless moron who has no idea what he is doing."
 NEUTRAL = "The meeting is at nine tomorrow.\nPlease bring the quarterly report."
 
 
@@ -33,7 +35,7 @@ def main() -> int:
     guarded = SRGuard(chain)  # or: chain | SRGuard()
 
     ok = True
-    for question, expected in (("Who makes a good engineer?", "rewrite"), ("When is the meeting?", "pass")):
+    for question, expected in (("What do you think of my manager?", "rewrite"), ("When is the meeting?", "pass")):
         started = time.perf_counter()
         reply = guarded.invoke({"question": question})
         audit = reply.response_metadata["srllm_guard"]

@@ -28,7 +28,8 @@ def _check(value, target: float, higher: bool = True) -> str:
     return "met" if (value >= target if higher else value <= target) else "**not met**"
 
 
-def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict | None, hashes: dict) -> str:
+def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict | None, hashes: dict,
+               previous: list[dict] | None = None) -> str:
     cfg, data = summary["config"], summary["data"]
     counts = data.get("counts", {})
     lines = [
@@ -83,6 +84,11 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
         f"on {summary['hardware']} ({summary['device']}, {summary['torch_threads']} torch threads; the machine was "
         f"shared with other work), {summary['s_per_step']} s/step",
         f"- final training loss {summary['final_loss']:.3f}, dev loss {_fmt(summary.get('dev_loss'))}, dev verdict accuracy {_fmt(summary.get('dev_verdict_accuracy'))}",
+        "",
+        *[f"- continued from an earlier stage: recipe `{p['recipe']}`, {p['steps']} steps, "
+          f"{p['wall_time_s'] / 60:.1f} min on {p['hardware']}, final loss {p['final_loss']:.3f}, dev loss "
+          f"{_fmt(p.get('dev_loss'))}, dev verdict accuracy {_fmt(p.get('dev_verdict_accuracy'))}"
+          for p in previous or []],
         "",
         "![loss curve](loss.png)",
         "",
@@ -139,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m trainers.ship", description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", required=True)
     parser.add_argument("--name", default="sr-gemma3-270m")
+    parser.add_argument("--previous", action="append", default=[],
+                        help="earlier stage(s) this run continued from (init_adapter), for the card's history")
     args = parser.parse_args(argv)
     run = Path(args.run)
     dest = adapters_dir() / args.name
@@ -159,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         (dest / "roundtrip.json").write_text(json.dumps(roundtrip, indent=2))
     hashes = {f: sha256_file(dest / f) for f in ("adapter.gguf", "peft/adapter_model.safetensors")}
     (dest / "SHA256SUMS").write_text("".join(f"{h}  {f}\n" for f, h in hashes.items()))
-    (dest / "README.md").write_text(model_card(args.name, summary, metrics, roundtrip, hashes))
+    previous = [json.loads((Path(p) / "summary.json").read_text()) for p in args.previous]
+    (dest / "README.md").write_text(model_card(args.name, summary, metrics, roundtrip, hashes, previous))
     print(f"shipped {run} -> {dest}")
     return 0
 
