@@ -49,6 +49,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--gen-tokens", type=int, default=48)
+    parser.add_argument("--gate", type=float, default=None,
+                        help="GuardConfig.whole_text_gate for (a): score a clean reply whole before per sentence")
     args = parser.parse_args()
 
     import llama_cpp
@@ -60,16 +62,16 @@ def main() -> int:
     adapter = None if args.adapter == "none" else (adapter_path() if args.adapter == "default" else args.adapter)
     model = args.model or str(default_base_gguf())
     backend = LlamaCppBackend(model_path=model, adapter_path=adapter, n_threads=args.threads)
-    guard = SRGuard(backend=backend, threshold=0.5, timeout_s=None)
+    guard = SRGuard(backend=backend, threshold=0.5, timeout_s=None, whole_text_gate=args.gate)
     raw = llama_cpp.Llama(model_path=model, lora_path=str(adapter) if adapter else None, n_ctx=2048,
                           n_threads=args.threads, n_threads_batch=args.threads, verbose=False)
-    print(f"model={backend.model_id} threads={args.threads} rounds={args.rounds}")
+    print(f"model={backend.model_id} threads={args.threads} rounds={args.rounds} whole_text_gate={args.gate}")
 
     # (a) clean path
     guard.check("Warm-up sentence.")
     ratios, details = [], []
     for r in range(args.rounds):
-        reply = CLEAN_REPLIES[r % len(CLEAN_REPLIES)]
+        reply = CLEAN_REPLIES[r % len(CLEAN_REPLIES)] + " " + CLEAN_REPLIES[(r + 1) % len(CLEAN_REPLIES)]  # ~110 tokens
         tokens = raw.tokenize(reply.encode(), add_bos=False)
         raw.reset()
         t_raw, _ = timed(raw.eval, tokens)
