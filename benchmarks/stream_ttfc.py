@@ -59,8 +59,11 @@ def _first_text(stream: Iterator[Any], started: float, *, sentence: bool = False
 
 def measure(guard: SRGuard, delay_s: float, repeats: int) -> dict[str, float]:
     raw, raw_sentence, guarded = [], [], []
-    for _ in range(repeats):
-        model = SlowFakeModel(messages=iter([REPLY] * 3), delay_s=delay_s)
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    for i in range(repeats):
+        # a different first sentence each round: the backend serves a repeated prompt from its verdict cache
+        reply = REPLY.replace("Tuesday", days[i % len(days)], 1)
+        model = SlowFakeModel(messages=iter([reply] * 3), delay_s=delay_s)
         started = time.perf_counter()
         raw.append(_first_text(model.stream("hi"), started))
         started = time.perf_counter()
