@@ -20,6 +20,7 @@ server work per request) end in backend errors, which are counted and reported.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import socket
 import subprocess
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--skip-hf", action="store_true")
+    parser.add_argument("--held-out", metavar="JSONL", help="agreement on these texts (a trainer split, e.g. "
+                        "runs/<run>/splits/test.jsonl) instead of the built-in sentences")
+    parser.add_argument("--held-out-limit", type=int, default=100, help="first N texts of --held-out")
     args = parser.parse_args(argv)
 
     adapter, _ = shipped_adapter()
@@ -94,6 +98,10 @@ def main(argv: list[str] | None = None) -> None:
     top_agree = args.top_logprobs or (20 if adapter else 262144)
     print(f"server: {default_base_gguf().name} + {adapter or 'no adapter (bare base: scores are not bias scores)'}"
           f", {args.threads} thread(s), top_logprobs={top_agree} for agreement, {top} for throughput")
+    sentences = SENTENCES
+    if args.held_out:
+        with open(args.held_out, encoding="utf-8") as fh:
+            sentences = [json.loads(line)["text"] for line in fh if line.strip()][: args.held_out_limit]
     proc, url = start_server(default_base_gguf(), adapter, args.threads)
     try:
         remote = RemoteBackend(base_url=url, timeout_s=300, top_logprobs=top)
@@ -102,9 +110,9 @@ def main(argv: list[str] | None = None) -> None:
         print("\n== scores")
         results = {}
         for name, backend in backends.items():
-            results[name], per_text = scores(name, backend.score, SENTENCES)
+            results[name], per_text = scores(name, backend.score, sentences)
             print(f"  {name:<9} {per_text:.3f} s/text")
-        print(f"\n== verdict agreement at threshold {args.threshold} ({len(SENTENCES)} sentences)")
+        print(f"\n== verdict agreement at threshold {args.threshold} ({len(sentences)} sentences)")
         report(results, args.threshold)
 
         print("\n== guard throughput through the remote backend")
