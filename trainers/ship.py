@@ -102,8 +102,8 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
             "",
             "| measure | value | target | |",
             "|---|---|---|---|",
-            f"| verdict F1 (test split: SR-LLM infer_50 + test pairs, ParaDetox, WNC) | {v['f1']:.3f} "
-            f"(P {v['precision']:.3f}, R {v['recall']:.3f}, n={v['n']}) | >= 0.85 | {_check(v['f1'], 0.85)} |",
+            f"| verdict F1 (test split: SR-LLM infer_50 + test pairs, ParaDetox, WNC) | {_fmt(v['f1'])} "
+            f"(P {_fmt(v['precision'])}, R {_fmt(v['recall'])}, n={v['n']}) | >= 0.85 | {_check(v['f1'], 0.85)} |",
             f"| counterfactual neutral sentences flagged | {_fmt(metrics['counterfactual_flag_rate'], '.1%')} "
             f"(n={metrics['counterfactual_n']}) | <= 5% | {_check(metrics['counterfactual_flag_rate'], 0.05, False)} |",
             f"| rewrite cosine to source, median (all-MiniLM-L6-v2) | {_fmt(metrics['rewrite_cosine_median'])} "
@@ -116,7 +116,7 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
             "| source | n | precision | recall | F1 |",
             "|---|---|---|---|---|",
         ]
-        lines += [f"| {s} | {m['n']} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} |"
+        lines += [f"| {s} | {m['n']} | {_fmt(m['precision'])} | {_fmt(m['recall'])} | {_fmt(m['f1'])} |"
                   for s, m in metrics["verdict_by_source"].items()]
         lines += ["", "Per demographic variant (counterfactual flag rate):", "",
                   ", ".join(f"{k}: {val:.1%}" for k, val in metrics["counterfactual_flag_rate_by_variant"].items()), ""]
