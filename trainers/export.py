@@ -299,6 +299,17 @@ def _check_fits(pairs: list[LoraPair], base) -> None:
 # ---------------------------------------------------------------------------------------------- adapter
 
 
+def _base_and_lora(peft_dir, base_gguf, what: str):
+    """The base GGUF's header (a gemma3 model), the PEFT config and its LoRA pairs, checked to fit the base."""
+    header = read_gguf_header(base_gguf)
+    arch = header.kv.get("general.architecture")
+    if arch != _ARCH:
+        raise ModelFileError(f"{header.path}: architecture {arch!r}; this exporter {what}")
+    cfg, pairs = load_peft_lora(peft_dir, n_blocks=int(header.kv[f"{_ARCH}.block_count"]))
+    _check_fits(pairs, header)
+    return header, cfg, pairs
+
+
 def export_adapter_gguf(peft_dir: str | os.PathLike[str], out_path: str | os.PathLike[str], *,
                         base_gguf: str | os.PathLike[str], dtype: str = "f32") -> dict[str, Any]:
     """PEFT LoRA folder -> llama.cpp LoRA adapter GGUF; returns :func:`validate_adapter_gguf`'s summary.
@@ -312,12 +323,7 @@ def export_adapter_gguf(peft_dir: str | os.PathLike[str], out_path: str | os.Pat
     gguf = _gguf()
     if dtype not in ("f32", "f16"):
         raise ConfigError(f"export_adapter_gguf: dtype={dtype!r}; use 'f32' or 'f16'")
-    base = read_gguf_header(base_gguf)
-    arch = base.kv.get("general.architecture")
-    if arch != _ARCH:
-        raise ModelFileError(f"{base.path}: architecture {arch!r}; this exporter writes gemma3 adapters")
-    cfg, pairs = load_peft_lora(peft_dir, n_blocks=int(base.kv[f"{_ARCH}.block_count"]))
-    _check_fits(pairs, base)
+    base, cfg, pairs = _base_and_lora(peft_dir, base_gguf, "writes gemma3 adapters")
 
     r0, alpha0 = int(cfg["r"]), float(cfg["lora_alpha"])
     alpha = alpha0 * math.sqrt(r0) if cfg.get("use_rslora") else alpha0  # so that alpha / r0 == PEFT's scale
@@ -325,7 +331,7 @@ def export_adapter_gguf(peft_dir: str | os.PathLike[str], out_path: str | os.Pat
         raise ConfigError(f"{peft_dir}: lora_alpha is 0, the adapter does nothing (llama.cpp reads alpha 0 as "
                           "'unscaled'); train with a non-zero lora_alpha")
     out, tmp = _atomic_target(out_path)
-    w = gguf.GGUFWriter(str(tmp), arch=arch)
+    w = gguf.GGUFWriter(str(tmp), arch=_ARCH)
     w.add_type(gguf.GGUFType.ADAPTER)
     w.add_string(gguf.Keys.Adapter.TYPE, "lora")
     w.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(alpha))
@@ -357,12 +363,7 @@ def export_merged_gguf(peft_dir: str | os.PathLike[str], out_path: str | os.Path
         raise ConfigError(f"export_merged_gguf: qtype={qtype!r}; use one of {', '.join(supported)} "
                           "(gguf quantizes K-quants only through llama.cpp's llama-quantize)")
     qt = gguf.GGMLQuantizationType[qtype]
-    header = read_gguf_header(base_gguf)
-    arch = header.kv.get("general.architecture")
-    if arch != _ARCH:
-        raise ModelFileError(f"{header.path}: architecture {arch!r}; this exporter merges into gemma3 models")
-    _cfg, pairs = load_peft_lora(peft_dir, n_blocks=int(header.kv[f"{_ARCH}.block_count"]))
-    _check_fits(pairs, header)
+    header, _cfg, pairs = _base_and_lora(peft_dir, base_gguf, "merges into gemma3 models")
     block = gguf.GGML_QUANT_SIZES[qt][0]
     for p in pairs:
         if p.a.shape[1] % block:
@@ -372,7 +373,7 @@ def export_merged_gguf(peft_dir: str | os.PathLike[str], out_path: str | os.Path
     deltas = {p.name: p for p in pairs}
     reader = gguf.GGUFReader(str(header.path))
     out, tmp = _atomic_target(out_path)
-    w = gguf.GGUFWriter(str(tmp), arch=arch)
+    w = gguf.GGUFWriter(str(tmp), arch=_ARCH)
     _copy_fields(reader, w)
     for t in reader.tensors:
         p = deltas.pop(t.name, None)
