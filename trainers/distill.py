@@ -418,11 +418,11 @@ def main(args: Args, *, backend=None, embedder=None) -> dict:
     scores = score_all(corpus, teacher, args.cache, args.budget_min * 60, "corpus")
     cf_items: list[Item] = []
     if args.counterfactual is not None:
-        from trainers.evaluate import read_counterfactual
+        from trainers.evaluate import read_counterfactual_items
 
         fitted = {it.text for it in corpus}
         cf_items = [Item(t, "counterfactual:" + col, "cf", 0.0)
-                    for col, t in read_counterfactual(args.counterfactual, args.counterfactual_sample, args.seed)
+                    for col, t in read_counterfactual_items(args.counterfactual, args.counterfactual_sample, args.seed)
                     if t not in fitted]
         scores.update(score_all(cf_items, teacher, args.cache, float("inf"), "counterfactual sample (eval only)"))
 
