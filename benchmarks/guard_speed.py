@@ -5,8 +5,8 @@
 Prints three figures and the targets from the runtime issue:
   (a) clean path: guard time on an unbiased ~100-token reply / raw llama.cpp prefill of the same tokens
       (target <= 1.15);
-  (b) rewrite: guard rewrite tokens/s / raw llama.cpp greedy generation tokens/s on the same prompt
-      (target >= 0.95);
+  (b) rewrite: guard rewrite tokens/s / raw llama.cpp greedy generation tokens/s on the same prompt, both
+      timed from the evaluated prompt to the last sampled token, same token count (target >= 0.95);
   (c) detection throughput in characters/s over single sentences (target >= 4,400 on 2 cores).
 Raw and guarded runs use separate model objects with the same files and threads, alternating round by round,
 and the median of the rounds is reported.
@@ -84,30 +84,34 @@ def main() -> int:
     a = statistics.median(ratios)
     print(f"    median ratio {a:.2f}  (target <= 1.15: {'met' if a <= 1.15 else 'NOT met'})")
 
-    # (b) rewrite throughput: the score is cached for the same prompt, so the second check times generation only
+    # (b) rewrite throughput. Both sides do the same model work: the prompt is already evaluated (the guard's
+    # score is cached from a first check; raw evaluates it untimed), then "biased\n" is fed and the same number
+    # of tokens is sampled greedily (the guard's own count, end-of-turn included). Guard time is the whole
+    # check() call, so every bit of its overhead (tokenizing, cache lookup, detokenizing) is in the ratio.
     from srllm_guard import prompt as fmt
 
+    answer = raw.tokenize(b"biased\n", add_bos=False)
+    prompt_tokens = raw.tokenize(fmt.render_prompt(BIASED).prompt.encode(), add_bos=False, special=True)
     gen_ratios = []
     for _ in range(args.rounds):
         backend.check(BIASED, threshold=1.1, rewrite=False)
+        before = backend.generated_tokens
         t_gen, check = timed(backend.check, BIASED, threshold=0.0, rewrite=True, max_new_tokens=args.gen_tokens)
-        n_gen = max(1, len(raw.tokenize((check.rewrite or "").encode(), add_bos=False)))
-        guard_tps = (n_gen + 1) / t_gen  # +1: the end-of-turn token it also produced (or the budget's last)
-        prompt_tokens = raw.tokenize((fmt.render_prompt(BIASED).prompt + "biased\n").encode(), add_bos=False, special=True)
+        n_gen = backend.generated_tokens - before
+        guard_tps = n_gen / t_gen
         raw.reset()
         raw.eval(prompt_tokens)
-        started, produced = None, 0
-        for _tok in raw.generate(prompt_tokens, temp=0.0, reset=False):
-            if started is None:
-                started = time.perf_counter()
+        started, produced = time.perf_counter(), 0
+        for _tok in raw.generate(answer, temp=0.0, reset=False):
             produced += 1
-            if produced > n_gen:
+            if produced == n_gen:
                 break
-        raw_tps = (produced - 1) / (time.perf_counter() - started)
+        raw_tps = produced / (time.perf_counter() - started)
         gen_ratios.append(guard_tps / raw_tps)
     b = statistics.median(gen_ratios)
     print(f"\n(b) rewrite tokens/s: guard / raw generation, median ratio {b:.2f} "
-          f"(target >= 0.95: {'met' if b >= 0.95 else 'NOT met'}); last guard {guard_tps:.1f} tok/s, raw {raw_tps:.1f} tok/s")
+          f"(target >= 0.95: {'met' if b >= 0.95 else 'NOT met'}); last: {n_gen} tokens, guard {guard_tps:.1f} "
+          f"tok/s, raw {raw_tps:.1f} tok/s")
 
     # (c) detection throughput over single sentences
     chars, started = 0, time.perf_counter()

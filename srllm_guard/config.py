@@ -113,6 +113,13 @@ class GuardConfig(BaseModel):
     n_threads: int | None = Field(default=None, ge=1)
     """CPU threads of the backend; ``None`` lets the backend choose."""
 
+    screen: str | None = "default"
+    """Early-exit probe of the ``'llamacpp'`` backend: all sentences of a text are first scored together
+    from SR-LLM's hidden state half-way through the network, and those it clearly clears skip the full model
+    (the probe keeps ~98% of the full model's flags, measured on held-out text; see the adapter's
+    ``early_exit.report.json``). ``'default'``: the probe shipped next to the adapter, when made for the
+    files in use; a path: that probe; ``None``: every sentence gets the full model."""
+
     # --- audit --------------------------------------------------------------------------------------------
     audit_hook: Callable[[Any], None] | None = Field(default=None, exclude=True, repr=False)
     """Called with every :class:`~srllm_guard.audit.AuditRecord`, in the caller's thread, once per guarded
@@ -137,7 +144,7 @@ class GuardConfig(BaseModel):
 
     def backend_key(self) -> tuple[Any, ...]:
         """The settings that identify one loaded model: guards with equal keys share a backend."""
-        return (self.backend, self.model_path, self.adapter_path, self.n_threads)
+        return (self.backend, self.model_path, self.adapter_path, self.n_threads, self.screen)
 
     # --- backend-specific model settings (hf, remote) -----------------------------------------------------
     base_url: str | None = None

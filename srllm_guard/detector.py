@@ -45,6 +45,7 @@ __all__ = [
     "fit_head",
     "fit_platt",
     "pick_low",
+    "pick_high",
 ]
 
 EMBEDDING_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
@@ -211,6 +212,15 @@ class Head:
         fitting = [low for t, low in table if t <= threshold + 1e-9]
         return fitting[-1] if fitting else None
 
+    def high_for(self, threshold: float) -> float | None:
+        """Student scores at or above this are flagged without the full model, for a teacher ``threshold``
+        (the ``highs`` table, as :meth:`low_for`); ``None`` when the head has no calibrated one: escalate."""
+        table = self.calibration.get("highs")
+        if not table:
+            return None
+        fitting = [high for t, high in table if t <= threshold + 1e-9]
+        return fitting[-1] if fitting else None
+
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the ``.npz`` (atomically)."""
         path = Path(path)
@@ -225,8 +235,10 @@ class Head:
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Head:
-        """Read a head written by :meth:`save`; :class:`ModelFileError` naming the file when it is unusable."""
+    def load(cls, path: str | os.PathLike[str], *, dim: int | None = None) -> Head:
+        """Read a head written by :meth:`save`; :class:`ModelFileError` naming the file when it is unusable.
+
+        ``dim``: the feature size the caller will feed (384 for MiniLM, the model width for early exit)."""
         path = Path(path)
         if not path.is_file():
             raise ModelFileError(f"detector head not found: {path}; run trainers/distill.py to make one")
@@ -243,9 +255,11 @@ class Head:
         except Exception as exc:
             raise ModelFileError(f"detector head {path} is corrupt or not a detector file ({exc}); "
                                  "re-run trainers/distill.py") from exc
-        if head.weights.shape != (Embedder.dim,) or not (np.isfinite(head.weights).all() and math.isfinite(head.bias)):
+        shape_ok = head.weights.ndim == 1 and (dim is None or head.weights.shape == (dim,))
+        if not shape_ok or not (np.isfinite(head.weights).all() and math.isfinite(head.bias)):
             raise ModelFileError(f"detector head {path} has weights of shape {head.weights.shape} or non-finite "
-                                 f"values; expected ({Embedder.dim},) finite; re-run trainers/distill.py")
+                                 f"values; expected ({dim if dim is not None else 'd'},) finite; re-run "
+                                 "trainers/distill.py")
         return head
 
 
@@ -270,7 +284,7 @@ class Detector:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *, embedder: Embedder | None = None, n_threads: int = 1) -> Detector:
-        return cls(Head.load(path), embedder=embedder, n_threads=n_threads, source=str(path))
+        return cls(Head.load(path, dim=Embedder.dim), embedder=embedder, n_threads=n_threads, source=str(path))
 
     @property
     def low(self) -> float:
@@ -359,3 +373,19 @@ def pick_low(student_scores: np.ndarray, teacher_positive: np.ndarray, recall: f
     k = int(math.floor((1.0 - recall) * len(positives) + 1e-9))
     return float(positives[k])
 
+
+
+def pick_high(student_scores: np.ndarray, teacher_positive: np.ndarray, precision: float = 0.98) -> float | None:
+    """The smallest ``high`` such that at least ``precision`` of the texts scoring ``>= high`` are teacher
+    positives (and at least 5 of them); ``None`` when no such point exists."""
+    if not 0.0 < precision <= 1.0:
+        raise ConfigError(f"precision must be in (0, 1], got {precision!r}")
+    scores = np.asarray(student_scores, dtype=np.float64)
+    positive = np.asarray(teacher_positive, dtype=bool)
+    order = np.argsort(-scores, kind="stable")
+    hits = np.cumsum(positive[order])
+    taken = np.arange(1, len(order) + 1)
+    ok = (hits / taken >= precision) & (taken >= 5)
+    if not ok.any():
+        return None
+    return float(scores[order[int(np.nonzero(ok)[0].max())]])  # continuous scores: ties are not a concern

@@ -73,6 +73,15 @@ class _Call:
 
 
 @dataclass(frozen=True)
+class _Screen:
+    """Ask a backend with ``screen_many`` which pieces it clears cheaply (one batched early-exit pass); only
+    clears are used (a piece it flags still needs the full model's verdict and rewrite)."""
+
+    texts: tuple[str, ...]
+    threshold: float
+
+
+@dataclass(frozen=True)
 class _TooLong:
     """The backend's ``count_tokens`` says the text exceeds its ``max_text_tokens``."""
 
@@ -80,7 +89,7 @@ class _TooLong:
     limit: int
 
 
-_Outcome = Union[Check, BackendError, _TooLong]
+_Outcome = Union[Check, BackendError, _TooLong, list]
 _MAX_TOKENS_PER_CHAR = 4
 """Upper bound of tokens per character (UTF-8 byte fallback): shorter texts skip ``count_tokens``."""
 
@@ -93,7 +102,7 @@ def drift(original: str, rewrite: str) -> float:
     return 1.0 - difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call, _Outcome, Processed]:
+def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call | _Screen, _Outcome, Processed]:
     """The guard's rules for one text, as a generator of backend calls (see the module docstring)."""
     result = Processed(text=text)
     if not text or text.isspace():
@@ -134,9 +143,18 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call, 
             give_up(outcome, pieces[0].start, None)
             pieces.clear()
 
+    cleared: dict[tuple[int, int], Check] = {}
+    if pieces:
+        screened = yield _Screen(tuple(text[p.start : p.end] for p in pieces), config.threshold)
+        if isinstance(screened, list):  # a failed screen is no verdict: every piece then gets the full model
+            cleared = {(p.start, p.end): c for p, c in zip(pieces, screened) if c is not None and c.score < config.threshold}
+
     while pieces:
         piece = pieces.popleft()
         original = text[piece.start : piece.end]
+        if (piece.start, piece.end) in cleared:
+            result.scores.append(cleared[piece.start, piece.end].score)
+            continue
         outcome = yield _Call(original, config.threshold, True)
         if isinstance(outcome, _TooLong):  # more tokens than the backend takes: cut it smaller, in place
             size = piece.end - piece.start
@@ -189,6 +207,16 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call, 
 # --- calling the backend ---------------------------------------------------------------------------------
 
 
+def _valid_screen(result: Any, call: _Screen) -> list[Check | None]:
+    if not isinstance(result, (list, tuple)) or len(result) != len(call.texts):
+        raise BackendError(f"backend screen_many returned {type(result).__name__}, expected a list of "
+                           f"{len(call.texts)} Check-or-None")
+    checked = [None if c is None else _valid(c) for c in result]
+    if any(isinstance(c, _TooLong) for c in checked):
+        raise BackendError("backend screen_many returned a too-long marker; expected Check or None")
+    return checked  # type: ignore[return-value]
+
+
 def _valid(check: Any) -> Check | _TooLong:
     if isinstance(check, _TooLong):
         return check
@@ -230,17 +258,25 @@ def _retry_kwargs(config: GuardConfig) -> dict[str, Any]:
     )
 
 
-def _call_once(backend: Backend, call: _Call, config: GuardConfig) -> Check | _TooLong:
+def _call_once(backend: Backend, call: _Call | _Screen, config: GuardConfig) -> Check | _TooLong | list:
     """One backend call in a daemon worker thread, waited on for ``timeout_s``.
 
     The worker runs in an empty ``contextvars`` context, so nothing the backend does can attach to the
     caller's LangChain run (no callbacks into the user's stream). On timeout the worker is abandoned.
     """
+    if isinstance(call, _Screen):
+        screen_many = getattr(backend, "screen_many", None)
+        if screen_many is None:
+            return [None] * len(call.texts)
 
-    def work() -> Check | _TooLong:
-        return _too_long(backend, call.text) or backend.check(
-            call.text, threshold=call.threshold, rewrite=call.rewrite, max_new_tokens=config.max_new_tokens
-        )
+        def work() -> Any:
+            return screen_many(list(call.texts), threshold=call.threshold)
+    else:
+
+        def work() -> Any:
+            return _too_long(backend, call.text) or backend.check(
+                call.text, threshold=call.threshold, rewrite=call.rewrite, max_new_tokens=config.max_new_tokens
+            )
 
     box: dict[str, Any] = {}
     done = threading.Event()
@@ -264,10 +300,27 @@ def _call_once(backend: Backend, call: _Call, config: GuardConfig) -> Check | _T
         if isinstance(exc, Exception) and not isinstance(exc, SRGuardError):
             raise _wrap(exc) from exc
         raise exc
-    return _valid(box["value"])
+    return _valid_screen(box["value"], call) if isinstance(call, _Screen) else _valid(box["value"])
 
 
-async def _acall_once(backend: Backend, call: _Call, config: GuardConfig) -> Check | _TooLong:
+async def _acall_once(backend: Backend, call: _Call | _Screen, config: GuardConfig) -> Check | _TooLong | list:
+    if isinstance(call, _Screen):
+        screen_many = getattr(backend, "screen_many", None)
+        if screen_many is None:
+            return [None] * len(call.texts)
+        task = contextvars.Context().run(
+            asyncio.ensure_future, asyncio.to_thread(screen_many, list(call.texts), threshold=call.threshold)
+        )
+        try:
+            value = await asyncio.wait_for(task, config.timeout_s)
+        except asyncio.TimeoutError:
+            raise BackendTimeout(f"backend screen_many did not answer within timeout_s={config.timeout_s}s") from None
+        except Exception as exc:
+            wrapped = _wrap(exc)
+            if wrapped is exc:
+                raise
+            raise wrapped from exc
+        return _valid_screen(value, call)
     kwargs = dict(threshold=call.threshold, rewrite=call.rewrite, max_new_tokens=config.max_new_tokens)
 
     async def work() -> Check | _TooLong:

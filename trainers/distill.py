@@ -99,6 +99,12 @@ class Args:
     recall: float = 0.98
     seed: int = 0
     embed_threads: int = 1
+    features: str = "minilm"
+    """What the head reads: 'minilm' (int8 MiniLM sentence embeddings, a separate small model) or 'early'
+    (SR-LLM's own hidden state after block ``early_layer``: an early-exit probe for LlamaCppBackend(screen=))."""
+    early_layer: int = 8
+    early_position: str = "text_end"
+    """'text_end' (the text's last token) or 'verdict' (the last template token, where the verdict is read)."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,12 @@ def setup(argv: list[str] | None = None) -> Args:
         problems.append(f"--counterfactual {args.counterfactual}: file not found")
     if not 0 < args.recall <= 1 or not 0 < args.threshold < 1:
         problems.append("--recall must be in (0, 1] and --threshold in (0, 1)")
+    if args.features not in ("minilm", "early"):
+        problems.append(f"--features must be 'minilm' or 'early', got {args.features!r}")
+    if args.features == "early" and args.teacher != "llamacpp":
+        problems.append("--features early reads SR-LLM's own layers: it needs --teacher llamacpp and --adapter")
+    if args.early_position not in ("text_end", "verdict") or args.early_layer < 0:
+        problems.append("--early-position must be 'text_end' or 'verdict' and --early-layer >= 0")
     if args.per_source < 1 or args.n_threads < 1 or args.budget_min <= 0:
         problems.append("--per-source, --n-threads and --budget-min must be positive")
     if problems:
@@ -165,6 +177,9 @@ _HELP = {
     "threshold": "teacher threshold the main 'low' is calibrated for",
     "recall": "recall of teacher positives that 'low' must keep on the calib slice",
     "embed_threads": "onnxruntime threads for the embeddings",
+    "features": "'minilm' (separate MiniLM student) or 'early' (probe on SR-LLM's block --early-layer)",
+    "early_layer": "block whose output the early-exit probe reads (0-based)",
+    "early_position": "'text_end' or 'verdict': the token whose state the early-exit probe reads",
 }
 _PATHS = {f for f, t in Args.__annotations__.items() if "Path" in str(t)}
 _SOURCES = ("srllm_csv", "paradetox", "paradetox_cannot", "wnc_pre", "wnc_post", "jigsaw", "stereoset", "bold", "clean_text")
@@ -285,7 +300,8 @@ class Teacher:
         else:
             from srllm_guard.backends.llamacpp import LlamaCppBackend
 
-            self.backend = LlamaCppBackend(model_path=args.model, adapter_path=args.adapter, n_threads=args.n_threads)
+            self.backend = LlamaCppBackend(model_path=args.model, adapter_path=args.adapter, n_threads=args.n_threads,
+                                          screen=None)
             self.id = f"{self.backend.model_id}:{(self.backend.adapter_hash or 'none')[:16]}"
 
     def score(self, item: Item) -> float | None:
@@ -331,6 +347,29 @@ def score_all(items: list[Item], teacher: Teacher, cache: Path, budget_s: float,
     return scores
 
 
+class EarlyExitFeatures:
+    """SR-LLM's hidden state after one block, as the "embedding" of a text (see srllm_guard.backends.early_exit)."""
+
+    def __init__(self, backend, layer: int, position: str) -> None:
+        self.backend, self.layer, self.position = backend, layer, position
+        self.model_hash = backend.early_exit_id(layer, position)
+        self.dim = int(backend.hidden_states(["dimension probe"], layer=layer, position=position).shape[1])
+        self.head_fields = {"layer": layer, "position": position, "features": "early_exit"}
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        from tqdm import tqdm
+
+        parts = [np.zeros((0, self.dim), np.float32)]
+        for start in tqdm(range(0, len(texts), 256), desc=f"block {self.layer} states", unit="batch", leave=False):
+            parts.append(self.backend.hidden_states(texts[start : start + 256], layer=self.layer, position=self.position))
+        return np.concatenate(parts)
+
+    def describe(self) -> dict:
+        return {"features": "early_exit", "layer": self.layer, "position": self.position,
+                "model": str(self.backend.model_path), "model_sha256": self.backend.model_hash,
+                "adapter": str(self.backend.adapter_path), "adapter_sha256": self.backend.adapter_hash}
+
+
 # ------------------------------------------------------------------------------------------------ fit
 
 def _log_loss(p: np.ndarray, y: np.ndarray) -> float:
@@ -370,12 +409,27 @@ def agreement(student: np.ndarray, teacher: np.ndarray, head, threshold: float) 
                     "escalated_share": float(escalate.mean()) if n else None,
                     "escalated_share_of_teacher_negatives": float(escalate[~positive].mean()) if (~positive).any() else None,
                     "missed_positives": int((positive & ~escalate).sum())},
+        "detection": _detection(student, positive, escalate, head.high_for(threshold)),
     }
 
 
-def fit(x: dict[str, np.ndarray], y: dict[str, np.ndarray], args: Args, embedding_hash: str, teacher_id: str):
+def _detection(student: np.ndarray, positive: np.ndarray, escalate: np.ndarray, high: float | None) -> dict | None:
+    """Verdicts only (no rewrite): below ``low`` pass, at or above ``high`` flagged, the band gets the teacher."""
+    if high is None or not len(student):
+        return None
+    flagged = student >= high
+    band = escalate & ~flagged
+    verdict = flagged | (band & positive)
+    return {"high": high, "accuracy": float((verdict == positive).mean()),
+            "recall": float((verdict & positive).sum() / positive.sum()) if positive.any() else None,
+            "precision": float((verdict & positive).sum() / verdict.sum()) if verdict.any() else None,
+            "escalated_share": float(band.mean())}
+
+
+def fit(x: dict[str, np.ndarray], y: dict[str, np.ndarray], args: Args, embedding_hash: str, teacher_id: str,
+        head_fields: dict | None = None):
     """Head on train (L2 picked on calib), ``low`` per threshold and Platt on calib. Returns (head, choice)."""
-    from srllm_guard.detector import fit_head, fit_platt, pick_low
+    from srllm_guard.detector import fit_head, fit_platt, pick_high, pick_low
 
     hard = {k: v >= args.threshold for k, v in y.items()}
     for name in ("train", "calib"):
@@ -390,10 +444,13 @@ def fit(x: dict[str, np.ndarray], y: dict[str, np.ndarray], args: Args, embeddin
     head = fit_head(x["train"], y["train"], embedding_hash=embedding_hash, l2=l2, threshold=args.threshold)
     calib = head.scores(x["calib"])
     lows = [[t, pick_low(calib, y["calib"] >= t, args.recall)] for t in THRESHOLDS if (y["calib"] >= t).sum() >= 5]
+    highs = [[t, h] for t in THRESHOLDS if (y["calib"] >= t).sum() >= 5
+             and (h := pick_high(calib, y["calib"] >= t, args.recall)) is not None]
     calibration = {
         "teacher": teacher_id, "teacher_threshold": args.threshold, "recall_target": args.recall, "l2": l2,
-        "platt": fit_platt(calib, y["calib"]), "lows": lows,
+        "platt": fit_platt(calib, y["calib"]), "lows": lows, "highs": highs,
         "n": {k: int(len(v)) for k, v in y.items()},
+        **(head_fields or {}),
     }
     low = pick_low(calib, hard["calib"], args.recall)
     from srllm_guard.detector import Head
@@ -426,6 +483,10 @@ def main(args: Args, *, backend=None, embedder=None) -> dict:
                     if t not in fitted]
         scores.update(score_all(cf_items, teacher, args.cache, float("inf"), "counterfactual sample (eval only)"))
 
+    if embedder is None and args.features == "early":
+        if teacher.backend is None or not hasattr(teacher.backend, "hidden_states"):
+            raise ConfigError("--features early needs the llama.cpp teacher (--teacher llamacpp --adapter ...)")
+        embedder = EarlyExitFeatures(teacher.backend, args.early_layer, args.early_position)
     embedder = embedder or Embedder(n_threads=args.embed_threads)
     x, y, sources = {}, {}, {}
     for name, items in [*by_split.items(), ("counterfactual", cf_items)]:
@@ -437,13 +498,14 @@ def main(args: Args, *, backend=None, embedder=None) -> dict:
         print(f"embedded {name}: {len(items)} in {time.perf_counter() - started:.1f} s", flush=True)
 
     head, choice = fit({k: x[k] for k in ("train", "calib")}, {k: y[k] for k in ("train", "calib")},
-                       args, embedder.model_hash, teacher.id)
+                       args, embedder.model_hash, teacher.id, getattr(embedder, "head_fields", None))
     report = {
         "teacher": teacher.id,
         "note": "teacher = human labels, a stand-in: NOT agreement with SR-LLM" if teacher.backend is None else
                 "agreement with SR-LLM's own verdicts (llama.cpp, the shipped runtime path)",
-        "head": str(args.out), "embedding": {"onnx_sha256": embedder.onnx_sha256,
-                                             "tokenizer_sha256": embedder.tokenizer_sha256},
+        "head": str(args.out),
+        "embedding": embedder.describe() if hasattr(embedder, "describe") else
+        {"onnx_sha256": embedder.onnx_sha256, "tokenizer_sha256": embedder.tokenizer_sha256},
         "low": head.low, "lows": head.calibration["lows"], "platt": head.calibration["platt"],
         "l2": head.calibration["l2"], **choice,
         "counts": {name: {"n": int(len(y[name])), "teacher_positive": int((y[name] >= args.threshold).sum()),

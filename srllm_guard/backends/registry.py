@@ -39,13 +39,14 @@ CONFIG_FIELDS: dict[str, tuple[tuple[str, ...], bool]] = {
     "model_path": (("model_path", "model"), True),
     "adapter_path": (("adapter_path", "adapter"), True),
     "n_threads": (("n_threads",), True),
+    "screen": (("screen",), False),
     "base_url": (("base_url",), False),
     "device": (("device",), False),
     "timeout_s": (("timeout_s",), False),
 }
 """``GuardConfig`` field -> (constructor parameter names it may go to, in order; whether it also goes into a
-``**kwargs`` constructor when left at ``None``). ``timeout_s`` goes only to a constructor that names it (the
-remote backend: its HTTP budget then ends with the guard's)."""
+``**kwargs`` constructor when left at ``None``). ``timeout_s`` and ``screen`` go only to a constructor that
+names them (the remote backend: its HTTP budget then ends with the guard's; llama.cpp: the early-exit probe)."""
 
 
 def available_backends() -> dict[str, str]:
@@ -104,8 +105,10 @@ def backend_kwargs(cls: type, config: Any) -> dict[str, Any]:
         name = next((n for n in names if n in params and params[n].kind is not inspect.Parameter.VAR_KEYWORD), None)
         if name is not None:
             kwargs[name] = value
-        elif open_kwargs and field != "timeout_s" and (always or value is not None):
+        elif open_kwargs and field not in ("timeout_s", "screen") and (always or value is not None):
             kwargs[names[0]] = value
+        elif field == "screen" and value is None:
+            continue  # 'no early-exit screen' is what a backend without one does anyway
         elif field in config.model_fields_set and value != defaults[field].default and field != "timeout_s":
             refused.append(f"{field}={value!r}")
     if refused:

@@ -1,0 +1,80 @@
+"""The pipeline's batched screen (``backend.screen_many``): one call for every sentence of a text first; the
+pieces it clears skip the full model; anything else about it (flags, failures, bad answers) changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from conftest import FakeBackend
+
+from srllm_guard import GuardConfig
+from srllm_guard.backends.base import Check
+from srllm_guard.pipeline import aguard_text, guard_text
+
+TEXT = "The sky is blue. Those people are lazy. Water is wet. He is stupid."
+
+
+class ScreeningBackend(FakeBackend):
+    """Clears sentences without 'lazy'/'stupid' and with 'sky' or 'water'; flags 'stupid' (score 0.95)."""
+
+    def __init__(self, answer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.screens: list[tuple[list[str], float]] = []
+        self.answer = answer
+
+    def screen_many(self, texts, *, threshold):
+        self.screens.append((list(texts), threshold))
+        if self.answer is not None:
+            return self.answer(texts)
+        out = []
+        for t in texts:
+            low = t.lower()
+            if "stupid" in low:
+                out.append(Check(score=0.95))
+            elif "sky" in low or "water" in low:
+                out.append(Check(score=0.02))
+            else:
+                out.append(None)
+        return out
+
+
+def test_cleared_pieces_skip_the_full_model():
+    backend = ScreeningBackend()
+    record = guard_text(TEXT, backend, GuardConfig(timeout_s=5))
+    assert backend.screens == [(["The sky is blue.", "Those people are lazy.", "Water is wet.", "He is stupid."], 0.5)]
+    checked = [text for text, rewrite in backend.calls if rewrite]
+    assert checked == ["Those people are lazy.", "He is stupid."]  # a screen's flag still gets the full model
+    assert record.text == "The sky is blue. Those people are kind. Water is wet. He is kind."
+    assert record.action == "rewrite" and record.original == TEXT
+    assert sorted(record.model_dump()["spans"][i]["original"] for i in range(2)) == ["He is stupid.", "Those people are lazy."]
+    assert record.score == pytest.approx(0.9)
+
+
+def test_async_twin_screens_the_same_way():
+    backend = ScreeningBackend()
+    record = asyncio.run(aguard_text(TEXT, backend, GuardConfig(timeout_s=5)))
+    assert len(backend.screens) == 1
+    assert [text for text, rewrite in backend.calls if rewrite] == ["Those people are lazy.", "He is stupid."]
+    assert record.text == "The sky is blue. Those people are kind. Water is wet. He is kind."
+
+
+@pytest.mark.parametrize("answer", [
+    lambda texts: (_ for _ in ()).throw(RuntimeError("screen broke")),  # raises
+    lambda texts: [None],  # wrong length
+    lambda texts: "nope",  # wrong type
+    lambda texts: [Check(score=2.0)] * len(texts),  # invalid score
+])
+def test_a_failing_or_invalid_screen_means_the_full_model_for_every_piece(answer):
+    backend = ScreeningBackend(answer=answer)
+    record = guard_text(TEXT, backend, GuardConfig(timeout_s=5, retries=0))
+    assert len([c for c in backend.calls if c[1]]) == 4
+    assert record.text == "The sky is blue. Those people are kind. Water is wet. He is kind."
+    assert record.error is None
+
+
+def test_backend_without_screen_is_unchanged():
+    backend = FakeBackend()
+    record = guard_text(TEXT, backend, GuardConfig(timeout_s=5))
+    assert len([c for c in backend.calls if c[1]]) == 4
+    assert record.text == "The sky is blue. Those people are kind. Water is wet. He is kind."
