@@ -7,7 +7,8 @@ Prints three figures and the targets from the runtime issue:
       (target <= 1.15);
   (b) rewrite: guard rewrite tokens/s / raw llama.cpp greedy generation tokens/s on the same prompt, both
       timed from the evaluated prompt to the last sampled token, same token count (target >= 0.95);
-  (c) detection throughput in characters/s over single sentences (target >= 4,400 on 2 cores).
+  (c) detection throughput in characters/s (target >= 4,400 on 2 cores): the full model one sentence at a
+      time, and ``check_many`` (early-exit probe, full model where it is unsure), with their agreement.
 Raw and guarded runs use separate model objects with the same files and threads, alternating round by round,
 and the median of the rounds is reported.
 """
@@ -51,6 +52,11 @@ def main() -> int:
     parser.add_argument("--gen-tokens", type=int, default=48)
     parser.add_argument("--gate", type=float, default=None,
                         help="GuardConfig.whole_text_gate for (a): score a clean reply whole before per sentence")
+    parser.add_argument("--no-merge", action="store_true", help="run base + adapter instead of the merged model")
+    parser.add_argument("--no-screen", action="store_true", help="no early-exit probe (every sentence: full model)")
+    parser.add_argument("--held-out", help="JSONL with a 'text' field (e.g. a test split) for (c), instead of "
+                                           "the built-in sentences")
+    parser.add_argument("--held-out-limit", type=int, default=300)
     args = parser.parse_args()
 
     import llama_cpp
@@ -61,11 +67,17 @@ def main() -> int:
 
     adapter = None if args.adapter == "none" else (adapter_path() if args.adapter == "default" else args.adapter)
     model = args.model or str(default_base_gguf())
-    backend = LlamaCppBackend(model_path=model, adapter_path=adapter, n_threads=args.threads)
+    backend = LlamaCppBackend(model_path=model, adapter_path=adapter, n_threads=args.threads,
+                              merge=not args.no_merge, screen=None if args.no_screen else "default")
     guard = SRGuard(backend=backend, threshold=0.5, timeout_s=None, whole_text_gate=args.gate)
-    raw = llama_cpp.Llama(model_path=model, lora_path=str(adapter) if adapter else None, n_ctx=2048,
-                          n_threads=args.threads, n_threads_batch=args.threads, verbose=False)
-    print(f"model={backend.model_id} threads={args.threads} rounds={args.rounds} whole_text_gate={args.gate}")
+    # raw llama.cpp runs the very weights the guard runs (the merged file, or base + adapter)
+    raw = llama_cpp.Llama(model_path=str(backend.weights_path), n_ctx=2048, verbose=False,
+                          lora_path=str(adapter) if adapter and not backend.merged else None,
+                          n_threads=args.threads, n_threads_batch=args.threads)
+    probe = backend.screen_head.calibration if backend.screen_head is not None else None
+    print(f"model={backend.model_id} weights={backend.weights_path.name} threads={args.threads} "
+          f"rounds={args.rounds} whole_text_gate={args.gate} early-exit probe="
+          f"{'block %s %s' % (probe['layer'], probe['position']) if probe else 'off'}")
 
     # (a) clean path
     guard.check("Warm-up sentence.")
@@ -113,15 +125,34 @@ def main() -> int:
           f"(target >= 0.95: {'met' if b >= 0.95 else 'NOT met'}); last: {n_gen} tokens, guard {guard_tps:.1f} "
           f"tok/s, raw {raw_tps:.1f} tok/s")
 
-    # (c) detection throughput over single sentences
-    chars, started = 0, time.perf_counter()
+    # (c) detection throughput: the full model one sentence at a time, and check_many (one early-exit pass,
+    # the full model for what the probe is unsure of), on the same sentences; agreement of their verdicts
+    if args.held_out:
+        import json
+
+        with open(args.held_out, encoding="utf-8") as fh:
+            texts = [json.loads(line)["text"] for line in fh if line.strip()][: args.held_out_limit]
+    else:
+        texts = SENTENCES
+    chars = sum(map(len, texts))
+    full_times, many_times = [], []
     for _ in range(max(1, args.rounds // 2)):
-        for s in SENTENCES:
-            backend.check(s + " ", threshold=1.1, rewrite=False)  # trailing space: no same-prompt cache hit
-            chars += len(s)
-    c = chars / (time.perf_counter() - started)
-    print(f"\n(c) detection throughput {c:,.0f} chars/s over {len(SENTENCES)} sentences "
-          f"(target >= 4,400: {'met' if c >= 4400 else 'NOT met'})")
+        t_full, full = timed(lambda: [backend.check(t, threshold=0.5, rewrite=False) for t in texts])
+        t_many, many = timed(backend.check_many, texts, threshold=0.5)
+        full_times.append(t_full)
+        many_times.append(t_many)
+    decided = sum(c is not None for c in backend.screen_many(texts, threshold=0.5))
+    agree = sum((f.score >= 0.5) == (m.score >= 0.5) for f, m in zip(full, many)) / len(texts)
+    flagged = [(f.score >= 0.5, m.score >= 0.5) for f, m in zip(full, many)]
+    missed = sum(f and not m for f, m in flagged)
+    c_full, c = chars / statistics.median(full_times), chars / statistics.median(many_times)
+    print(f"\n(c) detection over {len(texts)} texts ({chars:,} chars, "
+          f"{'held-out: ' + args.held_out if args.held_out else 'built-in sentences'}):")
+    print(f"    full model, one by one  {c_full:8,.0f} chars/s")
+    print(f"    check_many (early exit) {c:8,.0f} chars/s  ({c / c_full:.2f}x); probe decided {decided} of "
+          f"{len(texts)}; verdict agreement with the full model {agree:.1%}; full-model flags missed {missed} of "
+          f"{sum(f for f, _ in flagged)}")
+    print(f"    target >= 4,400 chars/s: {'met' if c >= 4400 else 'NOT met'}")
     return 0
 
 

@@ -5,7 +5,10 @@ their results (a :class:`~srllm_guard.backends.base.Check` or the :class:`Backen
 small drivers run it: :func:`process` (threads, for ``invoke``) and :func:`aprocess` (``asyncio``, for
 ``ainvoke``), so sync and async share every rule.
 
-Per piece (see :mod:`srllm_guard.split`)::
+First, when the backend has ``screen_many`` (llama.cpp with an early-exit probe, see
+:mod:`srllm_guard.backends.early_exit`), every piece of the text is screened in one call; the pieces it
+clears (score below the threshold) are kept without a full check. Then, per remaining piece (see
+:mod:`srllm_guard.split`)::
 
     check(piece) --score < threshold--> keep the piece
         |  score >= threshold

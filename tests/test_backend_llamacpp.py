@@ -205,9 +205,10 @@ def _write_adapter(path: Path, *, extra_in: int = 0) -> Path:
 
 def test_adapter_changes_scores_and_scale_zero_is_the_base(backend: LlamaCppBackend, tmp_path: Path) -> None:
     adapter = _write_adapter(tmp_path / "adapter.gguf")
-    on = LlamaCppBackend(adapter_path=adapter, lora_scale=1.0, n_ctx=N_CTX, n_threads=1)
+    on = LlamaCppBackend(adapter_path=adapter, lora_scale=1.0, n_ctx=N_CTX, n_threads=1, merge=False)
     off = LlamaCppBackend(adapter_path=tmp_path, lora_scale=0.0, n_ctx=N_CTX, n_threads=1)  # folder works too
     assert on._model is not off._model and on.model_id == f"gemma-3-270m-q4_k_m.gguf+{tmp_path.name}"
+    assert not off.merged  # scale 0: nothing to fold in, the base runs as it is
     assert on.adapter_hash and on.model_hash == backend.model_hash
     base = backend.score(SENTENCE)
     assert off.score(SENTENCE) == pytest.approx(base, abs=1e-5)
@@ -223,5 +224,7 @@ def test_wrong_shape_adapter_raises_instead_of_crashing(tmp_path: Path, monkeypa
 
     monkeypatch.setattr(srllm_guard.gguf_check, "validate_adapter_gguf", lambda *a, **k: {})
     with pytest.raises(ModelFileError, match="could not load the adapter"):
+        LlamaCppBackend(adapter_path=bad, n_ctx=N_CTX + 64, n_threads=1, merge=False)
+    with pytest.raises(ModelFileError, match="blk.0.attn_q.weight"):  # and the merge names the misfit tensor
         LlamaCppBackend(adapter_path=bad, n_ctx=N_CTX + 64, n_threads=1)
     assert not any(k[1] and "bad.gguf" in k[1][0] for k in llamacpp._MODELS.keys())

@@ -154,3 +154,32 @@ def test_probe_for_other_files_is_refused_or_ignored(paths, backend, tmp_path, c
     with pytest.raises(ModelFileError, match="bad.npz"):
         LlamaCppBackend(model_path=paths["base_gguf"], adapter_path=paths["adapter_gguf"], n_ctx=1024,
                         screen=tmp_path / "bad.npz")
+
+
+def test_distill_fits_an_early_exit_probe_the_backend_accepts(paths, backend, tmp_path):
+    from _tiny_srllm import median_threshold
+
+    from trainers import distill
+
+    people = ["my neighbours", "the new interns", "those drivers", "the referees", "his cousins", "our landlords",
+              "the tourists", "the players", "her classmates", "the critics"]
+    deeds = ["parked on the lawn", "missed the meeting", "changed the plan", "sent the form late",
+             "left the lights on", "took the last seat", "ignored the sign", "sang all night"]
+    rows = ["toxic\tneutral1"] + [f"{w} {d} because they are idiots\t{w} {d} again" for w in people for d in deeds]
+    (tmp_path / "pd.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    sentences = [part for row in rows[1:] for part in row.split("\t")]
+    threshold = median_threshold([backend.score(t) for t in sentences])
+    args = distill.setup(["--adapter", str(paths["adapter_gguf"]), "--paradetox", str(tmp_path / "pd.tsv"),
+                          "--cache", str(tmp_path / "t.jsonl"), "--out", str(tmp_path / "early_exit.npz"),
+                          "--features", "early", "--early-layer", "0", "--threshold", f"{threshold:.6f}"])
+    report = distill.main(args, backend=backend)
+    assert report["embedding"]["features"] == "early_exit" and report["embedding"]["layer"] == 0
+    head = Head.load(tmp_path / "early_exit.npz", dim=backend.hidden_states(["x"], layer=0).shape[1])
+    assert head.calibration["layer"] == 0 and head.calibration["position"] == "text_end"
+    assert head.embedding_hash == backend.early_exit_id(0, "text_end")
+    screened = LlamaCppBackend(model_path=paths["base_gguf"], adapter_path=paths["adapter_gguf"], n_ctx=1024,
+                               screen=tmp_path / "early_exit.npz")
+    assert screened.screen_head is not None
+    assert len(screened.screen_many(sentences[:10], threshold=threshold)) == 10
+    with pytest.raises(ConfigError, match="--features early"):
+        distill.setup(["--teacher", "labels", "--features", "early", "--paradetox", str(tmp_path / "pd.tsv")])

@@ -102,7 +102,10 @@ class Args:
     features: str = "minilm"
     """What the head reads: 'minilm' (int8 MiniLM sentence embeddings, a separate small model) or 'early'
     (SR-LLM's own hidden state after block ``early_layer``: an early-exit probe for LlamaCppBackend(screen=))."""
-    early_layer: int = 8
+    merge: int = 1
+    """1: the teacher runs the adapter folded into the base, as LlamaCppBackend does by default (its
+    early-exit probe must be fitted on those weights); 0: llama.cpp's adapter path."""
+    early_layer: int = 6
     early_position: str = "text_end"
     """'text_end' (the text's last token) or 'verdict' (the last template token, where the verdict is read)."""
 
@@ -179,6 +182,7 @@ _HELP = {
     "embed_threads": "onnxruntime threads for the embeddings",
     "features": "'minilm' (separate MiniLM student) or 'early' (probe on SR-LLM's block --early-layer)",
     "early_layer": "block whose output the early-exit probe reads (0-based)",
+    "merge": "1: teacher = adapter folded into the base (the runtime default); 0: llama.cpp's adapter path",
     "early_position": "'text_end' or 'verdict': the token whose state the early-exit probe reads",
 }
 _PATHS = {f for f, t in Args.__annotations__.items() if "Path" in str(t)}
@@ -301,7 +305,7 @@ class Teacher:
             from srllm_guard.backends.llamacpp import LlamaCppBackend
 
             self.backend = LlamaCppBackend(model_path=args.model, adapter_path=args.adapter, n_threads=args.n_threads,
-                                          screen=None)
+                                          screen=None, merge=bool(args.merge))
             self.id = f"{self.backend.model_id}:{(self.backend.adapter_hash or 'none')[:16]}"
 
     def score(self, item: Item) -> float | None:

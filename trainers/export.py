@@ -28,6 +28,7 @@ import numpy as np
 
 from srllm_guard.errors import ConfigError, ModelFileError, require
 from srllm_guard.gguf_check import LORA_TARGETS, read_gguf_header, validate_adapter_gguf
+from srllm_guard.merge import copy_fields
 
 __all__ = ["write_base_gguf", "export_adapter_gguf", "export_merged_gguf", "load_peft_lora", "LoraPair"]
 
@@ -58,22 +59,6 @@ def _write(writer, tmp: Path, out: Path) -> None:
     finally:
         writer.close()
     tmp.replace(out)
-
-
-def _copy_fields(reader, writer, *, only_prefix: str | None = None) -> None:
-    """Copy metadata from a GGUFReader to a GGUFWriter, types preserved (architecture is the writer's own)."""
-    gguf = _gguf()
-    for key, field in reader.fields.items():
-        if key.startswith("GGUF.") or key == gguf.Keys.General.ARCHITECTURE:
-            continue
-        if only_prefix and not key.startswith(only_prefix):
-            continue
-        if key == gguf.Keys.General.ALIGNMENT:
-            writer.add_custom_alignment(int(field.contents()))
-            continue
-        vtype = field.types[0]
-        sub = field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
-        writer.add_key_value(key, field.contents(), vtype, sub_type=sub)
 
 
 # ---------------------------------------------------------------------------------------------- base model
@@ -141,7 +126,7 @@ def write_base_gguf(model, out_path: str | os.PathLike[str], *, template_gguf: s
         w.add_sliding_window_pattern([t == "sliding_attention" for t in cfg.layer_types])
     if cfg.final_logit_softcapping:
         w.add_final_logit_softcapping(cfg.final_logit_softcapping)
-    _copy_fields(template, w, only_prefix="tokenizer.")
+    copy_fields(template, w, only_prefix="tokenizer.")
 
     tmap = _tensor_map(cfg.num_hidden_layers)
     state = model.state_dict()
@@ -370,23 +355,7 @@ def export_merged_gguf(peft_dir: str | os.PathLike[str], out_path: str | os.Path
             raise ConfigError(f"export_merged_gguf: {p.name} has {p.a.shape[1]} input features, not a multiple of "
                               f"{qtype}'s block of {block}; choose qtype='F16'")
 
-    deltas = {p.name: p for p in pairs}
-    reader = gguf.GGUFReader(str(header.path))
-    out, tmp = _atomic_target(out_path)
-    w = gguf.GGUFWriter(str(tmp), arch=_ARCH)
-    _copy_fields(reader, w)
-    for t in reader.tensors:
-        p = deltas.pop(t.name, None)
-        if p is None:
-            w.add_tensor(t.name, t.data, raw_dtype=t.tensor_type)
-            continue
-        weight = gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float64)
-        merged = (weight + p.scale * (p.b.astype(np.float64) @ p.a.astype(np.float64))).astype(np.float32)
-        if qtype == "F32":
-            w.add_tensor(t.name, merged)
-        elif qtype == "F16":
-            w.add_tensor(t.name, merged.astype(np.float16))
-        else:
-            w.add_tensor(t.name, gguf.quants.quantize(merged, qt), raw_dtype=qt)
-    _write(w, tmp, out)
-    return out
+    from srllm_guard.merge import write_merged_gguf
+
+    return write_merged_gguf(header.path, {p.name: (p.a, p.b, p.scale) for p in pairs}, out_path, qtype=qtype,
+                             keep_float=False)

@@ -138,6 +138,7 @@ class _LoadedModel:
     last_prompt: list[int] | None = None
     last_verdict: tuple[float, float] = (0.0, 0.0)
     early: dict[tuple[int, str], Any] = field(default_factory=dict)  # (layer, position) -> EarlyExit
+    path: Path | None = None  # the GGUF llama.cpp loaded (the merged file when merging)
 
     # ---- tokens -------------------------------------------------------------------------------------
     def tokenize(self, text: str, *, special: bool) -> list[int]:
@@ -239,6 +240,7 @@ class LlamaCppBackend(BaseBackend):
         n_threads: int | None = None,
         seed: int = 0,
         screen: str | os.PathLike[str] | None | Literal["default"] = "default",
+        merge: bool = True,
     ) -> None:
         """Load (or reuse) the model.
 
@@ -255,6 +257,9 @@ class LlamaCppBackend(BaseBackend):
                 :meth:`screen_many` pass clearly clean text after half the network; ``'default'``: the
                 ``early_exit.npz`` next to the adapter when there is one made for these exact files;
                 ``None``: off (every text gets the full model).
+            merge: Fold the adapter into the base once (a Q8_0 GGUF built in the cache on first use, see
+                :mod:`srllm_guard.merge`): ~1.45x faster than base + adapter, verdicts agree on 99.5% of
+                texts. ``False`` runs llama.cpp's adapter path on the two files as given.
         """
         from srllm_guard import models
 
@@ -272,18 +277,32 @@ class LlamaCppBackend(BaseBackend):
         if adapter is not None:
             _check_gguf_file(adapter, "adapter file")
 
-        key = (_stamp(model), _stamp(adapter), float(lora_scale), n_ctx, n_threads)
+        merge = bool(merge) and adapter is not None and lora_scale != 0.0
+        key = (_stamp(model), _stamp(adapter), float(lora_scale), n_ctx, n_threads, merge)
         with _MODELS_LOCK:
             loaded = _MODELS.get(key)
             if loaded is None:
-                loaded = _load(model, adapter, float(lora_scale), n_ctx, n_threads, seed)
+                if merge:
+                    from srllm_guard.gguf_check import validate_adapter_gguf
+                    from srllm_guard.merge import merged_gguf
+
+                    validate_adapter_gguf(adapter, model)  # raises ModelFileError naming the file and the fix
+                    merged = merged_gguf(model, adapter, base_sha256=_file_sha256(model),
+                                         adapter_sha256=_file_sha256(adapter), scale=float(lora_scale))
+                    loaded = _load(merged, None, 1.0, n_ctx, n_threads, seed)
+                    loaded.path = merged
+                else:
+                    loaded = _load(model, adapter, float(lora_scale), n_ctx, n_threads, seed)
+                    loaded.path = model
                 _MODELS[key] = loaded
         self._model: _LoadedModel | None = loaded
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.model_path = model
         self.adapter_path = adapter
-        self.model_id = f"{model.name}+{adapter.parent.name if adapter else 'none'}"
+        self.merged = merge
+        """Whether the adapter runs folded into the base (see ``merge``)."""
+        self.model_id = f"{model.name}+{adapter.parent.name if adapter else 'none'}" + ("(merged)" if merge else "")
         self.model_hash = _file_sha256(model)
         self.adapter_hash = _file_sha256(adapter) if adapter else None
         if self.max_text_tokens < 16:
@@ -301,6 +320,11 @@ class LlamaCppBackend(BaseBackend):
         """
         loaded = self._loaded()
         return (self.n_ctx - loaded.template_len - len(loaded.answer_ids)) // 2
+
+    @property
+    def weights_path(self) -> Path:
+        """The GGUF llama.cpp runs: the merged file when merging, else ``model_path`` (plus the adapter)."""
+        return self._loaded().path or self.model_path
 
     @property
     def evaluated_tokens(self) -> int:
@@ -415,7 +439,10 @@ class LlamaCppBackend(BaseBackend):
         """What an early-exit probe is fitted on: these exact weight files, block and position."""
         import hashlib
 
-        return hashlib.sha256(f"{self.model_hash}:{self.adapter_hash}:{layer}:{position}".encode()).hexdigest()
+        from srllm_guard.merge import MERGE_VERSION
+
+        merged = f":merged-{MERGE_VERSION}" if self.merged else ""
+        return hashlib.sha256(f"{self.model_hash}:{self.adapter_hash}:{layer}:{position}{merged}".encode()).hexdigest()
 
     def _screen_head(self, screen: str | os.PathLike[str] | None) -> Any:
         if screen is None:
