@@ -28,6 +28,9 @@ INPUTS = [
     "Café au lait, naïve façade, 東京 and emoji 😀 are all fine here.",
     "Your manager is a useless moron who should be fired.",
     "He is a great cook and a patient teacher.",
+    "you are a stupid idiot and nobody likes you",
+    "The meeting moved to Tuesday. shut up you dumb moron. Bring the slides.",
+    "what a load of crap, the author is an ignorant fool",
 ]
 
 

@@ -6,6 +6,7 @@ base mean nothing; these tests pin the mechanics: prefix reuse, tokenization, lo
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -228,3 +229,10 @@ def test_wrong_shape_adapter_raises_instead_of_crashing(tmp_path: Path, monkeypa
     with pytest.raises(ModelFileError, match="blk.0.attn_q.weight"):  # and the merge names the misfit tensor
         LlamaCppBackend(adapter_path=bad, n_ctx=N_CTX + 64, n_threads=1)
     assert not any(k[1] and "bad.gguf" in k[1][0] for k in llamacpp._MODELS.keys())
+
+
+def test_llama_cpp_log_lines_go_to_logging_not_stderr(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="srllm_guard.llama_cpp"):
+        LlamaCppBackend(adapter_path=None, n_ctx=N_CTX + 192, n_threads=1)  # a fresh load: llama.cpp logs a note
+    assert "SWA" not in capfd.readouterr().err
+    assert any("SWA" in r.getMessage() for r in caplog.records if r.name == "srllm_guard.llama_cpp")

@@ -1,7 +1,17 @@
-"""Distil SR-LLM's own verdicts into the student detector (:mod:`srllm_guard.detector`).
+"""Distil SR-LLM's own verdicts into a fast screen: the early-exit probe, or the MiniLM student detector.
+
+The shipped early-exit probe (read by ``LlamaCppBackend(screen='default')``, see
+:mod:`srllm_guard.backends.early_exit`)::
 
     python -m trainers.distill --data-dir ../shared/data --adapter adapters/sr-gemma3-270m/adapter.gguf \\
-        --cache runs/distill/teacher.jsonl --out adapters/sr-gemma3-270m/detector.npz --budget-min 15
+        --cache runs/distill/teacher-merged.jsonl --per-source 800 --budget-min 15 --n-threads 2 \\
+        --features early --early-layer 6 --early-position text_end --recall 0.995 \\
+        --out adapters/sr-gemma3-270m/early_exit.npz
+
+The MiniLM student (:mod:`srllm_guard.detector`, for :class:`~srllm_guard.backends.cascade.CascadeBackend`)::
+
+    python -m trainers.distill --data-dir ../shared/data --adapter adapters/sr-gemma3-270m/adapter.gguf \\
+        --cache runs/distill/teacher.jsonl --out adapters/sr-gemma3-270m/detector.npz --budget-min 15 --merge 0
 
 Read top-down: ``setup`` (arguments) -> ``main`` (corpus -> teacher scores -> embeddings -> ``fit``) -> report.
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import logging
 import math
 import os
 import sys
@@ -58,6 +59,35 @@ _MODELS_LOCK = threading.Lock()
 _HASHES: dict[tuple[str, int, int], str] = {}
 
 
+_LOG = logging.getLogger("srllm_guard.llama_cpp")
+_LOG_LEVELS = {1: logging.DEBUG, 2: logging.DEBUG, 3: logging.INFO, 4: logging.WARNING}
+"""ggml's log levels (1 debug, 2 info, 3 warn, 4 error; 5 continues the previous line) -> Python logging.
+llama.cpp's warnings here are notes about settings we chose (full-size SWA cache, no repacked kernels for
+LoRA-adapted weights), so they go to INFO; its errors go to WARNING (the failures themselves raise)."""
+_log_callback: Any = None
+
+
+def _route_llama_logs(llama_cpp: Any) -> None:
+    """Send llama.cpp's log lines to the ``srllm_guard.llama_cpp`` logger instead of stderr.
+
+    llama-cpp-python 0.3.36 maps ggml's log levels with an outdated table (a warning counts as an error), so
+    informational lines reach stderr even with ``verbose=False``.
+    """
+    global _log_callback
+    if _log_callback is not None:
+        return
+    last = [logging.DEBUG]
+
+    def forward(level: int, text: bytes, _user: Any) -> None:
+        py_level = last[0] if level == 5 else _LOG_LEVELS.get(level, logging.DEBUG)
+        last[0] = py_level
+        if _LOG.isEnabledFor(py_level):
+            _LOG.log(py_level, "%s", text.decode("utf-8", "replace").rstrip("\n"))
+
+    _log_callback = llama_cpp.llama_log_callback(forward)
+    llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
+
+
 def _import_llama_cpp(n_threads: int) -> Any:
     if n_threads > 1 and "llama_cpp" not in sys.modules:
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read once, when libgomp loads
@@ -65,6 +95,7 @@ def _import_llama_cpp(n_threads: int) -> Any:
         import llama_cpp
     except ImportError as exc:
         raise MissingDependencyError(f"llama-cpp-python is required for LlamaCppBackend; `{_PIP_LINE}`") from exc
+    _route_llama_logs(llama_cpp)
     return llama_cpp
 
 
