@@ -307,26 +307,14 @@ def _call_once(backend: Backend, call: _Call | _Screen, config: GuardConfig) -> 
 
 
 async def _acall_once(backend: Backend, call: _Call | _Screen, config: GuardConfig) -> Check | _TooLong | list:
-    if isinstance(call, _Screen):
-        screen_many = getattr(backend, "screen_many", None)
-        if screen_many is None:
-            return [None] * len(call.texts)
-        task = contextvars.Context().run(
-            asyncio.ensure_future, asyncio.to_thread(screen_many, list(call.texts), threshold=call.threshold)
-        )
-        try:
-            value = await asyncio.wait_for(task, config.timeout_s)
-        except asyncio.TimeoutError:
-            raise BackendTimeout(f"backend screen_many did not answer within timeout_s={config.timeout_s}s") from None
-        except Exception as exc:
-            wrapped = _wrap(exc)
-            if wrapped is exc:
-                raise
-            raise wrapped from exc
-        return _valid_screen(value, call)
-    kwargs = dict(threshold=call.threshold, rewrite=call.rewrite, max_new_tokens=config.max_new_tokens)
+    screen_many = getattr(backend, "screen_many", None)
+    if isinstance(call, _Screen) and screen_many is None:
+        return [None] * len(call.texts)
+    kwargs = dict(threshold=call.threshold, rewrite=getattr(call, "rewrite", False), max_new_tokens=config.max_new_tokens)
 
-    async def work() -> Check | _TooLong:
+    async def work() -> Any:
+        if isinstance(call, _Screen):
+            return await asyncio.to_thread(screen_many, list(call.texts), threshold=call.threshold)
         if _may_be_too_long(backend, call.text):
             too_long = await asyncio.to_thread(_too_long, backend, call.text)  # takes the model lock
             if too_long:
@@ -348,7 +336,7 @@ async def _acall_once(backend: Backend, call: _Call | _Screen, config: GuardConf
         if wrapped is exc:
             raise
         raise wrapped from exc
-    return _valid(value)
+    return _valid_screen(value, call) if isinstance(call, _Screen) else _valid(value)
 
 
 def process(text: str, backend: Backend | None, config: GuardConfig, *, part: int | None = None) -> Processed:

@@ -78,3 +78,24 @@ def test_backend_without_screen_is_unchanged():
     record = guard_text(TEXT, backend, GuardConfig(timeout_s=5))
     assert len([c for c in backend.calls if c[1]]) == 4
     assert record.text == "The sky is blue. Those people are kind. Water is wet. He is kind."
+
+
+@pytest.mark.parametrize("run", ["sync", "async"])
+def test_a_hanging_screen_times_out_and_every_piece_gets_the_full_model(run):
+    import time
+
+    backend = ScreeningBackend(answer=lambda texts: time.sleep(1.0) or [None] * len(texts))
+    config = GuardConfig(timeout_s=0.2, retries=0)
+
+    async def timed_async():
+        started = time.perf_counter()
+        return await aguard_text(TEXT, backend, config), time.perf_counter() - started
+
+    if run == "sync":
+        started = time.perf_counter()
+        record, took = guard_text(TEXT, backend, config), time.perf_counter() - started
+    else:
+        record, took = asyncio.run(timed_async())  # asyncio.run then waits for the abandoned worker: not timed
+    assert took < 0.9
+    assert len([c for c in backend.calls if c[1]]) == 4
+    assert record.text == "The sky is blue. Those people are kind. Water is wet. He is kind."
