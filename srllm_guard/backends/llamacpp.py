@@ -443,6 +443,24 @@ class LlamaCppBackend(BaseBackend):
                 out[i] = Check(score=max(mapped, threshold))
         return out
 
+    def probe_scores(self, texts: Sequence[str]) -> list[float | None]:
+        """The early-exit probe's P(biased) for each text, on the full model's scale (its Platt map), from one
+        batched pass and nothing else: the fastest verdict there is, but an estimate (the head's report gives
+        its agreement with the full model). ``None`` for a text too long for one batch; requires a probe."""
+        head = self.screen_head
+        if head is None:
+            raise ConfigError("probe_scores needs an early-exit probe: LlamaCppBackend(screen='default' or a path)")
+        loaded = self._loaded()
+        with loaded.lock:
+            early = self._early(loaded, int(head.calibration["layer"]), str(head.calibration["position"]))
+            tokens = [early.tokens(t) for t in texts]
+            ready = [i for i, ids in enumerate(tokens) if early.fits(ids)]
+            states = early.states([tokens[i] for i in ready])
+        out: list[float | None] = [None] * len(texts)
+        for i, score in zip(ready, head.scores(states)):
+            out[i] = head.to_teacher_scale(float(score))
+        return out
+
     def check_many(self, texts: Sequence[str], *, threshold: float, rewrite: bool = False,
                    max_new_tokens: int = 256) -> list[Check]:
         """:meth:`check` for many texts: one :meth:`screen_many` pass, the full model for the rest (and, when
