@@ -416,8 +416,9 @@ class LlamaCppBackend(BaseBackend):
 
         Sure means: probe score below the head's ``low`` for ``threshold`` (cleared: the check's score is
         below ``threshold``), or at or above its ``high`` (flagged: score at or above ``threshold``, but no
-        rewrite: the full model writes those). ``low`` keeps ~98% of the full model's positives and ``high`` is
-        ~98% precise, as calibrated on held-out text (the head's report). All ``None`` without a probe, or
+        rewrite: the full model writes those). ``low`` keeps the recall of the full model's positives the probe was
+        calibrated for (0.995 for the shipped one) and ``high`` its precision (0.98), on held-out text (the
+        head's report). All ``None`` without a probe, or
         for a threshold below every calibrated one. A cleared or flagged text's score is the probe's, mapped
         onto the full model's scale and clamped to its side of ``threshold``.
         """
