@@ -171,6 +171,14 @@ class _LoadedModel:
     early: dict[tuple[int, str], Any] = field(default_factory=dict)  # (layer, position) -> EarlyExit
     path: Path | None = None  # the GGUF llama.cpp loaded (the merged file when merging)
 
+    def __del__(self) -> None:
+        # early-exit contexts live on this model's weights: free them before the Llama (model) goes
+        for early in list(getattr(self, "early", {}).values()):
+            try:
+                early.close()
+            except Exception:  # pragma: no cover - interpreter shutdown
+                pass
+
     # ---- tokens -------------------------------------------------------------------------------------
     def tokenize(self, text: str, *, special: bool) -> list[int]:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
