@@ -424,28 +424,21 @@ class LlamaCppBackend(BaseBackend):
 
         Sure means: probe score below the head's ``low`` for ``threshold`` (cleared: the check's score is
         below ``threshold``), or at or above its ``high`` (flagged: score at or above ``threshold``, but no
-        rewrite: the full model writes those). ``low`` keeps the recall of the full model's positives the probe was
-        calibrated for (0.995 for the shipped one) and ``high`` its precision (0.98), on held-out text (the
-        head's report). All ``None`` without a probe, or
-        for a threshold below every calibrated one. A cleared or flagged text's score is the probe's, mapped
-        onto the full model's scale and clamped to its side of ``threshold``.
+        rewrite: the full model writes those). ``low`` keeps the recall of the full model's positives the
+        probe was calibrated for (0.995 for the shipped one), ``high`` its precision (0.98), measured on
+        held-out text (the head's report). All ``None`` without a probe, or for a threshold below every
+        calibrated one. A cleared or flagged text's score is the probe's, mapped onto the full model's scale
+        and clamped to its side of ``threshold``.
         """
         head = self.screen_head
         low = head.low_for(threshold) if head is not None else None
         if low is None or threshold <= 0 or not texts:
             return [None] * len(texts)
         high = head.high_for(threshold)
-        loaded = self._loaded()
-        cal = head.calibration
-        with loaded.lock:
-            early = self._early(loaded, int(cal["layer"]), str(cal["position"]))
-            tokens = [early.tokens(t) for t in texts]
-            ready = [i for i, ids in enumerate(tokens) if early.fits(ids)]
-            states = early.states([tokens[i] for i in ready])
         out: list[Check | None] = [None] * len(texts)
         below = threshold * (1 - 1e-6)
-        for i, score in zip(ready, head.scores(states)):
-            mapped = head.to_teacher_scale(float(score))
+        for i, score in self._probe(head, texts):
+            mapped = head.to_teacher_scale(score)
             if score < low:
                 out[i] = Check(score=min(mapped, below))
             elif high is not None and score >= high and threshold <= 1:
@@ -459,15 +452,9 @@ class LlamaCppBackend(BaseBackend):
         head = self.screen_head
         if head is None:
             raise ConfigError("probe_scores needs an early-exit probe: LlamaCppBackend(screen='default' or a path)")
-        loaded = self._loaded()
-        with loaded.lock:
-            early = self._early(loaded, int(head.calibration["layer"]), str(head.calibration["position"]))
-            tokens = [early.tokens(t) for t in texts]
-            ready = [i for i, ids in enumerate(tokens) if early.fits(ids)]
-            states = early.states([tokens[i] for i in ready])
         out: list[float | None] = [None] * len(texts)
-        for i, score in zip(ready, head.scores(states)):
-            out[i] = head.to_teacher_scale(float(score))
+        for i, score in self._probe(head, texts):
+            out[i] = head.to_teacher_scale(score)
         return out
 
     def check_many(self, texts: Sequence[str], *, threshold: float, rewrite: bool = False,
@@ -484,6 +471,16 @@ class LlamaCppBackend(BaseBackend):
         self._model = None
 
     # ---- internals ---------------------------------------------------------------------------------
+    def _probe(self, head: Any, texts: Sequence[str]) -> list[tuple[int, float]]:
+        """``(index, raw probe score)`` for each text that fits one early-exit batch, from one batched pass."""
+        loaded = self._loaded()
+        with loaded.lock:
+            early = self._early(loaded, int(head.calibration["layer"]), str(head.calibration["position"]))
+            tokens = [early.tokens(t) for t in texts]
+            ready = [i for i, ids in enumerate(tokens) if early.fits(ids)]
+            states = early.states([tokens[i] for i in ready])
+        return [(i, float(score)) for i, score in zip(ready, head.scores(states))]
+
     def _early(self, loaded: _LoadedModel, layer: int, position: str) -> Any:
         """The model's early-exit context for (layer, position), made on first use; hold ``loaded.lock``."""
         from srllm_guard.backends.early_exit import EarlyExit
