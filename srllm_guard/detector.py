@@ -284,7 +284,8 @@ class Detector:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *, embedder: Embedder | None = None, n_threads: int = 1) -> Detector:
-        return cls(Head.load(path, dim=Embedder.dim), embedder=embedder, n_threads=n_threads, source=str(path))
+        head = Head.load(path, dim=Embedder.dim)
+        return cls(head, embedder=embedder, n_threads=n_threads, source=str(path))
 
     @property
     def low(self) -> float:
@@ -372,7 +373,6 @@ def pick_low(student_scores: np.ndarray, teacher_positive: np.ndarray, recall: f
         raise ConfigError("no teacher positives to calibrate 'low' on; add biased text to the corpus")
     k = int(math.floor((1.0 - recall) * len(positives) + 1e-9))
     return float(positives[k])
-
 
 
 def pick_high(student_scores: np.ndarray, teacher_positive: np.ndarray, precision: float = 0.98) -> float | None:

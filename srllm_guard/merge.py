@@ -22,7 +22,7 @@ import numpy as np
 
 from srllm_guard.errors import ModelFileError, require
 
-__all__ = ["merged_gguf", "write_merged_gguf", "copy_fields", "lora_pairs_from_gguf", "MERGE_VERSION"]
+__all__ = ["merged_gguf", "write_merged_gguf", "copy_fields", "lora_pairs_from_gguf", "LoraPairs", "MERGE_VERSION"]
 
 MERGE_VERSION = "1"
 """Part of every merged file's name: bumped when the merge changes what it writes."""
@@ -46,7 +46,11 @@ def copy_fields(reader: Any, writer: Any, *, only_prefix: str | None = None) -> 
         writer.add_key_value(key, field.contents(), vtype, sub_type=sub)
 
 
-def lora_pairs_from_gguf(adapter: str | os.PathLike[str], scale: float = 1.0) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
+LoraPairs = dict[str, tuple[np.ndarray, np.ndarray, float]]
+"""``{base tensor name: (lora_a (r, n_in), lora_b (n_out, r), scale)}``."""
+
+
+def lora_pairs_from_gguf(adapter: str | os.PathLike[str], scale: float = 1.0) -> LoraPairs:
     """``{base tensor name: (lora_a (r, n_in), lora_b (n_out, r), alpha / r * scale)}`` from an adapter GGUF,
     scaled as llama.cpp scales it (no ``adapter.lora.alpha``: unscaled)."""
     gguf = require("gguf", extra="all")
@@ -68,7 +72,7 @@ def lora_pairs_from_gguf(adapter: str | os.PathLike[str], scale: float = 1.0) ->
     return pairs
 
 
-def write_merged_gguf(base: str | os.PathLike[str], pairs: dict[str, tuple[np.ndarray, np.ndarray, float]],
+def write_merged_gguf(base: str | os.PathLike[str], pairs: LoraPairs,
                       out: str | os.PathLike[str], *, qtype: str = "Q8_0", keep_float: bool = True,
                       progress: bool = False) -> Path:
     """Write ``base`` with ``W + scale * B @ A`` for every pair; untouched tensors are copied byte for byte.
@@ -104,7 +108,8 @@ def write_merged_gguf(base: str | os.PathLike[str], pairs: dict[str, tuple[np.nd
             if weight.shape != (b.shape[0], a.shape[-1]) or a.shape[0] != b.shape[-1]:
                 raise ModelFileError(f"LoRA pair for {t.name} (lora_a {a.shape}, lora_b {b.shape}) does not fit the "
                                      f"base weight {weight.shape} in {Path(base).name}; use the adapter made for it")
-            merged = (weight.astype(np.float64) + scale * (b.astype(np.float64) @ a.astype(np.float64))).astype(np.float32)
+            delta = scale * (b.astype(np.float64) @ a.astype(np.float64))
+            merged = (weight.astype(np.float64) + delta).astype(np.float32)
             target = kind if keep_float and kind in _FLOAT_TYPES else qtype
             if target == "F16":
                 writer.add_tensor(t.name, merged.astype(np.float16))

@@ -150,7 +150,8 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
     if pieces:
         screened = yield _Screen(tuple(text[p.start : p.end] for p in pieces), config.threshold)
         if isinstance(screened, list):  # a failed screen is no verdict: every piece then gets the full model
-            cleared = {(p.start, p.end): c for p, c in zip(pieces, screened) if c is not None and c.score < config.threshold}
+            cleared = {(p.start, p.end): c for p, c in zip(pieces, screened)
+                       if c is not None and c.score < config.threshold}
 
     while pieces:
         piece = pieces.popleft()
@@ -310,7 +311,8 @@ async def _acall_once(backend: Backend, call: _Call | _Screen, config: GuardConf
     screen_many = getattr(backend, "screen_many", None)
     if isinstance(call, _Screen) and screen_many is None:
         return [None] * len(call.texts)
-    kwargs = dict(threshold=call.threshold, rewrite=getattr(call, "rewrite", False), max_new_tokens=config.max_new_tokens)
+    kwargs = dict(threshold=call.threshold, rewrite=getattr(call, "rewrite", False),
+                  max_new_tokens=config.max_new_tokens)
 
     async def work() -> Any:
         if isinstance(call, _Screen):

@@ -99,8 +99,8 @@ def _probe(backend, tmp_path, *, fitted_on=None, name="early_exit.npz") -> Head:
     states = backend.hidden_states(TEXTS * 3, layer=0)
     scores = np.array([backend.score(t) for t in TEXTS] * 3)
     median = float(np.median(scores))
-    head = fit_head(states, (scores >= median).astype(float), embedding_hash=fitted_on or backend.early_exit_id(0, "text_end"),
-                    l2=1e-4)
+    fitted_on = fitted_on or backend.early_exit_id(0, "text_end")
+    head = fit_head(states, (scores >= median).astype(float), embedding_hash=fitted_on, l2=1e-4)
     probe = head.scores(states)
     positive = scores >= median
     low = float(probe[positive].min())  # every positive escalates

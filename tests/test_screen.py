@@ -47,7 +47,8 @@ def test_cleared_pieces_skip_the_full_model():
     assert checked == ["Those people are lazy.", "He is stupid."]  # a screen's flag still gets the full model
     assert record.text == "The sky is blue. Those people are kind. Water is wet. He is kind."
     assert record.action == "rewrite" and record.original == TEXT
-    assert sorted(record.model_dump()["spans"][i]["original"] for i in range(2)) == ["He is stupid.", "Those people are lazy."]
+    spans = record.model_dump()["spans"]
+    assert sorted(span["original"] for span in spans) == ["He is stupid.", "Those people are lazy."]
     assert record.score == pytest.approx(0.9)
 
 

@@ -487,7 +487,8 @@ class LlamaCppBackend(BaseBackend):
 
         key = (layer, position)
         if key not in loaded.early:
-            loaded.early[key] = EarlyExit(loaded, layer=layer, position=position, n_threads=self.n_threads)  # type: ignore[arg-type]
+            loaded.early[key] = EarlyExit(loaded, layer=layer, position=position,  # type: ignore[arg-type]
+                                          n_threads=self.n_threads)
         return loaded.early[key]
 
     def early_exit_id(self, layer: int, position: str) -> str:
