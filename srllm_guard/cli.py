@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="limit for one model call (default 30)")
     common.add_argument("--threads", type=int, dest="n_threads", metavar="N",
                         help="CPU threads for the model (default: the backend's choice)")
+    common.add_argument("--screen", metavar="PATH",
+                        help="llamacpp: early-exit probe that clears clearly clean sentences after block 6 "
+                             "('default': the one shipped with the adapter; 'none': every sentence gets the "
+                             "full model)")
     commands.add_parser("check", parents=[common], help="print the JSON audit record of TEXT",
                         description="Guard TEXT and print the audit record (JSON): verdict, score, "
                                     "action, the guarded text and every changed span.")
@@ -93,6 +97,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides = {name: value for name, value in values.items() if value is not None}
     if args.adapter is not None:
         overrides["adapter_path"] = None if args.adapter.lower() == "none" else args.adapter
+    if args.screen is not None:
+        overrides["screen"] = None if args.screen.lower() == "none" else args.screen
     return overrides
 
 

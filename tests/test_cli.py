@@ -38,12 +38,13 @@ def test_check_prints_the_json_record(configs, capsys):
 def test_rewrite_reads_stdin_and_flags_reach_the_config(configs, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(BIASED))
     argv = ["rewrite", "-", "--model", "base.gguf", "--adapter", "none", "--threshold", "0.6",
-            "--fallback", "refuse", "--threads", "1", "--timeout", "9", "--on-error", "fail_open"]
+            "--fallback", "refuse", "--threads", "1", "--timeout", "9", "--on-error", "fail_open", "--screen", "none"]
     assert main(argv) == 0
     assert capsys.readouterr().out == REWRITTEN + "\n"
     (config,) = configs
     assert (config.model_path, config.adapter_path, config.threshold, config.fallback, config.n_threads,
-            config.timeout_s, config.on_backend_error) == ("base.gguf", None, 0.6, "refuse", 1, 9.0, "fail_open")
+            config.timeout_s, config.on_backend_error, config.screen) == (
+        "base.gguf", None, 0.6, "refuse", 1, 9.0, "fail_open", None)
 
 
 def test_lone_surrogate_is_printed_not_crashed(configs, capsys):
@@ -72,5 +73,5 @@ def test_help_documents_commands_and_flags():
     result = subprocess.run([sys.executable, "-m", "srllm_guard.cli", "check", "--help"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
-    for flag in ("TEXT", "--model", "--adapter", "--threshold", "--fallback", "--threads", "'-' reads"):
+    for flag in ("TEXT", "--model", "--adapter", "--threshold", "--fallback", "--threads", "--screen", "'-' reads"):
         assert flag in result.stdout
