@@ -5,9 +5,10 @@ their results (a :class:`~srllm_guard.backends.base.Check` or the :class:`Backen
 small drivers run it: :func:`process` (threads, for ``invoke``) and :func:`aprocess` (``asyncio``, for
 ``ainvoke``), so sync and async share every rule.
 
-First, when the backend has ``screen_many`` (llama.cpp with an early-exit probe, see
-:mod:`srllm_guard.backends.early_exit`), every piece of the text is screened in one call; the pieces it
-clears (score below the threshold) are kept without a full check. Then, per remaining piece (see
+When the backend has ``screen_many`` (llama.cpp with an early-exit probe, see
+:mod:`srllm_guard.backends.early_exit`), the pieces are first screened together, up to 64 pieces or 8,000
+characters per call; the pieces it clears (score below the threshold) are kept without a full check. A
+failed screen call only means no more screening for that text. Then, per remaining piece (see
 :mod:`srllm_guard.split`)::
 
     check(piece) --score < threshold--> keep the piece
@@ -94,6 +95,8 @@ class _TooLong:
 
 _Outcome = Union[Check, BackendError, _TooLong, list]
 _MAX_TOKENS_PER_CHAR = 4
+_SCREEN_PIECES, _SCREEN_CHARS = 64, 8000
+"""Most pieces / characters per screen call (each call has its own ``timeout_s``)."""
 """Upper bound of tokens per character (UTF-8 byte fallback): shorter texts skip ``count_tokens``."""
 
 
@@ -147,13 +150,23 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
             pieces.clear()
 
     cleared: dict[tuple[int, int], Check] = {}
-    if pieces:
-        screened = yield _Screen(tuple(text[p.start : p.end] for p in pieces), config.threshold)
-        if isinstance(screened, list):  # a failed screen is no verdict: every piece then gets the full model
-            cleared = {(p.start, p.end): c for p, c in zip(pieces, screened)
-                       if c is not None and c.score < config.threshold}
-
+    screened: set[tuple[int, int]] = set()
+    screening = True
     while pieces:
+        if screening and (pieces[0].start, pieces[0].end) not in screened:
+            group, size = [], 0  # the next pieces, bounded so that one screen call fits one timeout
+            for p in pieces:
+                if group and (len(group) >= _SCREEN_PIECES or size + p.end - p.start > _SCREEN_CHARS):
+                    break
+                group.append(p)
+                size += p.end - p.start
+            answer = yield _Screen(tuple(text[p.start : p.end] for p in group), config.threshold)
+            screened.update((p.start, p.end) for p in group)
+            if isinstance(answer, list):
+                cleared.update(((p.start, p.end), c) for p, c in zip(group, answer)
+                               if c is not None and c.score < config.threshold)
+            else:  # a failed screen is no verdict: the rest of the text gets the full model
+                screening = False
         piece = pieces.popleft()
         original = text[piece.start : piece.end]
         if (piece.start, piece.end) in cleared:

@@ -100,3 +100,30 @@ def test_a_hanging_screen_times_out_and_every_piece_gets_the_full_model(run):
     assert took < 0.9
     assert len([c for c in backend.calls if c[1]]) == 4
     assert record.text == "The sky is blue. Those people are kind. Water is wet. He is kind."
+
+
+def test_long_text_is_screened_in_bounded_calls_and_a_failure_stops_screening_only():
+    sentence = "The sky is blue and the water is calm today. "
+    text = sentence * 600 + "He is stupid."  # ~27,000 chars, 601 pieces
+    backend = ScreeningBackend()
+    record = guard_text(text, backend, GuardConfig(timeout_s=5))
+    sizes = [sum(map(len, texts)) for texts, _ in backend.screens]
+    assert len(backend.screens) > 3 and max(sizes) <= 8000 and max(len(t) for t, _ in backend.screens) <= 64
+    assert sum(len(t) for t, _ in backend.screens) == 601  # every piece screened once
+    assert [t for t, rewrite in backend.calls if rewrite] == ["He is stupid."]
+    assert record.text == sentence * 600 + "He is kind."
+
+    calls = {"n": 0}
+
+    def second_fails(texts):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("screen broke")
+        return [Check(score=0.01)] * len(texts)
+
+    failing = ScreeningBackend(answer=second_fails)
+    record = guard_text(text, failing, GuardConfig(timeout_s=5, retries=0))
+    assert len(failing.screens) == 2  # no screening after the failure
+    first = len(failing.screens[0][0])
+    assert len([c for c in failing.calls if c[1]]) == 601 - first  # the rest got the full model
+    assert record.text == sentence * 600 + "He is kind." and record.error is None
