@@ -108,6 +108,15 @@ def drift(original: str, rewrite: str) -> float:
     return 1.0 - difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
+def _keep_end_mark(original: str, rewrite: str) -> str:
+    """The rewrite, ending with the original sentence's closing ``.``/``!``/``?`` when the model dropped it
+    (so a rewritten sentence still reads as one inside the reply)."""
+    end = original.rstrip()
+    if rewrite and end and end[-1] in ".!?" and rewrite[-1].isalnum():
+        return rewrite + end[-1]
+    return rewrite
+
+
 def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call | _Screen, _Outcome, Processed]:
     """The guard's rules for one text, as a generator of backend calls (see the module docstring)."""
     result = Processed(text=text)
@@ -184,7 +193,7 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
             result.scores.append(score)
             if score < config.threshold:
                 continue
-            rewrite = (outcome.rewrite or "").strip()
+            rewrite = _keep_end_mark(original, (outcome.rewrite or "").strip())
             if not rewrite:
                 fallback(piece, score, "no_rewrite", config.fallback)
                 continue

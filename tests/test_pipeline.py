@@ -212,3 +212,16 @@ def test_async_pipeline_matches_sync_and_times_out(hanging):
     rewritten, timed_out, elapsed = asyncio.run(main())
     assert rewritten.text == guard_text(BIASED, FakeBackend(), cfg()).text
     assert timed_out.text == BIASED and timed_out.spans[0].reason == "timeout" and elapsed < 1.3
+
+
+@pytest.mark.parametrize("original, rewrite, expected", [
+    ("He is stupid.", "He is kind", "He is kind."),
+    ("Is he stupid?", "Is he kind", "Is he kind?"),
+    ("He is stupid", "He is kind", "He is kind"),  # no mark to keep
+    ("He is stupid.", "He is kind!", "He is kind!"),  # the model's own mark stays
+    ("He is stupid.", 'He is "kind"', 'He is "kind"'),  # ends in a quote: left alone
+])
+def test_rewrite_keeps_the_sentence_end_mark(original, rewrite, expected):
+    backend = FakeBackend(rewrite_fn=lambda text: rewrite)
+    record = guard_text("Fine. " + original, backend, cfg())
+    assert record.text == "Fine. " + expected
