@@ -21,11 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,37 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from agreement import SENTENCES, local_backends, report, scores, shipped_adapter  # noqa: E402
 
 from srllm_guard import GuardConfig, SRGuard  # noqa: E402
+from srllm_guard.backends.llama_server import start_llama_server  # noqa: E402
 from srllm_guard.backends.remote import RemoteBackend  # noqa: E402
+from srllm_guard.errors import BackendError  # noqa: E402
 from srllm_guard.models import default_base_gguf  # noqa: E402
-
-
-def start_server(model: Path, adapter: Path | None, threads: int) -> tuple[subprocess.Popen, str]:
-    """A llama_cpp.server on a free loopback port; returns once it answers (or raises)."""
-    import httpx
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port",
-           str(port), "--n_threads", str(threads), "--n_threads_batch", str(threads), "--n_ctx", "2048"]
-    if adapter is not None:
-        cmd += ["--lora_path", str(adapter)]
-    log = tempfile.TemporaryFile("w+")  # a file, not a pipe: the server logs a lot and would block on a full pipe
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            log.seek(0)
-            raise SystemExit(f"llama_cpp.server exited with {proc.returncode}:\n{log.read()[-3000:]}")
-        try:
-            if httpx.get(url + "/v1/models", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.25)
-    proc.kill()
-    raise SystemExit("llama_cpp.server did not start within 120 s")
 
 
 def throughput(guard: SRGuard, callers: int, n_texts: int) -> tuple[float, int]:
@@ -102,8 +71,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.held_out:
         with open(args.held_out, encoding="utf-8") as fh:
             sentences = [json.loads(line)["text"] for line in fh if line.strip()][: args.held_out_limit]
-    proc, url = start_server(default_base_gguf(), adapter, args.threads)
     try:
+        server = start_llama_server(default_base_gguf(), adapter=adapter, threads=args.threads, n_ctx=2048)
+    except BackendError as exc:
+        raise SystemExit(str(exc)) from None
+    url = server.url
+    with server:
         remote = RemoteBackend(base_url=url, timeout_s=300, top_logprobs=top)
         agree = RemoteBackend(base_url=url, timeout_s=300, top_logprobs=top_agree)
         backends = {**local_backends(threads=args.threads, skip_hf=args.skip_hf), "remote": agree}
@@ -122,9 +95,6 @@ def main(argv: list[str] | None = None) -> None:
         for callers in (int(c) for c in args.callers.split(",")):
             rate, errors = throughput(guard, callers, max(args.texts, callers))
             print(f"  {callers:>2} caller(s): {rate:6.2f} texts/s" + (f"  ({errors} backend errors)" if errors else ""))
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 if __name__ == "__main__":

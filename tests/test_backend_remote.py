@@ -11,12 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +27,7 @@ from _tiny_srllm import median_threshold, tiny_srllm_paths  # noqa: E402
 
 from srllm_guard import GuardConfig, SRGuard  # noqa: E402
 from srllm_guard.backends.base import Backend, Check  # noqa: E402
+from srllm_guard.backends.llama_server import LocalLlamaServer, free_port, start_llama_server  # noqa: E402
 from srllm_guard.backends.llamacpp import LlamaCppBackend  # noqa: E402
 from srllm_guard.backends.remote import RemoteBackend, verdict_score  # noqa: E402
 from srllm_guard.errors import BackendError, BackendTimeout, ConfigError  # noqa: E402
@@ -48,50 +44,12 @@ TEXTS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_server(model: Path, *, adapter: Path | None = None,
-                  extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
+def _start_server(model: Path, *, adapter: Path | None = None, extra: tuple[str, ...] = ()) -> LocalLlamaServer:
     """``python -m llama_cpp.server`` on a free loopback port, one thread; waits until it answers."""
-    import httpx
-
-    port = _free_port()
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
-           "--n_threads", "1", "--n_threads_batch", "1", "--n_ctx", "1024", *extra]
-    if adapter is not None:
-        cmd += ["--lora_path", str(adapter)]
-    log = tempfile.TemporaryFile("w+")  # not a pipe: a full pipe would block the server's (verbose) logging
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"})
-    proc.log = log
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            log.seek(0)
-            pytest.fail(f"llama_cpp.server exited with {proc.returncode}: {log.read()[-2000:]}")
-        try:
-            if httpx.get(url + "/v1/models", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    pytest.fail("llama_cpp.server did not start within 90 s")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    proc.log.close()
+    try:
+        return start_llama_server(model, adapter=adapter, threads=1, n_ctx=1024, extra=extra, timeout_s=90)
+    except BackendError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
@@ -101,9 +59,8 @@ def paths(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(paths):
-    proc, url = _start_server(paths["base_gguf"], adapter=paths["adapter_gguf"])
-    yield url
-    _stop(proc)
+    with _start_server(paths["base_gguf"], adapter=paths["adapter_gguf"]) as running:
+        yield running.url
 
 
 @pytest.fixture(scope="module")
@@ -167,20 +124,18 @@ def test_guard_builds_the_remote_backend_by_name(server: str) -> None:
 
 
 def test_real_server_without_logprobs(paths) -> None:
-    proc, url = _start_server(paths["base_gguf"], extra=("--logits_all", "false"))
-    try:
+    with _start_server(paths["base_gguf"], extra=("--logits_all", "false")) as running:
         with pytest.raises(BackendError, match="logits_all"):
-            RemoteBackend(base_url=url, timeout_s=30).check(TEXTS[0], threshold=0.5)
-    finally:
-        _stop(proc)
+            RemoteBackend(base_url=running.url, timeout_s=30).check(TEXTS[0], threshold=0.5)
 
 
 def test_server_killed_mid_request(paths) -> None:
     """The embedded base (a bigger model), one thread, a long text: the request is still running when killed."""
     from srllm_guard.models import default_base_gguf
 
-    proc, url = _start_server(default_base_gguf())
-    backend = RemoteBackend(base_url=url, timeout_s=20, retries=2)
+    running = _start_server(default_base_gguf())
+    proc = running.proc
+    backend = RemoteBackend(base_url=running.url, timeout_s=20, retries=2)
     long_text = " ".join(["Everyone on the night shift said the same thing about the new rota again."] * 25)
     outcome: dict[str, object] = {}
 
@@ -201,7 +156,7 @@ def test_server_killed_mid_request(paths) -> None:
         proc.wait(10)
         worker.join(25)
     finally:
-        _stop(proc)
+        running.stop()
     assert not worker.is_alive() and "value" not in outcome, "the request finished before the server was killed"
     error = outcome["error"]
     assert isinstance(error, BackendError) and not isinstance(error, BackendTimeout), error
@@ -273,7 +228,7 @@ def test_slow_server_times_out_within_the_budget() -> None:
 
 
 def test_refused_connection_says_to_check_the_server() -> None:
-    backend = RemoteBackend(base_url=f"http://127.0.0.1:{_free_port()}", timeout_s=5.0, retries=2)
+    backend = RemoteBackend(base_url=f"http://127.0.0.1:{free_port()}", timeout_s=5.0, retries=2)
     started = time.monotonic()
     with pytest.raises(BackendError, match="check the server is running") as info:
         backend.check("hi", threshold=0.5)
