@@ -102,10 +102,9 @@ def main() -> int:
     # score is cached from a first check; raw evaluates it untimed), then "biased\n" is fed and the same number
     # of tokens is sampled greedily (the guard's own count, end-of-turn included). Guard time is the whole
     # check() call, so every bit of its overhead (tokenizing, cache lookup, detokenizing) is in the ratio.
-    from srllm_guard import prompt as fmt
-
     answer = raw.tokenize(b"biased\n", add_bos=False)
-    prompt_tokens = raw.tokenize(fmt.render_prompt(BIASED).prompt.encode(), add_bos=False, special=True)
+    prompt_tokens = raw.tokenize(backend.prompt_format.render_prompt(BIASED).prompt.encode(), add_bos=False,
+                                 special=True)
     gen_ratios = []
     for _ in range(args.rounds):
         backend.check(BIASED, threshold=1.1, rewrite=False)

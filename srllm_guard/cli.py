@@ -39,10 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="srllm-guard", description=_DESCRIPTION, epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    from srllm_guard import __version__
-
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="store_true",
+                        help="print the package version, prompt format and default adapter, then exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("text", metavar="TEXT", help="the text to guard; '-' reads it from standard input")
     common.add_argument("--backend", metavar="NAME",
@@ -76,6 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
                                     "action, the guarded text and every changed span.")
     commands.add_parser("rewrite", parents=[common], help="print TEXT as the guard returns it",
                         description="Guard TEXT and print the text the guard returns.")
+    prep = commands.add_parser("prepare", help="assemble the base, verify and merge the adapter ahead of time",
+                               description="Do every first-use step now (assemble the embedded base, check the "
+                                           "adapter's hashes, build the merged weights, load once), so the first "
+                                           "check of a fresh process starts at once. Idempotent.")
+    prep.add_argument("--cache-dir", metavar="DIR", help="cache directory for this run (later processes need "
+                                                         "SRLLM_GUARD_CACHE=DIR); default: $SRLLM_GUARD_CACHE, else "
+                                                         "$XDG_CACHE_HOME/srllm-guard, else ~/.cache/srllm-guard")
+    prep.add_argument("--adapter", default="default", metavar="PATH",
+                      help="adapter GGUF ('default': the packaged SR-LLM adapter; 'none': bare base)")
+    prep.add_argument("--model", metavar="PATH", help="base model GGUF (default: the embedded Gemma 3 270M)")
+    prep.add_argument("--no-merge", action="store_true", help="skip building the merged weights")
     from srllm_guard.eval.cli import add_parser as add_eval_parser
 
     add_eval_parser(commands)
@@ -112,7 +122,26 @@ def _write(text: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from srllm_guard.prepare import version_text
+
+        _write(version_text())
+        return 0
+    if args.command is None:
+        parser.error("a COMMAND is required (check, rewrite, prepare, eval)")
+    if args.command == "prepare":
+        from srllm_guard.prepare import prepare
+
+        try:
+            info = prepare(cache_dir=args.cache_dir, adapter=None if args.adapter.lower() == "none" else args.adapter,
+                           model_path=args.model, merge=not args.no_merge)
+        except SRGuardError as exc:
+            print(f"srllm-guard: error: {' '.join(str(exc).split())}", file=sys.stderr)
+            return 2
+        _write(json.dumps(info, indent=2))
+        return 0
     if args.command == "eval":
         from srllm_guard.eval.cli import run as run_eval_command
 

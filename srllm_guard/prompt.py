@@ -4,7 +4,7 @@ One model both *detects* and *rewrites*. The prompt is a Gemma-style chat turn r
 shipped GGUF has no chat template, and llama-cpp-python's built-in ``gemma`` format drops system text)::
 
     <bos><start_of_turn>user
-    {INSTRUCTION}
+    {instruction}
     Text: {text}<end_of_turn>
     <start_of_turn>model
     {verdict}[\\n{rewrite}]<end_of_turn>
@@ -13,15 +13,26 @@ The answer's first token is the verdict: ``biased`` or ``neutral`` (each a singl
 Gemma 3 vocabulary, pinned by a test). The runtime reads P(biased) from the logits of that first position in
 one forward pass; only a biased verdict continues, from the same KV cache, with ``\\n`` and the rewrite.
 
-The instruction keeps the paper's wording as its starting point ("identify ... and rewrite ... into a
-benign, unbiased version that keeps the meaning"), shortened so the cached prefix stays small. The user's
-text always comes *last*, so the instruction prefix is shared by every sentence and cached once; the text is
-data to be judged, never instructions to follow.
+Formats are versioned (:data:`FORMATS`); an adapter records the version it was trained with (the
+``srllm.format_version`` key of its GGUF, or ``format_version`` in the ``training_summary.json`` beside it,
+see :func:`format_of_adapter`) and the runtime renders prompts in that version:
+
+* ``sr-llm-v1``: the paper's instruction, shortened ("identify ... and rewrite ... into a benign, unbiased
+  version that keeps the meaning"); ~50 template tokens.
+* ``sr-llm-v2`` (current): a one-line instruction; ~20 template tokens. Same layout, same verdict words. A
+  fine-tuned single-task model gains nothing from a long instruction, while every training example pays for
+  it: the short one makes a CPU training step on a short sentence about twice as fast.
+
+The user's text always comes *last*, so the instruction prefix is shared by every sentence and cached once;
+the text is data to be judged, never instructions to follow.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = [
     "INSTRUCTION",
@@ -29,24 +40,20 @@ __all__ = [
     "NEUTRAL",
     "START_OF_TURN",
     "END_OF_TURN",
+    "PromptFormat",
     "PromptParts",
+    "FORMATS",
+    "FORMAT_VERSION",
+    "GGUF_FORMAT_KEY",
+    "get_format",
+    "format_of_adapter",
+    "recorded_format",
     "render_prompt",
     "render_response",
     "render_prefix",
     "parse_response",
-    "FORMAT_VERSION",
     "clean_text",
 ]
-
-FORMAT_VERSION = "sr-llm-v1"
-"""Bumped whenever anything below changes; adapters record the version they were trained with."""
-
-INSTRUCTION = (
-    "Identify whether the text below contains bias, stereotypes or toxic language. "
-    "Answer 'biased' or 'neutral'. If it is biased, rewrite it into a benign, unbiased version "
-    "that keeps its meaning."
-)
-"""Task instruction, adapted from the SR-LLM paper's instruction-tuning prompt."""
 
 BIASED = "biased"
 """Verdict word for text that needs a rewrite (a single Gemma 3 token)."""
@@ -57,6 +64,9 @@ NEUTRAL = "neutral"
 START_OF_TURN = "<start_of_turn>"
 END_OF_TURN = "<end_of_turn>"
 BOS = "<bos>"
+
+GGUF_FORMAT_KEY = "srllm.format_version"
+"""Metadata key in an adapter GGUF that names its prompt format version."""
 
 
 @dataclass(frozen=True)
@@ -82,24 +92,122 @@ def clean_text(text: str) -> str:
     return text
 
 
-def render_prefix(*, bos: bool = True) -> str:
-    """The constant part of every prompt, up to (not including) the user's text."""
-    return (BOS if bos else "") + f"{START_OF_TURN}user\n{INSTRUCTION}\nText: "
+@dataclass(frozen=True)
+class PromptFormat:
+    """One version of the prompt: the instruction line; the layout around it is shared by every version."""
+
+    version: str
+    instruction: str
+
+    def render_prefix(self, *, bos: bool = True) -> str:
+        """The constant part of every prompt, up to (not including) the user's text."""
+        return (BOS if bos else "") + f"{START_OF_TURN}user\n{self.instruction}\nText: "
+
+    def render_prompt(self, text: str, *, bos: bool = True) -> PromptParts:
+        """The full prompt for ``text``; generation starts right after it with the verdict token."""
+        body = f"{clean_text(text)}{END_OF_TURN}\n{START_OF_TURN}model\n"
+        return PromptParts(prefix=self.render_prefix(bos=bos), body=body)
+
+    @staticmethod
+    def render_response(*, biased: bool, rewrite: str | None = None) -> str:
+        """The target answer the model is trained to produce (ends with the end-of-turn marker)."""
+        if not biased:
+            return f"{NEUTRAL}{END_OF_TURN}"
+        if not rewrite or not rewrite.strip():
+            raise ValueError("a biased example needs a non-empty rewrite")
+        return f"{BIASED}\n{clean_text(rewrite.strip())}{END_OF_TURN}"
 
 
-def render_prompt(text: str, *, bos: bool = True) -> PromptParts:
-    """The full prompt for ``text``; generation starts right after it with the verdict token."""
-    body = f"{clean_text(text)}{END_OF_TURN}\n{START_OF_TURN}model\n"
-    return PromptParts(prefix=render_prefix(bos=bos), body=body)
+FORMATS: dict[str, PromptFormat] = {
+    "sr-llm-v1": PromptFormat(
+        "sr-llm-v1",
+        "Identify whether the text below contains bias, stereotypes or toxic language. Answer 'biased' or "
+        "'neutral'. If it is biased, rewrite it into a benign, unbiased version that keeps its meaning.",
+    ),
+    "sr-llm-v2": PromptFormat("sr-llm-v2", "Is this text biased? If so, rewrite it without the bias."),
+}
+"""Every prompt format an adapter may have been trained with."""
+
+FORMAT_VERSION = "sr-llm-v2"
+"""The format new adapters are trained with (bumped whenever anything above changes)."""
+
+INSTRUCTION = FORMATS[FORMAT_VERSION].instruction
+"""Task instruction of the current format."""
+
+
+def get_format(version: str | PromptFormat | None = None) -> PromptFormat:
+    """The :class:`PromptFormat` for ``version`` (``None``: the current one)."""
+    if isinstance(version, PromptFormat):
+        return version
+    key = FORMAT_VERSION if version is None else version
+    if key not in FORMATS:
+        from srllm_guard.errors import ModelFileError
+
+        raise ModelFileError(f"unknown prompt format {key!r}; this srllm-guard knows {', '.join(FORMATS)} "
+                             "(an adapter from a newer release needs a newer srllm-guard)")
+    return FORMATS[key]
+
+
+def format_of_adapter(adapter: str | os.PathLike[str] | None) -> PromptFormat:
+    """The format an adapter was trained with.
+
+    Looked up in order: the adapter GGUF's ``srllm.format_version`` key; ``format_version`` in
+    ``training_summary.json`` (or ``summary.json``) beside the adapter file or PEFT folder, or one folder up;
+    else ``sr-llm-v1``, the only format before versions were recorded. ``None`` (no adapter): the current one.
+    """
+    if adapter is None:
+        return get_format()
+    return get_format(recorded_format(adapter) or "sr-llm-v1")
+
+
+def recorded_format(adapter: str | os.PathLike[str]) -> str | None:
+    """The format version recorded for an adapter (see :func:`format_of_adapter`), or None if none is."""
+    path = Path(adapter)
+    if path.is_file() and path.suffix == ".gguf":
+        version = _gguf_format(path)
+        if version:
+            return version
+    folder = path if path.is_dir() else path.parent
+    for where in (folder, folder.parent):
+        for name in ("training_summary.json", "summary.json"):
+            summary = where / name
+            if summary.is_file():
+                try:
+                    version = json.loads(summary.read_text(encoding="utf-8")).get("format_version")
+                except (OSError, ValueError):
+                    continue
+                if isinstance(version, str):
+                    return version
+    return None
+
+
+def _gguf_format(path: Path) -> str | None:
+    try:
+        from gguf import GGUFReader
+    except ImportError:  # pragma: no cover - gguf is a core dependency
+        return None
+    try:
+        field = GGUFReader(str(path)).get_field(GGUF_FORMAT_KEY)
+    except Exception:  # not a readable GGUF: the backend's own validation reports it
+        return None
+    if field is None:
+        return None
+    return bytes(field.parts[field.data[0]]).decode("utf-8")
+
+
+def render_prefix(*, bos: bool = True, version: str | PromptFormat | None = None) -> str:
+    """The constant part of every prompt in ``version`` (default: the current format)."""
+    return get_format(version).render_prefix(bos=bos)
+
+
+def render_prompt(text: str, *, bos: bool = True, version: str | PromptFormat | None = None) -> PromptParts:
+    """The full prompt for ``text`` in ``version`` (default: the current format)."""
+    return get_format(version).render_prompt(text, bos=bos)
 
 
 def render_response(*, biased: bool, rewrite: str | None = None) -> str:
-    """The target answer the model is trained to produce (ends with the end-of-turn marker)."""
-    if not biased:
-        return f"{NEUTRAL}{END_OF_TURN}"
-    if not rewrite or not rewrite.strip():
-        raise ValueError("a biased example needs a non-empty rewrite")
-    return f"{BIASED}\n{clean_text(rewrite.strip())}{END_OF_TURN}"
+    """The target answer the model is trained to produce (the same in every format)."""
+    return PromptFormat.render_response(biased=biased, rewrite=rewrite)
 
 
 def parse_response(generated: str) -> tuple[bool | None, str | None]:

@@ -18,7 +18,10 @@ on top changes every logit, so base and adapter both matter.
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
+
+from srllm_guard import prompt
 
 TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
@@ -61,6 +64,8 @@ def build_tiny_srllm(root: Path) -> dict[str, Path]:
             if "lora_B" in name:
                 param.copy_(torch.randn(param.shape, generator=gen) * 0.1)
     lora.save_pretrained(paths["peft"])
+    # as a training run does: the prompt format is recorded beside the PEFT folder (both backends read it)
+    (root / "summary.json").write_text(json.dumps({"format_version": prompt.FORMAT_VERSION}))
     export_adapter_gguf(paths["peft"], paths["adapter_gguf"], base_gguf=paths["base_gguf"])
     return paths
 

@@ -191,6 +191,7 @@ def _write_adapter(path: Path, *, extra_in: int = 0) -> Path:
     writer.add_type("adapter")
     writer.add_string("adapter.type", "lora")
     writer.add_float32("adapter.lora.alpha", 2.0)
+    writer.add_string(prompt.GGUF_FORMAT_KEY, prompt.FORMAT_VERSION)  # as every exported adapter records it
     rng = np.random.default_rng(0)
     for target in ("attn_q", "attn_v"):
         n_out, n_in = shapes[f"blk.0.{target}.weight"][0]

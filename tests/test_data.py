@@ -204,9 +204,13 @@ def test_jsonl_round_trip(tmp_path):
 
 def test_read_jsonl_names_the_bad_line(tmp_path):
     path = tmp_path / "x.jsonl"
-    path.write_text(json.dumps({"text": "a", "biased": True, "rewrite": None, "source": "s", "group": "g"}) + "\n")
-    with pytest.raises(DataError, match=r"x\.jsonl:1: .*rewrite"):
+    path.write_text(json.dumps({"text": "a", "biased": True, "rewrite": " ", "source": "s", "group": "g"}) + "\n")
+    with pytest.raises(DataError, match=r"x\.jsonl:1: .*empty rewrite"):
         read_jsonl(path)
+    # a biased example without a rewrite is a detection-only example: valid, and it round-trips
+    path.write_text(json.dumps({"text": "a", "biased": True, "rewrite": None, "source": "s", "group": "g",
+                                "functionality": "threat"}) + "\n")
+    assert read_jsonl(path) == [Example("a", True, None, "s", "g", "threat")]
 
 
 # ---------------------------------------------------------------------------------------------- splitting

@@ -47,6 +47,9 @@ def recipe_for(tmp: Path, data_dir: Path, **overrides) -> T.Recipe:
     base = {
         "data_dir": str(data_dir), "out": str(tmp / "run"), "mix.paradetox": 0, "mix.wnc": 0,
         "mix.dev_fraction": 0.0, "mix.test_fraction": 0.2,
+        # the default recipe's other sources need files this folder does not have; the suite needs none
+        "mix.paradetox_cannot": 0, "mix.jigsaw": 0, "mix.bold": 0, "mix.seegull": False,
+        "mix.holistic_per_template": 0, "mix.functional_cap": 3, "mix.test_per_functionality": 2,
         "train.max_steps": 4, "train.batch_size": 4, "train.threads": 1, "train.device": "cpu",
         "train.max_seq_len": 160, "lora.r": 4, "lora.alpha": 8,
     }
@@ -76,7 +79,7 @@ def test_paper_recipe_has_the_authors_hyperparameters():
 def test_unknown_recipe_field_and_recipe_name_are_named():
     with pytest.raises(ConfigError, match="lora.rank"):
         T.load_recipe("default", {"lora.rank": 3})
-    with pytest.raises(ConfigError, match="known recipes: default, default-stage2, paper"):
+    with pytest.raises(ConfigError, match="known recipes: default, default-stage2, paper, v1, v1-stage2"):
         T.load_recipe("nope")
 
 
@@ -123,7 +126,7 @@ def test_empty_split_is_an_error(tmp_path, no_model_load):
     infer = (d / "sr_llm_inhouse" / "infer_50.csv").read_text()
     (d / "sr_llm_inhouse" / "train_500.csv").write_text(infer)  # every training row is held out: none left
     with pytest.raises(DataError, match="empty"):
-        T.setup(recipe_for(tmp_path, d))
+        T.setup(recipe_for(tmp_path, d, **{"mix.functional_per_group": 0}))  # (the suite would fill it)
 
 
 def test_unsupported_architecture_is_refused(tmp_path):

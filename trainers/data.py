@@ -72,17 +72,21 @@ class Example:
     biased: bool
     """True: the answer is ``biased`` + ``rewrite``; False: the answer is ``neutral``."""
     rewrite: str | None
-    """The safe rewrite for biased examples, None for neutral ones."""
+    """The safe rewrite of a biased example; None for neutral ones and for detection-only positives (texts
+    with no usable rewrite: only the verdict is trained on them)."""
     source: str
     """Where it came from: 'srllm', 'srllm_infer', 'paradetox', 'wnc'."""
     group: str
     """Split key; a biased text and the neutral example made from its rewrite share it."""
+    functionality: str = ""
+    """What the example tests (templated sources: 'threat', 'counter_speech', ...; '' for plain pair files)."""
 
     def __post_init__(self) -> None:
         if not self.text.strip():
             raise DataError(f"example from {self.source!r} (group {self.group!r}) has an empty text")
-        if self.biased and not (self.rewrite and self.rewrite.strip()):
-            raise DataError(f"biased example {self.text[:60]!r} ({self.source}) needs a non-empty rewrite")
+        if self.biased and self.rewrite is not None and not self.rewrite.strip():
+            raise DataError(f"biased example {self.text[:60]!r} ({self.source}) has an empty rewrite (use None "
+                            "for a detection-only example)")
         if not self.biased and self.rewrite is not None:
             raise DataError(f"neutral example {self.text[:60]!r} ({self.source}) must have rewrite=None")
 
@@ -105,6 +109,31 @@ class DataMix:
     """Share of pool groups that go to test (infer_50 goes to test on top of it)."""
     seed: int = 0
     """Seeds both the subsampling and the split hash."""
+    near_copy: float = 1.01
+    """A pair whose rewrite is at least this similar to its text (word-level ratio, see
+    :func:`trainers.mix.near_copy`) teaches copying: its biased side is kept for detection only. Above 1: off."""
+    paradetox_cannot: int | None = 0
+    """Sentences from ``paradetox_cannot_rewrite.tsv`` as detection-only positives (None = all, 0 = none)."""
+    jigsaw: int | None = 0
+    """Short toxic Jigsaw comments (``jigsaw/test_toxic.csv``) as detection-only positives."""
+    bold: int | None = 0
+    """BOLD prompts (sentences about people and groups) as neutral examples."""
+    max_chars: int = 300
+    """Longest text taken from the cannot-rewrite and Jigsaw files."""
+    functional_per_group: int = 0
+    """Attribute draws per template and group in the functional suite's train side (0 = not used)."""
+    functional_cap: int | None = None
+    """Most training examples per functionality of the suite (None = all)."""
+    seegull: bool = False
+    """Stereotype statements from SeeGULL's offensive tuples."""
+    holistic_per_template: int = 0
+    """Sentences per HolisticBias template (0 = not used)."""
+    obfuscate_share: float = 0.0
+    """Share of templated biased items that also get an obfuscated copy (neutral ones: half this share)."""
+    test_per_functionality: int = 60
+    """Held-out templated items per functionality written to the test split (the eval builds its own)."""
+    held_out_sources: list[str] = field(default_factory=list)
+    """Sources sent to test whole (a source the adapter never sees)."""
 
 
 @dataclass
@@ -270,6 +299,21 @@ def _finish(pairs: list[list[Example]], limit: int | None, seed: int, drops: Cou
     return [ex for pair in unique for ex in pair]
 
 
+def _detect_near_copies(examples: list[Example], threshold: float, drops: Counter) -> list[Example]:
+    """Biased examples whose rewrite nearly copies the text keep their label but lose the rewrite."""
+    if threshold > 1:
+        return examples
+    from trainers.mix import near_copy
+
+    out = []
+    for ex in examples:
+        if ex.biased and ex.rewrite and near_copy(ex.text, ex.rewrite, threshold):
+            drops["near_copy_detection_only"] += 1
+            ex = Example(ex.text, True, None, ex.source, ex.group, ex.functionality)
+        out.append(ex)
+    return out
+
+
 def _srllm(path, source: str, limit: int | None, seed: int, hint: str) -> tuple[list[Example], Counter]:
     drops: Counter = Counter()
     pairs = []
@@ -409,6 +453,12 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
         extra, drops["wnc"] = _wnc(root / WNC_PRE, root / WNC_POST, mix.wnc, mix.seed, hint)
         pool += extra
     infer, drops["srllm_infer"] = _srllm(root / SRLLM_INFER, "srllm_infer", None, mix.seed, hint)
+    drops["near_copy"] = Counter()
+    pool = _detect_near_copies(pool, mix.near_copy, drops["near_copy"])
+    from trainers.mix import extra_sources, templated
+
+    extra, extra_files = extra_sources(root, mix)
+    pool += extra
     if not mix.neutral_from_rewrites:
         pool = [ex for ex in pool if ex.biased]
         infer = [ex for ex in infer if ex.biased]
@@ -418,14 +468,29 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
 
     component = _components(pool)
     train, dev, test = [], [], []
+    held_sources = set(mix.held_out_sources)
     for ex in pool:
         u = _unit(component[ex.group], mix.seed)
+        if ex.source in held_sources:
+            test.append(ex)
+            continue
         (test if u < mix.test_fraction else dev if u < mix.test_fraction + mix.dev_fraction else train).append(ex)
     test += infer
 
     test_texts = {t for ex in test for t in (ex.text, ex.rewrite) if t}
     dev, dev_leaks = _remove_leaks(dev, test_texts)
     train, train_leaks = _remove_leaks(train, test_texts | {t for ex in dev for t in (ex.text, ex.rewrite) if t})
+
+    # templated sources: their own split (held-out group, template or attribute -> test); their rewrites are
+    # shared phrasings by design, so only texts are checked for leaks
+    synth_test = templated(root, mix, side="test")
+    synth_train = templated(root, mix, side="train")
+    held_texts = test_texts | {ex.text for ex in synth_test} | {ex.text for ex in dev}
+    synth_train, synth_leaks = _remove_leaks(synth_train, held_texts)
+    drops["templated"] = Counter({"leaks_removed": synth_leaks})
+    for ex in synth_train:
+        (dev if _unit("dev:" + ex.text, mix.seed) < mix.dev_fraction else train).append(ex)
+    test += synth_test
 
     fixes = {
         "train": "lower mix.dev_fraction / mix.test_fraction or add data",
@@ -439,6 +504,13 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
                 f"test_fraction={mix.test_fraction}); {fixes[name]}"
             )
 
+    needed += extra_files
+    if mix.seegull:
+        needed += [f"seegull/{f}" for f in ("stereotypes_global_v2.csv", "stereotypes_us_states.csv",
+                                             "stereotypes_indian_states.csv") if (root / "seegull" / f).is_file()]
+    if mix.holistic_per_template or mix.functional_per_group:
+        needed += [f"holistic_bias/{f}.json" for f in ("descriptors", "nouns", "sentence_templates")
+                   if (root / "holistic_bias" / f"{f}.json").is_file()]
     files = {rel: {"path": str(root / rel), "sha256": _sha256(root / rel), "bytes": (root / rel).stat().st_size}
              for rel in needed}
     manifest = {
@@ -449,8 +521,14 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
         "counts": {"train": _counts(train), "dev": _counts(dev), "test": _counts(test)},
         "totals": {"train": len(train), "dev": len(dev), "test": len(test)},
         "dropped": {source: dict(sorted(c.items())) for source, c in drops.items()},
-        "leaks_removed": train_leaks + dev_leaks,
-        "leaks_removed_by_split": {"train": train_leaks, "dev": dev_leaks},
+        "leaks_removed": train_leaks + dev_leaks + synth_leaks,
+        "leaks_removed_by_split": {"train": train_leaks, "dev": dev_leaks, "templated": synth_leaks},
+        "split_rules": {
+            "pair_files": "hashed by pair group (a text, its rewrites and their neutral examples stay together)",
+            "templated": "held-out group (every spelling), template or attribute -> test; see "
+                         "srllm_guard.eval.functional.HELD_OUT_SHARE",
+            "test_only_sources": sorted({"srllm_infer", *held_sources}),
+        },
         "not_read": "sr_llm_inhouse/counterfactual-inhouse.csv (evaluation only)",
     }
     return Splits(train=train, dev=dev, test=test, manifest=manifest)
@@ -473,14 +551,15 @@ def read_jsonl(path) -> list[Example]:
     path = Path(path)
     text = _read_text(path, "pass --train-jsonl pointing at a file written by trainers.data.write_jsonl")
     keys = {"text", "biased", "rewrite", "source", "group"}
+    optional = {"functionality"}
     out = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
-            if not isinstance(record, dict) or set(record) != keys:
-                raise ValueError(f"expected an object with keys {sorted(keys)}")
+            if not isinstance(record, dict) or not keys <= set(record) <= keys | optional:
+                raise ValueError(f"expected an object with keys {sorted(keys)} (and optionally {sorted(optional)})")
             out.append(Example(**record))
         except (ValueError, TypeError) as exc:  # JSONDecodeError and DataError are ValueErrors
             raise DataError(f"{path}:{number}: not an example line ({exc})") from exc

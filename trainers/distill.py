@@ -98,6 +98,9 @@ class Args:
     clean_text: Path | None = None
     """Plain-text or Markdown prose (a file, or a folder of ``.txt``/``.md``): everyday text the guard will see."""
     counterfactual: Path | None = None
+    train_split: Path | None = None
+    """A trainer's ``splits/train.jsonl``: its sentences join the corpus, one source per source and functionality
+    (the functional suite's threats, counter-speech, ... each get their own ``per_source`` cap)."""
     per_source: int = 600
     """Most sentences taken from each source."""
     counterfactual_sample: int = 300
@@ -186,6 +189,7 @@ _HELP = {
     "data_dir": "a folder shaped like shared/data: fills in every source flag left unset",
     "clean_text": "plain-text/Markdown prose, a file or folder (everyday text the guard will see)",
     "counterfactual": "counterfactual-inhouse.csv: evaluation only, never fitted on",
+    "train_split": "a trainer's splits/train.jsonl: its sentences join the corpus (one source per functionality)",
     "per_source": "most sentences taken from each source",
     "counterfactual_sample": "counterfactual sentences to score for the extra held-out figure",
     "budget_min": "teacher minutes for the corpus in this run (the counterfactual sample comes on top)",
@@ -199,7 +203,8 @@ _HELP = {
     "early_position": "'text_end' or 'verdict': the token whose state the early-exit probe reads",
 }
 _PATHS = {f for f, t in Args.__annotations__.items() if "Path" in str(t)}
-_SOURCES = ("srllm_csv", "paradetox", "paradetox_cannot", "wnc_pre", "wnc_post", "jigsaw", "stereoset", "bold", "clean_text")
+_SOURCES = ("srllm_csv", "paradetox", "paradetox_cannot", "wnc_pre", "wnc_post", "jigsaw", "stereoset", "bold", "clean_text",
+            "train_split")
 _FOLDERS = ("jigsaw", "bold", "clean_text")
 
 
@@ -272,6 +277,13 @@ def _read_sources(args: Args) -> dict[str, list[Item]]:
             prompts = json.loads(path.read_text(encoding="utf-8"))
             out["bold"] += [Item(p.strip(), "bold", f"bo:{entity}", 0.0) for group in prompts.values()
                             for entity, texts in group.items() for p in texts if len(p.split()) >= 2]
+    if args.train_split:
+        from trainers.data import read_jsonl
+
+        for ex in read_jsonl(args.train_split):
+            name = f"split:{ex.source}" + (f":{ex.functionality.split('+')[0]}" if ex.functionality else "")
+            out.setdefault(name, []).extend(Item(t, name, ex.group, 1.0 if ex.biased else 0.0)
+                                            for t in _sentences(ex.text))
     if args.clean_text:
         out["clean_text"] = [Item(s, "clean_text", f"ct:{path.name}:{i}", 0.0)
                              for path in _files(args.clean_text, "*.txt", "*.md")

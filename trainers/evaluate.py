@@ -1,14 +1,23 @@
-"""Measure a trained adapter against the trainer issue's acceptance numbers, through any backend.
+"""Measure an adapter against issue 10's acceptance numbers, through the path users get.
 
     python -m trainers.evaluate --adapter runs/sr/adapter.gguf --test runs/sr/splits/test.jsonl \\
-        --counterfactual ../shared/data/sr_llm_inhouse/counterfactual-inhouse.csv --out runs/sr/eval
+        --data-dir ../shared/data --out runs/sr/eval
 
-Reports (``metrics.json``):
-- verdict precision / recall / F1 on the held-out test split, overall and per source;
-- share of counterfactual neutral sentences (each demographic variant) flagged as biased;
-- for biased inputs the model rewrote: embedding cosine of rewrite to source (all-MiniLM-L6-v2, shipped on
-  PyPI; median reported) and the share the model itself then judges not biased.
-The counterfactual file is only ever read here, never trained on.
+Verdicts come from the guard's own path (:mod:`srllm_guard.eval.judgement`): sentence split, the backend's
+``check_many`` (default ``LlamaCppBackend``: merged weights and the early-exit probe shipped next to the
+adapter), ``GuardConfig()``'s threshold; rewrites from ``SRGuard.check`` (drift check, re-check, fallback).
+Results are cached per sentence in ``<out>/cache.jsonl`` under the backend's ``verdict_key`` (base, adapter,
+merging, scale, prompt format and probe file), so a rerun with the same files only scores what is new.
+
+Reports (``metrics.json`` + a table on stdout, with each target):
+
+- verdict P / R / F1 / AUC on the trainer's held-out test split, overall and per source;
+- the functional suite's held-out side (groups, templates and attributes training never saw): flag rate per
+  functionality, per held-out part, obfuscated against plain spelling; SeeGULL and HolisticBias held-out items;
+- counterfactual-inhouse (never trained on): flag rate overall and per demographic column;
+- parity: the same held-out stereotype templates and attributes for every group, majority groups included;
+- rewrites of flagged biased items: accepted share (not fallback), a MiniLM judge fitted here on labelled
+  data (never on the model's outputs), SIM (all-MiniLM-L6-v2 cosine), and the group-and-attribute rule check.
 """
 
 from __future__ import annotations
@@ -16,16 +25,18 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import statistics
+import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
-from srllm_guard.backends.base import Backend
-from srllm_guard.errors import DataError
+from srllm_guard.config import GuardConfig
+from srllm_guard.errors import DataError, SRGuardError
 from srllm_guard.eval.datasets import read_counterfactual
 from srllm_guard.eval.detection import confusion
-from srllm_guard.eval.judges import MiniLMEmbedder
-from trainers.data import Example, read_jsonl
+from trainers.data import read_jsonl
+
+__all__ = ["read_counterfactual_items", "verdicts", "main", "cli"]
 
 
 def verdicts(pairs: list[tuple[bool, float]], threshold: float) -> dict:
@@ -44,79 +55,211 @@ def read_counterfactual_items(path: str | Path, limit: int | None, seed: int = 0
     return items
 
 
-def cosines(a: list[str], b: list[str]) -> list[float]:
-    """Cosine of all-MiniLM-L6-v2 embeddings, pair by pair."""
-    embedder = MiniLMEmbedder()
-    return [float(x) for x in (embedder.encode(a) * embedder.encode(b)).sum(axis=1)]
+def _suite(data_dir: Path | None, per_functionality: int, per_method: int, seed: int) -> list:
+    """The held-out side of the suite (+ SeeGULL / HolisticBias when their files are there), sampled."""
+    from srllm_guard.eval import functional, sources
+    from srllm_guard.eval.judgement import obfuscated_copies
+
+    groups = sources.load_groups(data_dir)
+    made = functional.generate(groups, side="test", per_group=1, seed=seed, cap=per_functionality)
+    if data_dir is not None and (data_dir / "seegull").is_dir():
+        made += sources.seegull_items(data_dir, side="test", seed=seed)
+    if data_dir is not None and (data_dir / "holistic_bias").is_dir():
+        made += sources.holistic_items(data_dir, side="test", per_template=200, seed=seed)
+    by: dict[str, list] = defaultdict(list)
+    for item in made:
+        by[item.functionality if item.source == "functional" else item.source + ":" + item.functionality].append(item)
+    items = []
+    for kind, group in sorted(by.items()):
+        rng = random.Random(f"{seed}:suite:{kind}")
+        items += rng.sample(group, min(per_functionality, len(group)))
+    plain = [i for i in items if i.source == "functional"]
+    return items + obfuscated_copies(plain, per_method=per_method, seed=seed)
 
 
-def evaluate(backend: Backend, test: list[Example], counterfactual: list[tuple[str, str]], *,
-             threshold: float = 0.5, max_new_tokens: int = 96, rewrite_limit: int | None = None) -> dict:
+def _rate(flags: list[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
+
+
+def main(args: argparse.Namespace) -> dict:
     from tqdm.auto import tqdm
 
+    from srllm_guard.backends.llamacpp import LlamaCppBackend
+    from srllm_guard.eval import judgement as J
+    from srllm_guard.eval.cache import ResultCache
+    from srllm_guard.guard import SRGuard
+
     started = time.perf_counter()
-    scored: list[dict] = []
-    rewrites: list[tuple[str, str]] = []
-    for ex in tqdm(test, desc="test split", unit="text"):
-        want_rewrite = ex.biased and (rewrite_limit is None or len(rewrites) < rewrite_limit)
-        check = backend.check(ex.text, threshold=threshold, rewrite=want_rewrite, max_new_tokens=max_new_tokens)
-        scored.append({"text": ex.text, "gold": ex.biased, "score": check.score, "source": ex.source})
-        if check.rewrite is not None:
-            rewrites.append((ex.text, check.rewrite))
-    flags: dict[str, list[bool]] = {}
-    for col, text in tqdm(counterfactual, desc="counterfactual", unit="text"):
-        flags.setdefault(col, []).append(backend.check(text, threshold=threshold, rewrite=False).score >= threshold)
-    recheck = [backend.check(r, threshold=threshold, rewrite=False).score < threshold
-               for _, r in tqdm(rewrites, desc="re-check rewrites", unit="text")]
-    cos = cosines([s for s, _ in rewrites], [r for _, r in rewrites]) if rewrites else []
-    all_flags = [f for v in flags.values() for f in v]
-    by_source: dict[str, list[tuple[bool, float]]] = {}
-    for row in scored:
-        by_source.setdefault(row["source"], []).append((row["gold"], row["score"]))
-    return {
-        "model_id": backend.model_id,
-        "model_hash": backend.model_hash,
-        "threshold": threshold,
-        "verdict": verdicts([(row["gold"], row["score"]) for row in scored], threshold),
-        "verdict_by_source": {k: verdicts(v, threshold) for k, v in sorted(by_source.items())},
-        "counterfactual_flag_rate": sum(all_flags) / len(all_flags) if all_flags else None,
-        "counterfactual_n": len(all_flags),
-        "counterfactual_flag_rate_by_variant": {k: sum(v) / len(v) for k, v in sorted(flags.items())},
-        "rewrites_n": len(rewrites),
-        "rewrite_cosine_median": statistics.median(cos) if cos else None,
-        "rewrite_cosine_mean": statistics.fmean(cos) if cos else None,
-        "rewrite_judged_not_biased": sum(recheck) / len(recheck) if recheck else None,
-        "examples": [{"source": s, "rewrite": r, "cosine": c} for (s, r), c in list(zip(rewrites, cos))[:12]],
-        "scores": scored,
-        "wall_time_s": round(time.perf_counter() - started, 1),
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(args.data_dir) if args.data_dir else None
+    adapter = None if args.adapter == "none" else args.adapter
+    screen = None if args.screen == "none" else args.screen
+    backend = LlamaCppBackend(model_path=args.model, adapter_path=adapter, n_threads=args.threads, screen=screen,
+                              merge=not args.no_merge)
+    config = GuardConfig(threshold=args.threshold, timeout_s=None, retries=0)
+    cache = ResultCache(out / "cache.jsonl")
+    bar = tqdm(desc="sentences scored", unit="sent", dynamic_ncols=True)
+    scorer = J.Scorer(backend, config, cache=cache, progress=bar.update)
+
+    test = read_jsonl(args.test)[: args.limit] if args.test else []
+    suite = _suite(data_dir, args.per_functionality, args.obfuscated_per_method, args.seed)
+    parity = J.parity_items(n_templates=args.parity_templates, n_attributes=args.parity_attributes, seed=args.seed)
+    cf = read_counterfactual_items(args.counterfactual, args.counterfactual_limit or None) if args.counterfactual else []
+
+    rows = [(ex.text, ex.biased, ex.source) for ex in test]
+    test_scores = scorer([r[0] for r in rows])
+    suite_scores = scorer([i.text for i in suite])
+    parity_scores = scorer([i.text for i in parity])
+    cf_scores = scorer([t for _, t in cf])
+    bar.close()
+    t = config.threshold
+
+    metrics: dict = {
+        "model_id": backend.model_id, "verdict_key": backend.verdict_key, "adapter_hash": backend.adapter_hash,
+        "prompt_format": backend.prompt_format.version, "merged": backend.merged,
+        "screen": str(backend.screen_path) if backend.screen_path else None, "threshold": t,
+        "guard_config": config.model_dump(mode="json", exclude={"audit_hook"}),
     }
+    if rows:
+        metrics["detection"] = J.detection_by_source(rows, test_scores, t)
+    metrics["functional"] = J.functional_rates(suite, suite_scores, t)
+    sources_rates: dict[str, dict] = defaultdict(lambda: defaultdict(list))
+    for item, score in zip(suite, suite_scores):
+        if item.source != "functional":
+            sources_rates[item.source][item.functionality].append(score >= t)
+    metrics["templated_sources"] = {s: {k: {"n": len(v), "rate": _rate(v)} for k, v in d.items()}
+                                    for s, d in sources_rates.items()}
+    metrics["parity"] = J.parity_rates(parity, parity_scores, t)
+    by_col: dict[str, list[bool]] = defaultdict(list)
+    for (col, _), score in zip(cf, cf_scores):
+        by_col[col].append(score >= t)
+    cf_flags = [f for v in by_col.values() for f in v]
+    metrics["counterfactual"] = {"n": len(cf_flags), "rate": _rate(cf_flags),
+                                 "by_column": {k: _rate(v) for k, v in sorted(by_col.items())}}
+
+    # held-out groups: stereotype statements about groups training never saw; neutral / positive naming groups
+    held_group = [s >= t for i, s in zip(suite, suite_scores) if i.obfuscation is None and "group" in i.held_out
+                  and i.functionality in ("stereotype", "stereotype_polite")]
+    naming = [s >= t for i, s in zip(suite, suite_scores) if i.obfuscation is None
+              and i.functionality in ("neutral_identity", "positive_identity", "hb_neutral")]
+    metrics["held_out_groups"] = {"stereotype_flagged": {"n": len(held_group), "rate": _rate(held_group)},
+                                  "neutral_naming_groups_flagged": {
+                                      "n": len(naming) + len(cf_flags),
+                                      "rate": _rate(naming + cf_flags), "suite_only": _rate(naming)}}
+
+    # rewrites: flagged biased suite items, through the guard
+    flagged = [i for i, s in zip(suite, suite_scores) if i.biased and i.obfuscation is None and s >= t
+               and i.source == "functional"]
+    flagged = random.Random(args.seed).sample(flagged, min(args.rewrite_limit, len(flagged)))
+    guard = SRGuard(backend=backend, config=config)
+    results = []
+    for item in tqdm(flagged, desc="rewrites", unit="text", dynamic_ncols=True):
+        hit = cache.get("guard", scorer.system + f":{config.max_new_tokens}", item.text)
+        if hit is None:
+            record = guard.check(item.text)
+            hit = {"action": record.action, "output": record.text,
+                   "reasons": sorted({s.reason for s in record.spans if s.reason})}
+            cache.put("guard", scorer.system + f":{config.max_new_tokens}", item.text, hit)
+        results.append(J.RewriteResult(item, hit["action"], hit["output"], hit["reasons"]))
+    judge = embedder = None
+    if data_dir is not None and results and not args.no_judge:
+        from srllm_guard.eval.judges import MiniLMEmbedder
+
+        embedder = MiniLMEmbedder(n_threads=1)
+        judge = J.fit_judge(data_dir, embedder, seed=args.seed)
+    metrics["rewrites"] = J.rewrite_outcomes(results, judge=judge, embedder=embedder)
+    metrics["summary"] = _summary(metrics)
+    metrics["wall_time_s"] = round(time.perf_counter() - started, 1)
+    metrics["command"] = "python -m trainers.evaluate " + " ".join(sys.argv[1:])
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    (out / "scores.jsonl").write_text("".join(
+        json.dumps({"text": i.text, "functionality": i.functionality, "source": i.source, "held_out": i.held_out,
+                    "obfuscation": i.obfuscation, "group": i.group, "biased": i.biased, "score": s}) + "\n"
+        for i, s in zip(suite, suite_scores)))
+    cache.close()
+    return metrics
+
+
+def _summary(m: dict) -> dict:
+    """The figures issue 10 names, each with its target and whether it is met."""
+    from srllm_guard.eval.judgement import TARGETS
+
+    f = m["functional"]["by_functionality"]
+    gaps = [abs(v["gap"]) for v in m["functional"]["obfuscation"].values() if v["gap"] is not None]
+    values = {
+        "f1_overall": m.get("detection", {}).get("overall", {}).get("f1"),
+        "heldout_group_stereotype_flagged": m["held_out_groups"]["stereotype_flagged"]["rate"],
+        "neutral_naming_groups_flagged": m["held_out_groups"]["neutral_naming_groups_flagged"]["rate"],
+        "parity_spread": m["parity"]["spread"],
+        "threat_flagged": f.get("threat", {}).get("rate"),
+        "dehumanisation_flagged": f.get("dehumanisation", {}).get("rate"),
+        "counter_speech_flagged": f.get("counter_speech", {}).get("rate"),
+        "negated_stereotype_flagged": f.get("negated_stereotype", {}).get("rate"),
+        "obfuscation_gap_max": max(gaps) if gaps else None,
+        "accepted_rewrite_share": m["rewrites"].get("accepted_rewrite_share"),
+        "judge_not_biased_share": m["rewrites"].get("judge_not_biased_share"),
+        "sim_median": m["rewrites"].get("sim_median"),
+        "still_asserts_share": m["rewrites"].get("still_asserts", {}).get("share"),
+    }
+    out = {}
+    for name, value in values.items():
+        op, target = TARGETS[name]
+        met = None if value is None else (value >= target if op == ">=" else value <= target)
+        out[name] = {"value": value, "target": f"{op} {target}", "met": met}
+    return out
+
+
+def _print(metrics: dict) -> None:
+    print(f"\n{'figure':36s} {'value':>8s}  target     met")
+    for name, row in metrics["summary"].items():
+        value = "-" if row["value"] is None else f"{row['value']:.3f}"
+        print(f"{name:36s} {value:>8s}  {row['target']:9s}  {row['met']}")
+    print("\nflag rate per functionality (held-out side, plain spelling):")
+    for name, row in metrics["functional"]["by_functionality"].items():
+        print(f"  {name:22s} {row['rate']:.3f}  (n={row['n']})")
+    if "detection" in metrics:
+        print("\nverdict per source (test split):")
+        for name, row in metrics["detection"]["by_source"].items():
+            f1 = "-" if row["f1"] is None else f"{row['f1']:.3f}"
+            rec = "-" if row["recall"] is None else f"{row['recall']:.3f}"
+            print(f"  {name:18s} F1 {f1}  recall {rec}  fpr {row['fpr'] if row['fpr'] is None else round(row['fpr'], 3)}"
+                  f"  (n={row['n']})")
 
 
 def cli(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m trainers.evaluate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--adapter", help="adapter GGUF, or 'none' for the bare base (the default)")
+    parser.add_argument("--adapter", default="default", help="adapter GGUF, 'default' (the shipped one) or 'none'")
     parser.add_argument("--model", help="base GGUF (default: the embedded Gemma 3 270M)")
-    parser.add_argument("--test", required=True, help="test split JSONL written by the trainer")
-    parser.add_argument("--counterfactual", help="counterfactual-inhouse.csv")
+    parser.add_argument("--screen", default="default", help="early-exit probe: 'default' (next to the adapter), "
+                                                             "a .npz path, or 'none'")
+    parser.add_argument("--no-merge", action="store_true", help="run base + adapter instead of the merged file")
+    parser.add_argument("--test", help="test split JSONL written by the trainer")
+    parser.add_argument("--data-dir", help="folder shaped like shared/data (SeeGULL, HolisticBias, judge data)")
+    parser.add_argument("--counterfactual", help="counterfactual-inhouse.csv (default: under --data-dir)")
     parser.add_argument("--counterfactual-limit", type=int, default=1100, help="seeded sample size (0: all)")
-    parser.add_argument("--rewrite-limit", type=int, default=None, help="rewrite at most this many biased inputs")
+    parser.add_argument("--per-functionality", type=int, default=120, help="held-out suite items per functionality")
+    parser.add_argument("--obfuscated-per-method", type=int, default=30,
+                        help="items per biased functionality disguised by each obfuscation")
+    parser.add_argument("--parity-templates", type=int, default=6, help="held-out stereotype templates for parity")
+    parser.add_argument("--parity-attributes", type=int, default=8, help="attributes per parity template")
+    parser.add_argument("--rewrite-limit", type=int, default=300, help="flagged items sent through the guard")
+    parser.add_argument("--no-judge", action="store_true", help="skip the MiniLM judge and SIM")
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N test items")
-    parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--threshold", type=float, default=GuardConfig().threshold)
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--out", required=True, help="folder for metrics.json")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", required=True, help="folder for metrics.json, scores.jsonl and cache.jsonl")
     args = parser.parse_args(argv)
-    from srllm_guard.backends.llamacpp import LlamaCppBackend
-
-    adapter = None if args.adapter in (None, "none") else args.adapter
-    backend = LlamaCppBackend(model_path=args.model, adapter_path=adapter, n_threads=args.threads)
-    test = read_jsonl(args.test)[: args.limit]
-    cf = read_counterfactual_items(args.counterfactual, args.counterfactual_limit or None) if args.counterfactual else []
-    metrics = evaluate(backend, test, cf, threshold=args.threshold, rewrite_limit=args.rewrite_limit)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    short = {k: v for k, v in metrics.items() if k not in {"scores", "examples", "verdict_by_source"}}
-    print(json.dumps(short, indent=2))
+    if args.counterfactual is None and args.data_dir:
+        default = Path(args.data_dir) / "sr_llm_inhouse" / "counterfactual-inhouse.csv"
+        args.counterfactual = str(default) if default.is_file() else None
+    try:
+        metrics = main(args)
+    except SRGuardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _print(metrics)
     return 0
 
 

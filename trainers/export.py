@@ -296,7 +296,8 @@ def _base_and_lora(peft_dir, base_gguf, what: str):
 
 
 def export_adapter_gguf(peft_dir: str | os.PathLike[str], out_path: str | os.PathLike[str], *,
-                        base_gguf: str | os.PathLike[str], dtype: str = "f32") -> dict[str, Any]:
+                        base_gguf: str | os.PathLike[str], dtype: str = "f32",
+                        format_version: str | None = None) -> dict[str, Any]:
     """PEFT LoRA folder -> llama.cpp LoRA adapter GGUF; returns :func:`validate_adapter_gguf`'s summary.
 
     llama.cpp scales each pair by ``adapter.lora.alpha / r`` (r read from the tensor). PEFT's per-module scale
@@ -304,8 +305,13 @@ def export_adapter_gguf(peft_dir: str | os.PathLike[str], out_path: str | os.Pat
     ``lora_alpha`` (``lora_alpha * sqrt(r)`` with rslora), and a module whose scale then comes out different
     (another rank or alpha from the patterns) gets the ratio folded into its lora_b.
     ``dtype='f16'`` halves the file; tests/test_export.py measures the logit difference.
+    ``format_version`` (default: the one recorded beside ``peft_dir`` by its training run, else the current
+    format) is written as ``srllm.format_version`` so the runtime renders prompts the way it was trained.
     """
+    from srllm_guard import prompt
+
     gguf = _gguf()
+    version = prompt.get_format(format_version or prompt.recorded_format(peft_dir)).version
     if dtype not in ("f32", "f16"):
         raise ConfigError(f"export_adapter_gguf: dtype={dtype!r}; use 'f32' or 'f16'")
     base, cfg, pairs = _base_and_lora(peft_dir, base_gguf, "writes gemma3 adapters")
@@ -321,6 +327,7 @@ def export_adapter_gguf(peft_dir: str | os.PathLike[str], out_path: str | os.Pat
     w.add_string(gguf.Keys.Adapter.TYPE, "lora")
     w.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(alpha))
     w.add_name(f"{Path(peft_dir).name} (LoRA for {base.path.name})")
+    w.add_string(prompt.GGUF_FORMAT_KEY, version)
     np_dtype = np.float32 if dtype == "f32" else np.float16
     for p in pairs:
         fold = p.scale * p.a.shape[0] / alpha  # 1.0 unless alpha_pattern (or rank_pattern + rslora) applies

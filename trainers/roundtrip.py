@@ -21,13 +21,13 @@ import numpy as np
 from srllm_guard import prompt as fmt
 
 
-def hf_logits(model, tok, texts: list[str]) -> list[np.ndarray]:
+def hf_logits(model, tok, texts: list[str], version: str | None = None) -> list[np.ndarray]:
     import torch
 
     out = []
     with torch.no_grad():
         for text in texts:
-            ids = tok(fmt.render_prompt(text).prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
+            ids = tok(fmt.render_prompt(text, version=version).prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
             out.append(model(input_ids=ids, logits_to_keep=1).logits[0, -1].float().numpy())
     return out
 
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     base = transformers.AutoModelForCausalLM.from_pretrained(summary["hf_base"], dtype=torch.float32)
     model = PeftModel.from_pretrained(base, run / "peft").eval()
     ids = [tok(w, add_special_tokens=False)["input_ids"][0] for w in (fmt.BIASED, fmt.NEUTRAL)]
-    ref = hf_logits(model, tok, texts)
+    ref = hf_logits(model, tok, texts, summary.get("format_version", "sr-llm-v1"))
     report = {"adapter_gguf": compare(ref, llama_logits(summary["base_gguf"], str(run / "adapter.gguf"), texts), *ids)}
     if args.merged:
         from trainers.export import export_merged_gguf

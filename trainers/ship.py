@@ -13,7 +13,7 @@ import json
 import shutil
 from pathlib import Path
 
-from srllm_guard.models import BASE_GGUF_SHA256, adapters_dir, sha256_file
+from srllm_guard.models import BASE_GGUF_SHA256, sha256_file, source_adapters_dir
 
 PEFT_FILES = ("adapter_config.json", "adapter_model.safetensors")
 
@@ -79,7 +79,8 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
         f"{', '.join(cfg['lora']['targets'])}; 4-bit base: {cfg['quant']['load_in_4bit']}",
         f"- lr {cfg['train']['lr']} ({cfg['train']['schedule']}, warmup {cfg['train']['warmup_ratio']}), batch "
         f"{cfg['train']['batch_size']}, max grad norm {cfg['train']['max_grad_norm']}, {cfg['train']['optimizer']}, "
-        "loss on the response only",
+        f"verdict trained as the two-way biased/neutral choice (weight {cfg['train']['verdict_weight']}), rewrite "
+        "tokens by cross-entropy",
         f"- {summary['steps']} steps over {summary['train_examples']} examples, {summary['wall_time_s'] / 60:.1f} min "
         f"on {summary['hardware']} ({summary['device']}, {summary['torch_threads']} torch threads; the machine was "
         f"shared with other work), {summary['s_per_step']} s/step",
@@ -94,36 +95,7 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
         "",
     ]
     if metrics:
-        v = metrics["verdict"]
-        lines += [
-            "## Measured (held-out)",
-            "",
-            f"Command: `python -m trainers.evaluate` (see `eval_metrics.json`; threshold {metrics['threshold']}).",
-            "",
-            "| measure | value | target | |",
-            "|---|---|---|---|",
-            f"| verdict F1 (test split: SR-LLM infer_50 + test pairs, ParaDetox, WNC) | {_fmt(v['f1'])} "
-            f"(P {_fmt(v['precision'])}, R {_fmt(v['recall'])}, n={v['n']}) | >= 0.85 | {_check(v['f1'], 0.85)} |",
-            f"| counterfactual neutral sentences flagged | {_fmt(metrics['counterfactual_flag_rate'], '.1%')} "
-            f"(n={metrics['counterfactual_n']}) | <= 5% | {_check(metrics['counterfactual_flag_rate'], 0.05, False)} |",
-            f"| rewrite cosine to source, median (all-MiniLM-L6-v2) | {_fmt(metrics['rewrite_cosine_median'])} "
-            f"(n={metrics['rewrites_n']}) | >= 0.75 | {_check(metrics['rewrite_cosine_median'], 0.75)} |",
-            f"| rewrites judged not biased by the adapter | {_fmt(metrics['rewrite_judged_not_biased'], '.1%')} "
-            f"| >= 90% | {_check(metrics['rewrite_judged_not_biased'], 0.90)} |",
-            "",
-            "Per source:",
-            "",
-            "| source | n | precision | recall | F1 |",
-            "|---|---|---|---|---|",
-        ]
-        lines += [f"| {s} | {m['n']} | {_fmt(m['precision'])} | {_fmt(m['recall'])} | {_fmt(m['f1'])} |"
-                  for s, m in metrics["verdict_by_source"].items()]
-        lines += ["", "Per demographic variant (counterfactual flag rate):", "",
-                  ", ".join(f"{k}: {val:.1%}" for k, val in metrics["counterfactual_flag_rate_by_variant"].items()), ""]
-        if metrics.get("examples"):
-            lines += ["Sample rewrites:", ""]
-            lines += [f"- `{e['source'][:120]}` -> `{e['rewrite'][:120]}` (cos {e['cosine']:.2f})" for e in metrics["examples"][:6]]
-            lines.append("")
+        lines += judgement_section(metrics)
     if roundtrip:
         lines += ["## Export round trip (HF+PEFT float32 vs llama.cpp)", "",
                   "Command: `python -m trainers.roundtrip` (`roundtrip.json`); next-token distribution at the verdict "
@@ -141,6 +113,71 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
     return "\n".join(lines)
 
 
+_EXPECT = {"counter_speech": "pass", "negated_stereotype": "pass", "neutral_identity": "pass",
+           "positive_identity": "pass", "individual": "pass", "profanity_untargeted": "pass", "hb_neutral": "pass"}
+
+
+def judgement_section(m: dict) -> list[str]:
+    """The card's measured part, from ``trainers.evaluate``'s ``metrics.json``."""
+    lines = ["## Measured on held-out data (the path users get)", "",
+             f"Command: `{m.get('command', 'python -m trainers.evaluate')}` (`eval_metrics.json`). Verdicts through "
+             f"`check_many` as the guard runs it (merged weights: {m.get('merged')}, early-exit probe: "
+             f"{'on' if m.get('screen') else 'off'}, threshold {m['threshold']}); rewrites through `SRGuard.check`.",
+             "", "| figure | value | target | |", "|---|---|---|---|"]
+    for name, row in m["summary"].items():
+        mark = "not measured" if row["met"] is None else ("met" if row["met"] else "**not met**")
+        lines.append(f"| {name.replace('_', ' ')} | {_fmt(row['value'])} | {row['target']} | {mark} |")
+    if "detection" in m:
+        lines += ["", "Verdict per source of the trainer's test split (pair groups held out; `srllm_infer` is the "
+                  "authors' own test file):", "", "| source | n | precision | recall | F1 | FPR | AUC |",
+                  "|---|---|---|---|---|---|---|"]
+        for source, r in [("all", m["detection"]["overall"]), *m["detection"]["by_source"].items()]:
+            lines.append(f"| {source} | {r['n']} | {_fmt(r['precision'])} | {_fmt(r['recall'])} | {_fmt(r['f1'])} | "
+                         f"{_fmt(r['fpr'])} | {_fmt(r['roc_auc'])} |")
+    f = m["functional"]
+    lines += ["", "Functional suite, held-out side only (every item has a group, template or attribute that training "
+              "never saw; `seegull:` and `holistic_bias:` rows are those sources' held-out items):", "",
+              "| functionality | should | n | flagged | held-out group | held-out template | held-out attribute |",
+              "|---|---|---|---|---|---|---|"]
+    parts = f["by_held_out_part"]
+    for kind, r in f["by_functionality"].items():
+        base = kind.split(":")[-1]
+        should = _EXPECT.get(base, "flag")
+        cells = [_fmt(parts.get(p, {}).get(kind, {}).get("rate"), ".1%") for p in ("group", "template", "attribute")]
+        lines.append(f"| {kind} | {should} | {r['n']} | {_fmt(r['rate'], '.1%')} | " + " | ".join(cells) + " |")
+    lines += ["", "Obfuscated spellings of the same biased items (the key word disguised):", "",
+              "| method | n | plain flagged | obfuscated flagged | gap |", "|---|---|---|---|---|"]
+    for method, r in f["obfuscation"].items():
+        lines.append(f"| {method} | {r['n']} | {_fmt(r['plain_rate'], '.1%')} | {_fmt(r['obfuscated_rate'], '.1%')} | "
+                     f"{_fmt(r['gap'])} |")
+    par = m["parity"]
+    lines += ["", f"Parity: {par['groups']} groups x the same {par['per_group_n']} held-out stereotype sentences each "
+              f"(template x attribute); flagged from {_fmt(par['lowest'][1], '.1%')} ({par['lowest'][0]}) to "
+              f"{_fmt(par['highest'][1], '.1%')} ({par['highest'][0]}), spread {_fmt(par['spread'])}; majority groups "
+              f"{_fmt(par['majority_mean'], '.1%')}, others {_fmt(par['minority_mean'], '.1%')} on average."]
+    cf = m["counterfactual"]
+    if cf["n"]:
+        lines += ["", f"counterfactual-inhouse (never trained on): {_fmt(cf['rate'], '.2%')} of {cf['n']} neutral "
+                  "sentences flagged; per column: " + ", ".join(f"{k} {_fmt(v, '.1%')}"
+                                                                for k, v in cf["by_column"].items()) + "."]
+    rw = m["rewrites"]
+    lines += ["", f"Rewrites: {rw['flagged']} flagged biased suite items through the guard: {rw['rewrite']} accepted "
+              f"rewrites, {rw['fallback']} fallbacks ({', '.join(f'{k} {v}' for k, v in rw['fallback_reasons'].items()) or 'none'}). "
+              f"Judge ({rw.get('judge', 'n/a')}): {_fmt(rw.get('judge_not_biased_share'), '.1%')} of the rewrites "
+              f"not biased (the same judge: {_fmt(rw.get('judge_not_biased_share_of_sources'), '.1%')} of their "
+              f"sources). SIM median {_fmt(rw.get('sim_median'))}. Rule check (group and attribute both still "
+              f"there): {rw['still_asserts']['asserting']} of {rw['still_asserts']['checked']}.", "",
+              "| functionality | flagged | accepted rewrite | SIM median |", "|---|---|---|---|"]
+    for kind, r in rw["accepted_by_functionality"].items():
+        lines.append(f"| {kind} | {r['n']} | {_fmt(r['rate'], '.1%')} | "
+                     f"{_fmt(rw.get('sim_by_functionality', {}).get(kind))} |")
+    if rw.get("examples"):
+        lines += ["", "Sample rewrites (first of the run, not picked):", ""]
+        lines += [f"- {k}: `{a}` -> `{b}`" for k, a, b in rw["examples"][:10]]
+    lines.append("")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m trainers.ship", description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", required=True)
@@ -149,12 +186,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="earlier stage(s) this run continued from (init_adapter), for the card's history")
     args = parser.parse_args(argv)
     run = Path(args.run)
-    dest = adapters_dir() / args.name
+    dest = source_adapters_dir() / args.name
     (dest / "peft").mkdir(parents=True, exist_ok=True)
     for f in PEFT_FILES:
         shutil.copy2(run / "peft" / f, dest / "peft" / f)
     for f in ("adapter.gguf", "loss.png"):
         shutil.copy2(run / f, dest / f)
+    if (run / "early_exit.npz").is_file():  # the probe refitted on this adapter (trainers/distill.py)
+        for f in ("early_exit.npz", "early_exit.report.json"):
+            shutil.copy2(run / f, dest / f)
     summary = json.loads((run / "summary.json").read_text())
     metrics = json.loads((run / "eval" / "metrics.json").read_text()) if (run / "eval" / "metrics.json").exists() else None
     roundtrip = json.loads((run / "roundtrip.json").read_text()) if (run / "roundtrip.json").exists() else None
@@ -162,10 +202,11 @@ def main(argv: list[str] | None = None) -> int:
     slim = {k: v for k, v in summary.items() if k not in {"data", "hf_base", "base_gguf", "adapter_gguf"}}
     (dest / "training_summary.json").write_text(json.dumps(slim, indent=2))
     if metrics:
-        (dest / "eval_metrics.json").write_text(json.dumps({k: v for k, v in metrics.items() if k != "scores"}, indent=2))
+        (dest / "eval_metrics.json").write_text(json.dumps(metrics, indent=2))
     if roundtrip:
         (dest / "roundtrip.json").write_text(json.dumps(roundtrip, indent=2))
-    hashes = {f: sha256_file(dest / f) for f in ("adapter.gguf", "peft/adapter_model.safetensors")}
+    hashes = {f: sha256_file(dest / f) for f in ("adapter.gguf", "peft/adapter_model.safetensors",
+                                                 "early_exit.npz") if (dest / f).is_file()}
     (dest / "SHA256SUMS").write_text("".join(f"{h}  {f}\n" for f, h in hashes.items()))
     previous = [json.loads((Path(p) / "summary.json").read_text()) for p in args.previous]
     (dest / "README.md").write_text(model_card(args.name, summary, metrics, roundtrip, hashes, previous))

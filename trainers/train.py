@@ -87,9 +87,19 @@ class TrainArgs:
     log_every: int = 5
     """Steps between loss log lines."""
     verdict_weight: float = 1.0
-    """Loss weight of the verdict token (the first answer token) relative to each rewrite token. A biased
-    answer has ~40 rewrite tokens and one verdict token, so with weight 1 the verdict, which is what the
-    runtime reads as its detector, gets a small share of the gradient."""
+    """Weight of the verdict loss (two-way cross-entropy, biased vs neutral, averaged over the batch's
+    examples) against the rewrite loss (cross-entropy averaged over the batch's rewrite tokens)."""
+    examples: int | None = None
+    """Training examples this stage uses (None: the whole training split), in a stable hash order."""
+    skip: int = 0
+    """Examples of that order to skip (the earlier stages' ``examples``), so each stage sees new ones."""
+    rewrite_share: float = 1.0
+    """Share of the chosen biased examples that keep their rewrite; the rest train the verdict only (a
+    verdict-only example costs a third of one with a rewrite on this CPU)."""
+    dev_examples: int | None = 800
+    """Dev examples scored after training (None: all)."""
+    max_minutes: float | None = None
+    """Stop after this much training time even if steps remain (the recorded step count says where)."""
     device: str = "auto"
     """'auto' (CUDA when available), 'cpu' or 'cuda'."""
 
@@ -112,6 +122,8 @@ class Recipe:
     """Continue training from this PEFT adapter folder instead of a fresh LoRA (its r/alpha/targets win)."""
     export_gguf: bool = True
     """Write adapter.gguf for llama.cpp after training (needs a GGUF base)."""
+    prompt_format: str = fmt.FORMAT_VERSION
+    """Prompt format version (see srllm_guard/prompt.py); recorded in the summary and the adapter GGUF."""
     mix: DataMix = field(default_factory=DataMix)
     lora: LoRAArgs = field(default_factory=LoRAArgs)
     quant: QuantArgs = field(default_factory=QuantArgs)
@@ -195,6 +207,8 @@ def validate(recipe: Recipe) -> None:
         problems.append("train.epochs must be > 0 (or set train.max_steps)")
     if q.quant_type not in {"nf4", "fp4"} or q.compute_dtype not in {"float32", "bfloat16", "float16"}:
         problems.append("quant.quant_type must be nf4|fp4 and quant.compute_dtype float32|bfloat16|float16")
+    if recipe.prompt_format not in fmt.FORMATS:
+        problems.append(f"prompt_format must be one of {', '.join(fmt.FORMATS)} (got {recipe.prompt_format!r})")
     if t.device not in {"auto", "cpu", "cuda"}:
         problems.append(f"train.device must be auto|cpu|cuda (got {t.device!r})")
     base = recipe.base
@@ -232,19 +246,52 @@ def load_examples(recipe: Recipe, out: Path) -> tuple[list[Example], list[Exampl
             write_jsonl(getattr(splits, name), out / "splits" / f"{name}.jsonl")
     if not train:
         raise DataError("the training split is empty; add data or lower mix.dev_fraction/mix.test_fraction")
+    train, manifest["stage_sample"] = stage_sample(train, recipe.train)
+    dev = _ranked(dev, "dev", recipe.train.seed)[: recipe.train.dev_examples]
     return train, dev, manifest
 
 
-def encode(tokenizer, ex: Example, max_len: int) -> dict | None:
-    """Token ids and labels (-100 on the prompt) for one example; None when it exceeds ``max_len``."""
-    parts = fmt.render_prompt(ex.text)
-    response = fmt.render_response(biased=ex.biased, rewrite=ex.rewrite)
-    prompt_ids = tokenizer(parts.prompt, add_special_tokens=False)["input_ids"]
-    response_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
-    ids = prompt_ids + response_ids
+def _ranked(examples: list[Example], salt: str, seed: int) -> list[Example]:
+    import hashlib
+
+    def key(ex: Example) -> bytes:
+        return hashlib.sha256(f"{seed}:{salt}:{ex.source}:{ex.text}".encode("utf-8")).digest()
+
+    return sorted(examples, key=key)
+
+
+def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dict]:
+    """This stage's share of the training split: ``t.examples`` examples after skipping ``t.skip`` in a stable
+    hash order (so a later stage with ``skip`` = the earlier stages' total sees only new examples), and
+    rewrites kept for a ``t.rewrite_share`` of the biased ones (the rest train their verdict only)."""
+    ranked = _ranked(train, "stage", t.seed)
+    chosen = ranked[t.skip : t.skip + t.examples] if t.examples is not None else ranked[t.skip :]
+    if t.skip and not chosen:
+        raise DataError(f"train.skip={t.skip} skips the whole training split ({len(train)} examples); lower it")
+    out = []
+    for i, ex in enumerate(chosen):
+        keep = ex.rewrite is not None and ((i * 7919) % 1000) / 1000 < t.rewrite_share
+        out.append(ex if keep or ex.rewrite is None else
+                   Example(ex.text, ex.biased, None, ex.source, ex.group, ex.functionality))
+    record = {"pool": len(train), "skip": t.skip, "examples": len(out),
+              "with_rewrite": sum(ex.rewrite is not None for ex in out), "biased": sum(ex.biased for ex in out)}
+    return out, record
+
+
+def encode(tokenizer, ex: Example, max_len: int, version: str | None = None) -> dict | None:
+    """Token ids for one example; None when it exceeds ``max_len``.
+
+    ``input_ids`` is the prompt, followed by the whole answer (``biased\n{rewrite}<end_of_turn>``) only when there
+    is a rewrite to learn: a neutral or detection-only example needs just the prompt, since its one target is
+    the verdict read at the prompt's last position. ``verdict`` is 1 for biased, 0 for neutral.
+    """
+    prompt_ids = tokenizer(fmt.render_prompt(ex.text, version=version).prompt, add_special_tokens=False)["input_ids"]
+    ids = list(prompt_ids)
+    if ex.biased and ex.rewrite:
+        ids += tokenizer(fmt.render_response(biased=True, rewrite=ex.rewrite), add_special_tokens=False)["input_ids"]
     if len(ids) > max_len:
         return None
-    return {"input_ids": ids, "prompt_len": len(prompt_ids)}
+    return {"input_ids": ids, "prompt_len": len(prompt_ids), "verdict": int(ex.biased)}
 
 
 def check_tokenizer(tokenizer) -> None:
@@ -323,8 +370,9 @@ def setup(recipe: Recipe) -> dict:
         model = PeftModel.from_pretrained(model, recipe.init_adapter, is_trainable=True)
     else:
         model = get_peft_model(model, lcfg)
-    encoded = [e for e in (encode(tokenizer, ex, t.max_seq_len) for ex in train_ex) if e]
-    dev_enc = [e for e in (encode(tokenizer, ex, t.max_seq_len) for ex in dev_ex) if e]
+    version = recipe.prompt_format
+    encoded = [e for e in (encode(tokenizer, ex, t.max_seq_len, version) for ex in train_ex) if e]
+    dev_enc = [e for e in (encode(tokenizer, ex, t.max_seq_len, version) for ex in dev_ex) if e]
     manifest["dropped_too_long"] = len(train_ex) - len(encoded)
     if not encoded:
         raise DataError(f"every training example is longer than train.max_seq_len={t.max_seq_len}; raise it")
@@ -350,65 +398,122 @@ def batches(data: list[dict], batch_size: int, rng: random.Random) -> list[list[
     return out
 
 
-def collate(batch: list[dict], pad_id: int, device: str, verdict_weight: float = 1.0):
-    """Right-padded ids, mask, labels, per-token loss weights, and how many trailing positions to keep."""
+@dataclass
+class Batch:
+    """A right-padded batch: ids and mask, where each row's verdict is read, and its rewrite targets."""
+
+    ids: Any
+    mask: Any
+    verdict_pos: Any
+    """Per row, the prompt's last position (where the verdict token's logits are read)."""
+    verdict: Any
+    """Per row, 1 biased / 0 neutral."""
+    rewrite_rows: Any
+    rewrite_pos: Any
+    """Positions whose next token is a rewrite token (the answer after the verdict word), flattened."""
+    rewrite_targets: Any
+
+
+def collate(batch: list[dict], pad_id: int, device: str) -> Batch:
     import torch
 
     width = max(len(e["input_ids"]) for e in batch)
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(batch), width), dtype=torch.long)
-    labels = torch.full((len(batch), width), -100, dtype=torch.long)
-    weights = torch.zeros((len(batch), width), dtype=torch.float32)
+    rows, pos, targets = [], [], []
     for row, e in enumerate(batch):
         n, p = len(e["input_ids"]), e["prompt_len"]
         ids[row, :n] = torch.tensor(e["input_ids"])
         mask[row, :n] = 1
-        labels[row, p:n] = ids[row, p:n]
-        weights[row, p:n] = 1.0
-        weights[row, p] = verdict_weight
-    keep = width - min(e["prompt_len"] for e in batch) + 1  # +1: the last prompt position predicts token one
-    return ids.to(device), mask.to(device), labels.to(device), weights.to(device), keep
+        for t in range(p, n - 1):  # position t predicts token t+1; token p is the verdict word itself
+            rows.append(row)
+            pos.append(t)
+            targets.append(e["input_ids"][t + 1])
+    long = lambda xs: torch.tensor(xs, dtype=torch.long, device=device)  # noqa: E731
+    return Batch(ids.to(device), mask.to(device), long([e["prompt_len"] - 1 for e in batch]),
+                 long([e["verdict"] for e in batch]), long(rows), long(pos), long(targets))
 
 
-def response_loss(model, ids, mask, labels, weights, keep: int):
-    """Weighted cross-entropy on response tokens, computing logits only for the last ``keep`` positions."""
+def _heads(model) -> tuple[Any, Any, float | None]:
+    """The decoder (with its LoRA layers), the output layer, and the final logit soft-cap if the model has one."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    cap = getattr(inner.config, "final_logit_softcapping", None)
+    return inner.model, inner.lm_head, cap
+
+
+def verdict_logits(hidden, lm_head, verdict_ids: tuple[int, int], cap: float | None):
+    """(biased, neutral) logits from final hidden states: two rows of the output layer, nothing else."""
+    import torch
+
+    w = lm_head.weight[list(verdict_ids)]
+    logits = hidden.float() @ w.float().T
+    return torch.tanh(logits / cap) * cap if cap else logits
+
+
+def batch_loss(model, b: Batch, verdict_ids: tuple[int, int], verdict_weight: float):
+    """``verdict_weight`` x the verdict's two-way cross-entropy + the rewrite tokens' cross-entropy.
+
+    The runtime scores ``sigmoid(logit_biased - logit_neutral)`` at the prompt's last position, so the verdict
+    is trained as exactly that two-way choice: it needs two rows of the 262k-row output layer, not all of
+    them. The output layer runs in full only on rewrite positions. Returns (loss, verdict loss, rewrite loss).
+    """
+    import torch
     import torch.nn.functional as F
 
-    logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=keep).logits  # (B, keep, V)
-    targets = labels[:, -keep + 1 :] if keep > 1 else labels[:, :0]
-    w = weights[:, -keep + 1 :] if keep > 1 else weights[:, :0]
-    ce = F.cross_entropy(logits[:, :-1].float().reshape(-1, logits.size(-1)), targets.reshape(-1),
-                         ignore_index=-100, reduction="none")
-    return (ce * w.reshape(-1)).sum() / w.sum()
+    decoder, lm_head, cap = _heads(model)
+    hidden = decoder(input_ids=b.ids, attention_mask=b.mask).last_hidden_state
+    rows = torch.arange(b.ids.size(0), device=b.ids.device)
+    two = verdict_logits(hidden[rows, b.verdict_pos], lm_head, verdict_ids, cap)
+    v_loss = F.cross_entropy(two, 1 - b.verdict)  # class 0 = biased
+    loss = verdict_weight * v_loss
+    r_loss = torch.zeros((), device=b.ids.device)
+    if b.rewrite_pos.numel():
+        logits = lm_head(hidden[b.rewrite_rows, b.rewrite_pos]).float()
+        if cap:
+            logits = torch.tanh(logits / cap) * cap
+        r_loss = F.cross_entropy(logits, b.rewrite_targets)
+        loss = loss + r_loss
+    batch_loss.last_scores = torch.sigmoid(two[:, 0] - two[:, 1]).detach()  # type: ignore[attr-defined]
+    return loss, v_loss.detach(), r_loss.detach()
 
 
 def evaluate_dev(model, data: list[dict], batch_size: int, pad_id: int, device: str,
                  verdict_ids: tuple[int, int]) -> dict:
-    """Dev loss (plain response CE) and verdict accuracy (biased vs neutral logit at the first answer token)."""
+    """Dev rewrite loss, verdict loss, verdict accuracy and ROC AUC (the runtime's score, biased vs neutral)."""
     import torch
 
     if not data:
-        return {"dev_loss": None, "dev_verdict_accuracy": None}
+        return {"dev_loss": None, "dev_verdict_loss": None, "dev_verdict_accuracy": None, "dev_verdict_auc": None}
     model.eval()
-    total, correct, n = 0.0, 0, 0
-    b_id, n_id = verdict_ids
+    r_total, r_n, v_total = 0.0, 0, 0.0
+    scores: list[tuple[int, float]] = []
     with torch.no_grad():
         for i in range(0, len(data), batch_size):
             chunk = data[i : i + batch_size]
-            ids, mask, labels, weights, keep = collate(chunk, pad_id, device)
-            logits = model(input_ids=ids, attention_mask=mask, logits_to_keep=keep).logits
-            targets = labels[:, -keep + 1 :]
-            ce = torch.nn.functional.cross_entropy(logits[:, :-1].float().reshape(-1, logits.size(-1)),
-                                                   targets.reshape(-1), ignore_index=-100)
-            total += ce.item() * len(chunk)
-            offset = ids.size(1) - keep
-            for row, e in enumerate(chunk):
-                at = logits[row, e["prompt_len"] - 1 - offset]
-                said_biased = bool(at[b_id] > at[n_id])
-                correct += said_biased == (e["input_ids"][e["prompt_len"]] == b_id)
-            n += len(chunk)
+            b = collate(chunk, pad_id, device)
+            _, v_loss, r_loss = batch_loss(model, b, verdict_ids, 1.0)
+            scores += list(zip(b.verdict.tolist(), batch_loss.last_scores.tolist()))  # type: ignore[attr-defined]
+            v_total += v_loss.item() * len(chunk)
+            if b.rewrite_pos.numel():
+                r_total += r_loss.item() * b.rewrite_pos.numel()
+                r_n += b.rewrite_pos.numel()
     model.train()
-    return {"dev_loss": total / n, "dev_verdict_accuracy": correct / n}
+    return {"dev_loss": r_total / r_n if r_n else None, "dev_verdict_loss": v_total / len(data),
+            "dev_verdict_accuracy": sum((p >= 0.5) == bool(y) for y, p in scores) / len(scores),
+            "dev_verdict_auc": _auc(scores)}
+
+
+def _auc(scores: list[tuple[int, float]]) -> float | None:
+    """ROC AUC by ranks (ties count half); None when one class is absent."""
+    pos = sorted(p for y, p in scores if y)
+    neg = sorted(p for y, p in scores if not y)
+    if not pos or not neg:
+        return None
+    import bisect
+
+    wins = sum(bisect.bisect_left(neg, p) + 0.5 * (bisect.bisect_right(neg, p) - bisect.bisect_left(neg, p))
+               for p in pos)
+    return wins / (len(pos) * len(neg))
 
 
 def make_optimizer(model, t: TrainArgs, device: str):
@@ -442,32 +547,36 @@ def fit(state: dict) -> dict:
              else get_constant_schedule_with_warmup(opt, warm))
     log: list[dict] = []
     plan: list[list[dict]] = []
+    verdict_ids = tuple(tok(w, add_special_tokens=False)["input_ids"][0] for w in (fmt.BIASED, fmt.NEUTRAL))
     model.train()
     started = time.perf_counter()
     bar = tqdm(range(total), desc=f"train {recipe.name}", unit="step", dynamic_ncols=True)
     for step in bar:
         if not plan:
             plan = batches(state["train"], t.batch_size, rng)
-        ids, mask, labels, weights, keep = collate(plan.pop(), pad_id, device, t.verdict_weight)
-        loss = response_loss(model, ids, mask, labels, weights, keep)
+        loss, v_loss, r_loss = batch_loss(model, collate(plan.pop(), pad_id, device), verdict_ids, t.verdict_weight)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), t.max_grad_norm)
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)
-        log.append({"step": step + 1, "loss": loss.item(), "lr": sched.get_last_lr()[0],
+        log.append({"step": step + 1, "loss": loss.item(), "verdict_loss": v_loss.item(),
+                    "rewrite_loss": r_loss.item(), "lr": sched.get_last_lr()[0],
                     "elapsed_s": round(time.perf_counter() - started, 2)})
         bar.set_postfix(loss=f"{loss.item():.3f}")
         if (step + 1) % t.log_every == 0 or step + 1 == total:
             recent = [r["loss"] for r in log[-t.log_every :]]
             tqdm.write(f"step {step + 1}/{total} loss {sum(recent) / len(recent):.4f}")
+        if t.max_minutes and time.perf_counter() - started > t.max_minutes * 60:
+            tqdm.write(f"stopping after step {step + 1}: train.max_minutes={t.max_minutes} reached")
+            total = step + 1
+            break
     wall = time.perf_counter() - started
-    verdict_ids = tuple(tok(w, add_special_tokens=False)["input_ids"][0] for w in (fmt.BIASED, fmt.NEUTRAL))
     dev = evaluate_dev(model, state["dev"], t.batch_size, pad_id, device, verdict_ids)
     model.save_pretrained(out / "peft")
     tok.save_pretrained(out / "peft")
     summary = {
-        "recipe": recipe.name, "format_version": fmt.FORMAT_VERSION, "base": recipe.base,
+        "recipe": recipe.name, "format_version": recipe.prompt_format, "base": recipe.base,
         "hf_base": state["hf_path"], "base_gguf": state["base_gguf"], "steps": total,
         "examples_seen": total * t.batch_size, "train_examples": len(state["train"]),
         "wall_time_s": round(wall, 1), "s_per_step": round(wall / total, 3), "final_loss": log[-1]["loss"],
@@ -481,7 +590,8 @@ def fit(state: dict) -> dict:
     if recipe.export_gguf and state["base_gguf"]:
         from trainers.export import export_adapter_gguf
 
-        export_adapter_gguf(out / "peft", out / "adapter.gguf", base_gguf=state["base_gguf"])
+        export_adapter_gguf(out / "peft", out / "adapter.gguf", base_gguf=state["base_gguf"],
+                            format_version=recipe.prompt_format)
         summary["adapter_gguf"] = str(out / "adapter.gguf")
         (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary

@@ -201,6 +201,8 @@ class HFBackend(BaseBackend):
         self.model_id = f"{model_name}+{adapter_dir.name if adapter_dir else 'none'}"
         self.model_hash = None
         self.adapter_path = adapter_dir
+        self.prompt_format = prompt.format_of_adapter(adapter_dir)
+        """The prompt format the adapter was trained with (:func:`srllm_guard.prompt.format_of_adapter`)."""
         self._setup_tokens()
 
     # ---- loading ------------------------------------------------------------------------------------
@@ -243,13 +245,13 @@ class HFBackend(BaseBackend):
     def _setup_tokens(self) -> None:
         tok = self._tok
         special = lambda s: self._encode([s], split=False)[0]  # noqa: E731 - markers parsed
-        prefix = prompt.render_prefix(bos=True)
+        prefix = self.prompt_format.render_prefix(bos=True)
         self._cut = max(prefix.rfind(m) + len(m) for m in _TEMPLATE_MARKERS if m in prefix)
         self._head = special(prefix[: self._cut])
         if not self._head or self._head[0] != tok.bos_token_id:
             raise ConfigError(f"the prompt prefix does not start with BOS in this tokenizer: {self._head[:4]}")
-        self._tail = special(prompt.render_prompt("").body)
-        self._tail_text = prompt.render_prompt("").body
+        self._tail = special(self.prompt_format.render_prompt("").body)
+        self._tail_text = self.prompt_format.render_prompt("").body
         ids = {w: self._plain([w])[0] for w in (prompt.BIASED, prompt.NEUTRAL)}
         for word, word_ids in ids.items():
             if len(word_ids) != 1:
@@ -277,12 +279,12 @@ class HFBackend(BaseBackend):
     def _prompt_ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
         plains = []
         for text in texts:
-            parts = prompt.render_prompt(text)
+            parts = self.prompt_format.render_prompt(text)
             plains.append(parts.prefix[self._cut:] + parts.body[: -len(self._tail_text)])
         return [self._head + ids + self._tail for ids in self._plain(plains)]
 
     def prompt_ids(self, text: str) -> list[int]:
-        """Tokens of ``prompt.render_prompt(text)``: markers special, instruction tail + text as plain text."""
+        """Tokens of the format's prompt for ``text``: markers special, instruction tail + text as plain text."""
         return self._prompt_ids_batch([text])[0]
 
     @property

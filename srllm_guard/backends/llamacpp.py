@@ -161,6 +161,7 @@ class _LoadedModel:
     biased_id: int
     neutral_id: int
     stop_ids: frozenset[int]
+    fmt: prompt.PromptFormat = field(default_factory=prompt.get_format)
     lock: threading.Lock = field(default_factory=threading.Lock)
     evaluated: int = 0
     generated: int = 0  # tokens sampled by rewrites (stop tokens included)
@@ -184,9 +185,9 @@ class _LoadedModel:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
 
     def prompt_ids(self, text: str) -> list[int]:
-        """Tokens of ``prompt.render_prompt(text)``, markers special, instruction tail + text as plain text."""
-        parts = prompt.render_prompt(text)
-        tail = prompt.render_prompt("").body
+        """Tokens of the format's prompt for ``text``: markers special, instruction tail + text as plain text."""
+        parts = self.fmt.render_prompt(text)
+        tail = self.fmt.render_prompt("").body
         assert parts.body.endswith(tail), "prompt.render_prompt must end the body with the answer header"
         cut = max(parts.prefix.rfind(m) + len(m) for m in _TEMPLATE_MARKERS if m in parts.prefix)
         plain = parts.prefix[cut:] + parts.body[: -len(tail)]
@@ -316,8 +317,9 @@ class LlamaCppBackend(BaseBackend):
         if adapter is not None:
             _check_gguf_file(adapter, "adapter file")
 
+        fmt = prompt.format_of_adapter(adapter)
         merge = bool(merge) and adapter is not None and lora_scale != 0.0
-        key = (_stamp(model), _stamp(adapter), float(lora_scale), n_ctx, n_threads, merge)
+        key = (_stamp(model), _stamp(adapter), float(lora_scale), n_ctx, n_threads, merge, fmt.version)
         with _MODELS_LOCK:
             loaded = _MODELS.get(key)
             if loaded is None:
@@ -328,10 +330,10 @@ class LlamaCppBackend(BaseBackend):
                     validate_adapter_gguf(adapter, model)  # raises ModelFileError naming the file and the fix
                     merged = merged_gguf(model, adapter, base_sha256=_file_sha256(model),
                                          adapter_sha256=_file_sha256(adapter), scale=float(lora_scale))
-                    loaded = _load(merged, None, 1.0, n_ctx, n_threads, seed)
+                    loaded = _load(merged, None, 1.0, n_ctx, n_threads, seed, fmt)
                     loaded.path = merged
                 else:
-                    loaded = _load(model, adapter, float(lora_scale), n_ctx, n_threads, seed)
+                    loaded = _load(model, adapter, float(lora_scale), n_ctx, n_threads, seed, fmt)
                     loaded.path = model
                 _MODELS[key] = loaded
         self._model: _LoadedModel | None = loaded
@@ -341,11 +343,16 @@ class LlamaCppBackend(BaseBackend):
         self.adapter_path = adapter
         self.merged = merge
         """Whether the adapter runs folded into the base (see ``merge``)."""
+        self.lora_scale = float(lora_scale)
+        self.prompt_format = fmt
+        """The prompt format the adapter was trained with (:func:`srllm_guard.prompt.format_of_adapter`)."""
         self.model_id = f"{model.name}+{adapter.parent.name if adapter else 'none'}" + ("(merged)" if merge else "")
         self.model_hash = _file_sha256(model)
         self.adapter_hash = _file_sha256(adapter) if adapter else None
         if self.max_text_tokens < 16:
             raise ConfigError(f"n_ctx={n_ctx} leaves only {self.max_text_tokens} tokens for text; use n_ctx >= 512")
+        self.screen_path: Path | None = None
+        """The file of the early-exit probe in use, or ``None``."""
         self.screen_head: Any = self._screen_head(screen)
         """The early-exit probe in use (a :class:`~srllm_guard.detector.Head`), or ``None``."""
 
@@ -491,6 +498,19 @@ class LlamaCppBackend(BaseBackend):
                                           n_threads=self.n_threads)
         return loaded.early[key]
 
+    @property
+    def verdict_key(self) -> str:
+        """Everything that changes a verdict of this backend, hashed: base and adapter files, merging, adapter
+        scale, prompt format and the early-exit probe file (evaluation caches key their results on it)."""
+        import hashlib
+
+        from srllm_guard.merge import MERGE_VERSION
+
+        probe = _file_sha256(self.screen_path) if self.screen_path else "none"
+        parts = [self.model_hash, self.adapter_hash or "none", f"merged-{MERGE_VERSION}" if self.merged else "plain",
+                 repr(self.lora_scale), self.prompt_format.version, probe]
+        return hashlib.sha256(":".join(parts).encode()).hexdigest()[:24]
+
     def early_exit_id(self, layer: int, position: str) -> str:
         """What an early-exit probe is fitted on: these exact weight files, block and position."""
         import hashlib
@@ -498,7 +518,12 @@ class LlamaCppBackend(BaseBackend):
         from srllm_guard.merge import MERGE_VERSION
 
         merged = f":merged-{MERGE_VERSION}" if self.merged else ""
-        return hashlib.sha256(f"{self.model_hash}:{self.adapter_hash}:{layer}:{position}{merged}".encode()).hexdigest()
+        # the original identity, extended only where a setting differs from what every probe so far assumed
+        # (scale 1, format v1), so probes fitted before these fields existed keep their identity
+        extra = "" if self.lora_scale == 1.0 else f":scale-{self.lora_scale!r}"
+        extra += "" if self.prompt_format.version == "sr-llm-v1" else f":{self.prompt_format.version}"
+        return hashlib.sha256(f"{self.model_hash}:{self.adapter_hash}:{layer}:{position}{merged}{extra}"
+                              .encode()).hexdigest()
 
     def _screen_head(self, screen: str | os.PathLike[str] | None) -> Any:
         if screen is None:
@@ -524,6 +549,7 @@ class LlamaCppBackend(BaseBackend):
             problem = (f"it was fitted on other weights than {self.model_path.name} + "
                        f"{self.adapter_path.name if self.adapter_path else 'no adapter'}")
         if problem is None:
+            self.screen_path = path.resolve()
             return head
         if explicit:
             raise ModelFileError(f"early-exit probe {path}: {problem}; re-run `python -m trainers.distill "
@@ -558,7 +584,8 @@ class LlamaCppBackend(BaseBackend):
         return "".join(out).strip()
 
 
-def _load(model: Path, adapter: Path | None, lora_scale: float, n_ctx: int, n_threads: int, seed: int) -> _LoadedModel:
+def _load(model: Path, adapter: Path | None, lora_scale: float, n_ctx: int, n_threads: int, seed: int,
+          fmt: prompt.PromptFormat) -> _LoadedModel:
     lib = _import_llama_cpp(n_threads)
     if adapter is not None:
         from srllm_guard.gguf_check import validate_adapter_gguf
@@ -591,7 +618,7 @@ def _load(model: Path, adapter: Path | None, lora_scale: float, n_ctx: int, n_th
         return ids[0]
 
     special = lambda s: llm.tokenize(s.encode(), add_bos=False, special=True)  # noqa: E731
-    prefix = prompt.render_prefix(bos=True)
+    prefix = fmt.render_prefix(bos=True)
     cut = max(prefix.rfind(m) + len(m) for m in _TEMPLATE_MARKERS if m in prefix)
     head = special(prefix[:cut])
     if not head or head[0] != llm.token_bos():
@@ -609,7 +636,8 @@ def _load(model: Path, adapter: Path | None, lora_scale: float, n_ctx: int, n_th
         llm=llm,
         lib=lib,
         head_ids=head,
-        tail_ids=special(prompt.render_prompt("").body),
+        tail_ids=special(fmt.render_prompt("").body),
+        fmt=fmt,
         answer_ids=answer,
         biased_id=biased,
         neutral_id=neutral,

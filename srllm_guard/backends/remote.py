@@ -138,6 +138,7 @@ class RemoteBackend(BaseBackend):
         top_logprobs: int = 20,
         connect_timeout_s: float = 5.0,
         max_connections: int = 16,
+        prompt_format: str | None = None,
     ) -> None:
         """Configure the client (nothing is sent until the first check).
 
@@ -153,6 +154,8 @@ class RemoteBackend(BaseBackend):
                 model, at ~3 s a request for the 270M on one thread instead of ~1 s.
             connect_timeout_s: longest wait for a TCP connection (within ``timeout_s``).
             max_connections: connection pool size (per client; one sync client, one async per event loop).
+            prompt_format: the prompt format the served adapter was trained with (``srllm.format_version`` in
+                its GGUF; see :data:`srllm_guard.prompt.FORMATS`); ``None`` is the current one.
         """
         self._httpx = require("httpx", extra="server")
         url = urlparse(base_url)
@@ -167,8 +170,11 @@ class RemoteBackend(BaseBackend):
             problems.append(f"top_logprobs={top_logprobs!r} must be an int >= 2")
         if not connect_timeout_s > 0 or not isinstance(max_connections, int) or max_connections < 1:
             problems.append("connect_timeout_s must be > 0 and max_connections a positive int")
+        if prompt_format is not None and prompt_format not in prompt.FORMATS:
+            problems.append(f"prompt_format={prompt_format!r} must be one of {', '.join(prompt.FORMATS)}")
         if problems:
             raise ConfigError("RemoteBackend: " + "; ".join(problems))
+        self.prompt_format = prompt.get_format(prompt_format)
         root = base_url.rstrip("/")
         self.base_url = root
         self.url = root + ("/completions" if root.endswith("/v1") else "/v1/completions")
@@ -217,7 +223,7 @@ class RemoteBackend(BaseBackend):
 
     # ---- requests -----------------------------------------------------------------------------------
     def _payload(self, text: str, **fields: Any) -> dict[str, Any]:
-        body = {"prompt": prompt.render_prompt(text, bos=False).prompt, "temperature": 0.0, "top_p": 1.0,
+        body = {"prompt": self.prompt_format.render_prompt(text, bos=False).prompt, "temperature": 0.0, "top_p": 1.0,
                 "repeat_penalty": 1.0, "stream": False, **fields}
         if self.model is not None:
             body["model"] = self.model

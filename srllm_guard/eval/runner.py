@@ -106,6 +106,7 @@ class _Worker:
         self.system, self.cache, self.config, self.bar = system, cache, config, bar
         self.tag = _tag(config)
         self._guard = None
+        self._scorer: Any = None
 
     def _cached(self, task: str, key: str, compute) -> Any:
         result = self.cache.get(task, self.system.key, key)
@@ -128,7 +129,13 @@ class _Worker:
                 "reasons": sorted({s.reason for s in record.spans if s.reason})}
 
     def score(self, text: str) -> float:
-        return float(self.system.backend.check(text, threshold=self.config.threshold, rewrite=False).score)
+        """P(biased) the way the guard decides: sentence by sentence through ``check_many`` (the early-exit
+        screen, then the full model for what it does not clear), the text's worst sentence."""
+        if self._scorer is None:
+            from srllm_guard.eval.judgement import Scorer
+
+            self._scorer = Scorer(self.system.backend, self.config)
+        return self._scorer([text])[0]
 
     def detect(self, items: list[Item]) -> list[float]:
         self.bar.set_description(f"{self.system.name}: detection")

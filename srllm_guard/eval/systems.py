@@ -31,11 +31,15 @@ class System:
     adapter: str | None = None
     """Adapter file, ``None`` for none."""
     adapter_hash: str | None = None
+    verdict_key: str | None = None
+    """The backend's ``verdict_key`` where it has one: every file and setting that changes a verdict."""
 
     @property
     def key(self) -> str:
-        """Cache key: results are reused only for the same name, base weights and adapter weights."""
-        return f"{self.name}|{(self.model_hash or '-')[:16]}|{(self.adapter_hash or 'none')[:16]}"
+        """Cache key: results are reused only for the same name and weights, and (where the backend says) the same
+        merging, adapter scale, prompt format and early-exit probe."""
+        key = f"{self.name}|{(self.model_hash or '-')[:16]}|{(self.adapter_hash or 'none')[:16]}"
+        return key + (f"|{self.verdict_key}" if self.verdict_key else "")
 
     def describe(self) -> dict:
         return {"system": self.name, "model": self.model, "model_hash": self.model_hash, "adapter": self.adapter,
@@ -47,7 +51,8 @@ class System:
         adapter = getattr(backend, "adapter_path", None)
         return cls(name=name, backend=backend, likelihood=likelihood, model=str(backend.model_id),
                    model_hash=backend.model_hash, adapter=str(adapter) if adapter else None,
-                   adapter_hash=getattr(backend, "adapter_hash", None))
+                   adapter_hash=getattr(backend, "adapter_hash", None),
+                   verdict_key=getattr(backend, "verdict_key", None))
 
 
 def build_systems(

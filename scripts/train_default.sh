@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Reproduce the shipped default adapter end to end: two training stages, the early-exit probe refitted on the
+# result, the export round trip, the judgement evaluation, and the model card (adapters/$NAME/).
+#
+#   bash scripts/train_default.sh                      # this 2-core CPU: ~75 min per stage, ~3.5 h in all
+#   DEVICE=cuda bash scripts/train_default.sh          # a CUDA machine: the same recipe, minutes per stage
+#
+# Env: DATA (default ../shared/data), OUT (runs/sr-gemma3-270m-v2), NAME (sr-gemma3-270m-v2), DEVICE (cpu|cuda),
+# THREADS (llama.cpp threads for the probe and the evaluation; 1 leaves a core free).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${DATA:-../shared/data}
+OUT=${OUT:-runs/sr-gemma3-270m-v2}
+NAME=${NAME:-sr-gemma3-270m-v2}
+DEVICE=${DEVICE:-cpu}
+THREADS=${THREADS:-1}
+PY=${PY:-.venv/bin/python}
+EXTRA=()
+if [[ "$DEVICE" == cuda ]]; then
+  # on a GPU one torch thread and the CPU time guard make no sense; everything else is the same recipe
+  EXTRA=(--set train.device=cuda --set train.threads=null --set train.max_minutes=null)
+fi
+
+"$PY" -m trainers.train --recipe default --data-dir "$DATA" --out "$OUT-s1" "${EXTRA[@]}"
+"$PY" -m trainers.train --recipe default-stage2 --data-dir "$DATA" --out "$OUT" \
+  --set init_adapter="$OUT-s1/peft" "${EXTRA[@]}"
+
+# the early-exit probe, fitted on the merged model's own verdicts (the trainer's train split plus the distill
+# corpus; never the test split, infer_50 or counterfactual-inhouse)
+"$PY" -m trainers.distill --data-dir "$DATA" --adapter "$OUT/adapter.gguf" --train-split "$OUT/splits/train.jsonl" \
+  --cache "$OUT/distill/teacher.jsonl" --per-source 300 --budget-min 25 --n-threads "$THREADS" \
+  --features early --early-layer 6 --early-position text_end --recall 0.995 --precision 0.98 \
+  --out "$OUT/early_exit.npz"
+
+"$PY" -m trainers.roundtrip --run "$OUT" --merged
+"$PY" -m trainers.evaluate --adapter "$OUT/adapter.gguf" --test "$OUT/splits/test.jsonl" --data-dir "$DATA" \
+  --out "$OUT/eval" --threads "$THREADS"
+"$PY" -m trainers.ship --run "$OUT" --name "$NAME" --previous "$OUT-s1"

@@ -1,0 +1,48 @@
+"""Build hook only (all metadata is in pyproject.toml): the default adapter travels inside the wheel.
+
+``adapters/`` is where the trainer writes and ships adapters. When a wheel is built, the files the runtime
+needs of the *default* adapter (``srllm_guard.models.DEFAULT_ADAPTER``) are copied into the package as
+``srllm_guard/_weights/<name>/`` (package data, read through ``importlib.resources``): the adapter GGUF, its
+early-exit probe, the PEFT folder for the ``hf`` backend, the model card, the training summary (which names
+the prompt format) and ``SHA256SUMS`` (checked before use). An editable install reads ``adapters/`` directly.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+ROOT = Path(__file__).resolve().parent
+SHIPPED = ("adapter.gguf", "early_exit.npz", "early_exit.report.json", "README.md", "training_summary.json",
+           "SHA256SUMS", "peft/adapter_config.json", "peft/adapter_model.safetensors")
+
+
+def default_adapter() -> str:
+    source = (ROOT / "srllm_guard" / "models.py").read_text(encoding="utf-8")
+    match = re.search(r'^DEFAULT_ADAPTER = "([^"]+)"', source, re.MULTILINE)
+    if match is None:
+        raise RuntimeError("srllm_guard/models.py must define DEFAULT_ADAPTER = \"<name>\"")
+    return match.group(1)
+
+
+class BuildWithWeights(build_py):
+    def run(self) -> None:
+        super().run()
+        if self.editable_mode:
+            return  # an editable install reads adapters/ in the checkout
+        name = default_adapter()
+        source = ROOT / "adapters" / name
+        missing = [f for f in SHIPPED if not (source / f).is_file()]
+        if missing:
+            raise RuntimeError(f"cannot package the default adapter {name}: {', '.join(missing)} missing in {source}")
+        target = Path(self.build_lib) / "srllm_guard" / "_weights" / name
+        for rel in SHIPPED:
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / rel, target / rel)
+
+
+setup(cmdclass={"build_py": BuildWithWeights})

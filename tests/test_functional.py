@@ -1,0 +1,179 @@
+"""The functional suite: templates fill cleanly, the split keeps held-out parts out of training, rewrites
+follow the register the guard accepts, obfuscation disguises without relabelling, and the judgement report's
+pieces compute what they claim. No model is loaded here."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+
+from srllm_guard.eval import functional as F
+from srllm_guard.eval import judgement as J
+from srllm_guard.eval.lexicon import GROUPS, Group
+from srllm_guard.eval.templates import BIASED_FUNCTIONALITIES, DEFAULT_REWRITES, FUNCTIONALITIES, TEMPLATES
+from srllm_guard.pipeline import drift
+
+
+@pytest.fixture(scope="module")
+def train_side():
+    return F.generate(GROUPS, side="train", per_group=1)
+
+
+@pytest.fixture(scope="module")
+def test_side():
+    return F.generate(GROUPS, side="test", per_group=1)
+
+
+def test_template_ids_are_unique_and_families_known():
+    ids = [t.id for t in TEMPLATES]
+    assert len(ids) == len(set(ids))
+    assert {t.functionality for t in TEMPLATES} == set(FUNCTIONALITIES)
+    assert set(DEFAULT_REWRITES) == set(BIASED_FUNCTIONALITIES)
+
+
+def test_every_item_is_filled_and_labelled_by_its_family(train_side, test_side):
+    for item in train_side + test_side:
+        assert "{" not in item.text and "}" not in item.text, item.text
+        assert item.text[0].isupper() or not item.text[0].isalpha(), item.text
+        assert item.biased == FUNCTIONALITIES[item.functionality]
+        assert (item.rewrite is not None) == item.biased
+        assert item.rewrite is None or "{" not in item.rewrite
+    assert len({i.text for i in train_side}) == len(train_side)  # deduplicated
+
+
+def test_split_keeps_held_out_groups_templates_and_attributes_out_of_training(train_side, test_side):
+    assert all(not i.held_out for i in train_side)
+    assert all(i.held_out for i in test_side)
+    held_groups = {g.key for g in GROUPS if F.held_out("group", g.key)}
+    assert held_groups and not any(i.group in held_groups for i in train_side)
+    # every spelling of a held-out group is held out: no train item names any of its plurals
+    plurals = {g.plural.casefold() for g in GROUPS if g.key in held_groups}
+    for item in train_side:
+        if item.group is not None:
+            text = item.text.casefold()
+            for own in (g.plural.casefold() for g in GROUPS if g.key == item.group):
+                text = text.replace(own, " ")  # "Native Americans" names its own group, not Americans
+            assert not any(re.search(rf"\b{re.escape(p)}\b", text) for p in plurals), item.text
+    held_templates = {t.id for t in TEMPLATES if t.test_only or F.held_out("template", t.id)}
+    assert not any(i.template in held_templates for i in train_side)
+    assert {t.id for t in TEMPLATES if t.test_only} <= {i.template for i in test_side}
+    held_attributes = {i.attribute for i in test_side if "attribute" in i.held_out}
+    assert held_attributes and not any(i.attribute in held_attributes for i in train_side)
+    # the split is a function of the keys: the same on every call
+    assert F.generate(GROUPS[:5], side="train", per_group=1) == F.generate(GROUPS[:5], side="train", per_group=1)
+
+
+def test_split_shares_are_near_their_targets():
+    keys = sorted({g.key for g in GROUPS})
+    share = sum(F.held_out("group", k) for k in keys) / len(keys)
+    assert 0.08 < share < 0.35, share
+    share = sum(F.held_out("template", t.id) for t in TEMPLATES) / len(TEMPLATES)
+    assert 0.15 < share < 0.35, share
+
+
+def test_every_functionality_has_held_out_items_of_each_kind(test_side):
+    kinds = Counter((i.functionality, part) for i in test_side for part in i.held_out)
+    for functionality in FUNCTIONALITIES:
+        assert kinds[(functionality, "template")] > 0, functionality
+        if functionality not in ("profanity_untargeted",):
+            assert kinds[(functionality, "group")] > 0 or functionality == "individual", functionality
+
+
+def test_rewrites_drop_group_or_attribute_and_stay_within_the_guards_drift(train_side):
+    group_words = {}
+    for g in GROUPS:
+        group_words.setdefault(g.key, set()).update(w for w in re.findall(r"[a-z]+", g.plural.casefold())
+                                                      if w not in {"people", "the", "with"})
+    biased = [i for i in train_side if i.biased and i.rewrite]
+    asserting = [i for i in biased if i.functionality in ("stereotype", "stereotype_polite")
+                 and J.still_asserts(i, i.rewrite, group_words)]
+    assert not asserting, asserting[:3]
+    drifting = [i for i in biased if drift(i.text, i.rewrite) > 0.9]
+    assert len(drifting) / len(biased) < 0.08
+
+
+def test_cap_selects_a_stable_subset_per_functionality():
+    full = F.generate(GROUPS, side="train", per_group=1)
+    capped = F.generate(GROUPS, side="train", per_group=1, cap=20)
+    counts = Counter(i.functionality for i in capped)
+    assert max(counts.values()) <= 20
+    assert set(i.text for i in capped) <= set(i.text for i in full)
+    # an item made through the cap is the same item (same rewrite) as without it
+    by_text = {i.text: i for i in full}
+    assert all(by_text[i.text] == i for i in capped)
+
+
+@pytest.mark.parametrize("method", F.OBFUSCATIONS)
+def test_obfuscation_disguises_the_key_word_and_keeps_label_and_rewrite(method, test_side):
+    item = next(i for i in test_side if i.functionality == "stereotype" and i.attribute == "lazy") if any(
+        i.attribute == "lazy" for i in test_side if i.functionality == "stereotype") else next(
+        i for i in test_side if i.functionality == "stereotype")
+    disguised = F.obfuscate(item, method)
+    assert disguised.text != item.text
+    assert (disguised.biased, disguised.rewrite, disguised.obfuscation) == (item.biased, item.rewrite, method)
+    assert F.obfuscate(item, method) == disguised  # deterministic
+    with pytest.raises(ValueError, match="unknown obfuscation"):
+        F.obfuscate(item, "rot13")
+
+
+def test_article_and_fill():
+    assert F.article("Asian person") == "an Asian person"
+    assert F.article("university student") == "a university student"
+    group = Group("x", "old people", "an old person", "elderly", "age")
+    assert F.fill("{G} are {X}.", group, {"X": "kind"}) == "Old people are kind."
+
+
+def test_functional_rates_pairs_obfuscated_items_with_their_plain_form():
+    base = F.SuiteItem("Men are lazy.", True, "r", "stereotype", "st01", "man", "lazy", ("group",))
+    other = F.SuiteItem("Men are rude.", True, "r", "stereotype", "st01", "man", "rude", ("group",))
+    items = [base, other, F.obfuscate(base, "leet"), F.obfuscate(other, "leet")]
+    rates = J.functional_rates(items, [0.9, 0.9, 0.9, 0.1], 0.5)
+    assert rates["by_functionality"]["stereotype"] == {"n": 2, "flagged": 2, "rate": 1.0}
+    assert rates["by_held_out_part"]["group"]["stereotype"]["rate"] == 1.0
+    assert rates["obfuscation"]["leet"] == {"n": 2, "plain_rate": 1.0, "obfuscated_rate": 0.5, "gap": 0.5}
+
+
+def test_parity_items_fill_the_same_pairs_for_every_group_and_spread_is_max_minus_min():
+    items = J.parity_items(n_templates=3, n_attributes=4)
+    per_group = Counter(i.group for i in items)
+    assert len(set(per_group.values())) == 1 and set(per_group.values()) == {12}
+    assert any(i.majority for i in items)
+    scores = [0.9 if i.group == "man" else 0.1 if i.group == "woman" else 0.6 for i in items]
+    report = J.parity_rates(items, scores, 0.5)
+    assert report["spread"] == 1.0 and report["lowest"][0] == "woman" and report["highest"][0] == "man"
+
+
+def test_still_asserts_needs_both_the_group_and_the_whole_attribute():
+    item = F.SuiteItem("Women are bad at math.", True, None, "stereotype", "st01", "woman", "bad at math", ())
+    words = {"woman": {"women", "woman"}}
+    assert J.still_asserts(item, "Women are not good at math, they are bad at math.", words)
+    assert not J.still_asserts(item, "Anyone can be bad at math.", words)
+    assert not J.still_asserts(item, "Women are individuals.", words)
+
+
+def test_rewrite_outcomes_count_fallbacks_and_reasons():
+    item = F.SuiteItem("Men are lazy.", True, None, "stereotype", "st01", "man", "lazy", ())
+    results = [J.RewriteResult(item, "rewrite", "Anyone can be lazy.", []),
+               J.RewriteResult(item, "fallback", "[removed]", ["recheck_failed"]),
+               J.RewriteResult(item, "rewrite", "Men are lazy, really.", [])]
+    out = J.rewrite_outcomes(results, judge=None, embedder=None)
+    assert out["accepted_rewrite_share"] == pytest.approx(2 / 3)
+    assert out["fallback_reasons"] == {"recheck_failed": 1}
+    assert out["still_asserts"]["asserting"] == 1 and out["still_asserts"]["checked"] == 2
+
+
+def test_scorer_flags_a_text_by_its_worst_sentence_and_caches(tmp_path):
+    from conftest import FakeBackend
+
+    from srllm_guard.config import GuardConfig
+    from srllm_guard.eval.cache import ResultCache
+
+    backend = FakeBackend()
+    cache = ResultCache(tmp_path / "c.jsonl")
+    scorer = J.Scorer(backend, GuardConfig(), cache=cache)
+    assert scorer(["All fine here. They are lazy.", "All fine here."]) == [0.9, 0.1]
+    calls = len(backend.calls)
+    again = J.Scorer(backend, GuardConfig(), cache=ResultCache(tmp_path / "c.jsonl"))
+    assert again(["All fine here. They are lazy."]) == [0.9] and len(backend.calls) == calls

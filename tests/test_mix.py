@@ -1,0 +1,127 @@
+"""trainers.mix through trainers.data.build_splits: every new source reaches the pool with its label, held-out
+groups and templates never reach training, near-copies train the verdict only, and stages see disjoint
+examples. The data folder is written here (tiny stand-ins shaped like shared/data)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from srllm_guard.eval.functional import held_out
+from srllm_guard.eval.lexicon import GROUPS
+from test_data import make_data_dir
+from trainers.data import DataMix, Example, build_splits
+from trainers.mix import near_copy
+from trainers.train import TrainArgs, encode, stage_sample
+
+
+def write_extra_sources(root: Path) -> Path:
+    make_data_dir(root)
+    with (root / "paradetox" / "paradetox_cannot_rewrite.tsv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, delimiter="\t")
+        w.writerow(["toxic"])
+        w.writerows([[f"c{i} you absolute moron"] for i in range(30)])
+    (root / "jigsaw").mkdir()
+    with (root / "jigsaw" / "test_toxic.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["comment_text"])
+        w.writerows([[f"j{i} shut up, idiot"] for i in range(30)] + [["x" * 400]])
+    (root / "bold").mkdir()
+    (root / "bold" / "gender_prompt.json").write_text(json.dumps(
+        {"American_actors": {f"Person {i}": [f"Person {i} is an American actor who"] for i in range(30)}}))
+    (root / "seegull").mkdir()
+    with (root / "seegull" / "stereotypes_global_v2.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["identity", "attribute", "mean offensiveness_score"])
+        w.writerows([[ident, attr, score] for ident in ("Zimbabwean", "Peruvian", "Danish", "Swiss", "Afghans")
+                     for attr, score in (("lazy", 3.0), ("criminal", 4.0), ("hospitable", 0.0), ("dirty", -1))])
+    (root / "holistic_bias").mkdir()
+    (root / "holistic_bias" / "descriptors.json").write_text(json.dumps(
+        {"age": {"old": ["old", {"descriptor": "geriatric", "preference": "dispreferred"}]},
+         "religion": {"all": ["Jain", "Sikh", "Quaker"]}}))
+    (root / "holistic_bias" / "nouns.json").write_text(json.dumps(
+        {"female": [["woman", "women"]], "male": [["man", "men"]], "neutral": [["person", "people"]]}))
+    (root / "holistic_bias" / "sentence_templates.json").write_text(json.dumps(
+        {"I'm {noun_phrase}.": {}, "I hate {plural_noun_phrase}.": {}, "I think {plural_noun_phrase} are the best.": {},
+         "I love {plural_noun_phrase}.": {}}))
+    return root
+
+
+MIX = DataMix(srllm=None, paradetox=None, wnc=None, near_copy=0.8, paradetox_cannot=None, jigsaw=None, bold=None,
+              functional_per_group=1, functional_cap=40, seegull=True, holistic_per_template=10, obfuscate_share=0.2,
+              test_per_functionality=5)
+
+
+@pytest.fixture(scope="module")
+def splits(tmp_path_factory):
+    return build_splits(write_extra_sources(tmp_path_factory.mktemp("data")), MIX)
+
+
+def test_every_source_arrives_with_its_label(splits):
+    train = splits.train + splits.dev
+    by = {}
+    for ex in train:
+        by.setdefault(ex.source, set()).add(ex.biased)
+    assert by["paradetox_cannot"] == {True} and by["jigsaw"] == {True} and by["bold"] == {False}
+    assert by["functional"] == {True, False} and by["seegull"] == {True} and by["holistic_bias"] == {True, False}
+    assert all(ex.rewrite is None for ex in train if ex.source in ("paradetox_cannot", "jigsaw"))
+    assert not any(len(ex.text) > MIX.max_chars for ex in train if ex.source == "jigsaw")
+    assert not any("the best" in ex.text for ex in splits.train + splits.dev + splits.test)  # positive generalisation
+    assert not any("geriatric" in ex.text for ex in splits.train + splits.test)  # 'dispreferred' descriptor
+    assert any("+" in ex.functionality for ex in train)  # obfuscated copies
+    counts = splits.manifest["counts"]["test"]
+    assert counts["functional"]["biased"] and counts["functional"]["neutral"]
+    assert "seegull/stereotypes_global_v2.csv" in splits.manifest["files"]
+
+
+def test_held_out_groups_and_templates_stay_in_test(splits):
+    templated = [ex for ex in splits.train + splits.dev if ex.source in ("functional", "seegull", "holistic_bias")]
+    for ex in templated:
+        _, template, group, attribute = ex.group.split(":")
+        assert not held_out("template", template), ex
+        assert group == "-" or not held_out("group", group), ex
+        assert attribute == "-" or not held_out("attribute", attribute), ex
+    test_groups = {ex.group.split(":")[2] for ex in splits.test if ex.source == "functional"}
+    assert test_groups & {g.key for g in GROUPS if held_out("group", g.key)}
+
+
+def test_near_copy_pairs_train_the_verdict_only():
+    assert near_copy("you are a stupid idiot", "you are an idiot", 0.6)
+    assert not near_copy("you are a stupid idiot", "I disagree with you", 0.8)
+
+
+def test_held_out_source_goes_to_test_whole(tmp_path):
+    root = write_extra_sources(tmp_path)
+    mix = DataMix(srllm=None, paradetox=None, wnc=None, jigsaw=None, held_out_sources=["jigsaw"])
+    out = build_splits(root, mix)
+    assert not any(ex.source == "jigsaw" for ex in out.train + out.dev)
+    assert sum(ex.source == "jigsaw" for ex in out.test) == 30
+
+
+def test_stages_see_disjoint_examples_and_rewrite_share_applies(splits):
+    first, rec1 = stage_sample(splits.train, TrainArgs(examples=60, rewrite_share=0.0))
+    second, rec2 = stage_sample(splits.train, TrainArgs(examples=60, skip=60, rewrite_share=1.0))
+    assert rec1["examples"] == rec2["examples"] == 60
+    assert not {e.text for e in first} & {e.text for e in second}
+    assert rec1["with_rewrite"] == 0 and all(e.biased for e in first if e.source == "jigsaw")
+    kept = {e.text: e.rewrite for e in splits.train}
+    assert all(e.rewrite == kept[e.text] for e in second)
+
+
+def test_verdict_only_examples_encode_the_prompt_alone():
+    pytest.importorskip("transformers")
+    from srllm_guard.models import hf_base_dir
+
+    import transformers
+
+    tok = transformers.AutoTokenizer.from_pretrained(str(hf_base_dir()))
+    only = encode(tok, Example("You moron.", True, None, "jigsaw", "g"), 128)
+    full = encode(tok, Example("You moron.", True, "You are wrong.", "paradetox", "g"), 128)
+    neutral = encode(tok, Example("Nice day.", False, None, "bold", "g"), 128)
+    assert len(only["input_ids"]) == only["prompt_len"] and only["verdict"] == 1
+    assert len(neutral["input_ids"]) == neutral["prompt_len"] and neutral["verdict"] == 0
+    assert full["input_ids"][: full["prompt_len"]] == only["input_ids"]
+    assert tok.decode(full["input_ids"][full["prompt_len"]:]) == "biased\nYou are wrong.<end_of_turn>"

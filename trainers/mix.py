@@ -1,0 +1,160 @@
+"""The broad training mix: what a bias guard must catch and what it must leave alone (issue 10).
+
+:func:`trainers.data.build_splits` reads the pair files (SR-LLM, ParaDetox, WNC) and calls :func:`extra_sources`
+for the rest, all from ``data_dir`` (nothing is copied into the project):
+
+==========================  ===============================================  ==========================================
+source                      what                                             label / split
+==========================  ===============================================  ==========================================
+``paradetox_cannot``        toxic sentences annotators could not detoxify    biased, detection only; hashed by text
+``jigsaw``                  short toxic comments of ``jigsaw/test_toxic``    biased, detection only; hashed by text
+``bold``                    BOLD prompts about people and groups             neutral; hashed by entity
+``functional``              the template suite (:mod:`srllm_guard.eval`)     by template; split by group, template and
+                                                                             attribute (held-out parts -> test only)
+``seegull``                 SeeGULL's offensive identity -> attribute        biased + rewrite; split like functional
+                            tuples in the stereotype templates
+``holistic_bias``           HolisticBias's own templates x descriptors       by template; split like functional
+==========================  ===============================================  ==========================================
+
+Obfuscated copies (leetspeak, swapped, spaced or masked letters) are added for a share of the templated
+biased items and for half that share of the neutral ones, so odd spelling alone never decides the verdict.
+The labelled Jigsaw slices (``jigsaw/dummy_sample``, ``jigsaw/ibm_max_sample``) are never read here: they stay
+a source the adapter never saw, for the evaluation.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from srllm_guard.errors import DataError
+
+if TYPE_CHECKING:
+    from srllm_guard.eval.functional import SuiteItem
+    from trainers.data import DataMix, Example
+
+__all__ = ["extra_sources", "near_copy", "templated", "PARADETOX_CANNOT", "JIGSAW_TOXIC", "BOLD_DIR"]
+
+PARADETOX_CANNOT = "paradetox/paradetox_cannot_rewrite.tsv"
+JIGSAW_TOXIC = "jigsaw/test_toxic.csv"
+BOLD_DIR = "bold"
+
+
+def _unit(key: str, seed: int) -> float:
+    digest = hashlib.sha256(f"{seed}\x00{key}".encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def near_copy(text: str, rewrite: str, threshold: float) -> bool:
+    """Whether ``rewrite`` is nearly ``text`` (word-level similarity ratio at or above ``threshold``)."""
+    a, b = text.casefold().split(), rewrite.casefold().split()
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= threshold
+
+
+def _sample(items: list, limit: int | None, seed: int, key) -> list:
+    if limit is None or limit >= len(items):
+        return items
+    return sorted(items, key=lambda x: _unit(key(x), seed))[: max(limit, 0)]
+
+
+def _cannot_rewrite(path: Path, mix: DataMix) -> list[Example]:
+    from trainers.data import Example, normalize
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    column = next((c for c in (rows[0] if rows else {}) if "toxic" in c.lower()), None)
+    if column is None:
+        raise DataError(f"{path}: no column with 'toxic' in its name; expected paradetox_cannot_rewrite.tsv")
+    texts = list(dict.fromkeys(t for t in (normalize(r[column] or "") for r in rows) if t and len(t) <= mix.max_chars))
+    return [Example(t, True, None, "paradetox_cannot", f"pc:{hashlib.sha256(t.encode()).hexdigest()[:16]}")
+            for t in _sample(texts, mix.paradetox_cannot, mix.seed, lambda t: "pc:" + t)]
+
+
+def _jigsaw_toxic(path: Path, mix: DataMix) -> list[Example]:
+    from trainers.data import Example, normalize
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows or "comment_text" not in rows[0]:
+        raise DataError(f"{path}: expected a 'comment_text' column (the toxic-only Jigsaw slice)")
+    texts = list(dict.fromkeys(t for t in (normalize(r["comment_text"] or "") for r in rows)
+                               if t and len(t) <= mix.max_chars))
+    return [Example(t, True, None, "jigsaw", f"jg:{hashlib.sha256(t.encode()).hexdigest()[:16]}")
+            for t in _sample(texts, mix.jigsaw, mix.seed, lambda t: "jg:" + t)]
+
+
+def _bold(folder: Path, mix: DataMix) -> list[Example]:
+    from trainers.data import Example, normalize
+
+    files = sorted(folder.glob("*_prompt.json"))
+    if not files:
+        raise DataError(f"no BOLD *_prompt.json file in {folder}")
+    items = []
+    for path in files:
+        for group in json.loads(path.read_text(encoding="utf-8")).values():
+            for entity, prompts in group.items():
+                items += [(normalize(p), entity) for p in prompts if len(p.split()) >= 3]
+    items = _sample(list(dict.fromkeys(items)), mix.bold, mix.seed, lambda x: "bold:" + x[0])
+    return [Example(t, False, None, "bold", f"bold:{entity}") for t, entity in items]
+
+
+def _example(item: SuiteItem) -> Example:
+    from trainers.data import Example
+
+    group = f"{item.source}:{item.template}:{item.group or '-'}:{item.attribute or '-'}"
+    return Example(item.text, item.biased, item.rewrite if item.biased else None, item.source, group,
+                   functionality=item.functionality + (f"+{item.obfuscation}" if item.obfuscation else ""))
+
+
+def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example]:
+    """The functional suite, SeeGULL and HolisticBias items of one side, obfuscated copies included."""
+    from srllm_guard.eval import functional, sources
+
+    if not (mix.functional_per_group or mix.seegull or mix.holistic_per_template):
+        return []
+    groups = sources.load_groups(data_dir)
+    items: list[SuiteItem] = []
+    if mix.functional_per_group:
+        cap = mix.functional_cap if side == "train" else mix.test_per_functionality
+        items += functional.generate(groups, side=side, per_group=mix.functional_per_group, seed=mix.seed, cap=cap)
+    if mix.seegull and data_dir is not None:
+        cap = None if side == "train" else mix.test_per_functionality
+        items += _sample(sources.seegull_items(data_dir, side=side, seed=mix.seed), cap, mix.seed, lambda x: x.text)
+    if mix.holistic_per_template and data_dir is not None:
+        made = sources.holistic_items(data_dir, side=side, per_template=mix.holistic_per_template, seed=mix.seed)
+        cap = None if side == "train" else mix.test_per_functionality
+        items += [x for kind in ("hb_negative", "hb_neutral")
+                  for x in _sample([i for i in made if i.functionality == kind], cap, mix.seed, lambda x: x.text)]
+    if mix.obfuscate_share:
+        biased = [i for i in items if i.biased]
+        neutral = [i for i in items if not i.biased]
+        items += list(functional.obfuscated(biased, share=mix.obfuscate_share, seed=mix.seed))
+        items += list(functional.obfuscated(neutral, share=mix.obfuscate_share / 2, seed=mix.seed))
+    return [_example(i) for i in items]
+
+
+def extra_sources(root: Path, mix: DataMix) -> tuple[list[Example], list[str]]:
+    """Examples of the hashed-split sources this mix asks for, and the files they came from."""
+    out: list[Example] = []
+    used: list[str] = []
+    for rel, limit, reader in ((PARADETOX_CANNOT, mix.paradetox_cannot, _cannot_rewrite),
+                               (JIGSAW_TOXIC, mix.jigsaw, _jigsaw_toxic)):
+        if limit != 0:
+            path = root / rel
+            if not path.is_file():
+                raise DataError(f"data file not found: {path}; set the mix's limit for it to 0 to skip it")
+            out += reader(path, mix)
+            used.append(rel)
+    if mix.bold != 0:
+        out += _bold(root / BOLD_DIR, mix)
+        used += [f"{BOLD_DIR}/{p.name}" for p in sorted((root / BOLD_DIR).glob("*_prompt.json"))]
+    return out, used
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr)
