@@ -131,17 +131,24 @@ def write_merged_gguf(base: str | os.PathLike[str], pairs: LoraPairs,
     return out
 
 
+def merged_path(base: Path, adapter: Path, *, base_sha256: str, adapter_sha256: str, scale: float = 1.0,
+                directory: str | os.PathLike[str] | None = None) -> Path:
+    """Where :func:`merged_gguf` keeps the merged file for these exact files and scale (it may not exist yet)."""
+    from srllm_guard.models import cache_dir
+
+    key = hashlib.sha256(f"{MERGE_VERSION}:{base_sha256}:{adapter_sha256}:{scale!r}".encode()).hexdigest()[:16]
+    folder = Path(directory) if directory is not None else cache_dir() / "merged"
+    return folder / f"{base.stem}+{adapter.parent.name}-{key}.gguf"
+
+
 def merged_gguf(base: Path, adapter: Path, *, base_sha256: str, adapter_sha256: str, scale: float = 1.0,
                 directory: str | os.PathLike[str] | None = None) -> Path:
     """The merged GGUF for ``base`` + ``adapter`` at ``scale``, built into the cache on first use.
 
     The caller has validated the adapter against the base (``gguf_check.validate_adapter_gguf``).
     """
-    from srllm_guard.models import cache_dir
-
-    key = hashlib.sha256(f"{MERGE_VERSION}:{base_sha256}:{adapter_sha256}:{scale!r}".encode()).hexdigest()[:16]
-    folder = Path(directory) if directory is not None else cache_dir() / "merged"
-    out = folder / f"{base.stem}+{adapter.parent.name}-{key}.gguf"
+    out = merged_path(base, adapter, base_sha256=base_sha256, adapter_sha256=adapter_sha256, scale=scale,
+                      directory=directory)
     if out.is_file():
         return out
     try:

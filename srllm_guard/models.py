@@ -135,7 +135,14 @@ def adapter_path(name: str = DEFAULT_ADAPTER, *, kind: str = "gguf") -> Path:
     return path
 
 
-_VERIFIED: set[tuple[str, int, int]] = set()
+_VERIFIED: dict[tuple[str, int, int], str] = {}
+"""(path, size, mtime_ns) -> SHA-256 of files checked by :func:`verify_shipped` (reused by the backends)."""
+
+
+def known_sha256(path: Path) -> str | None:
+    """The SHA-256 of ``path`` if :func:`verify_shipped` checked this exact file version, else None."""
+    st = path.stat()
+    return _VERIFIED.get((str(path), st.st_size, st.st_mtime_ns))
 
 
 def verify_shipped(path: Path) -> None:
@@ -146,7 +153,8 @@ def verify_shipped(path: Path) -> None:
         if not sums.is_file():
             continue
         rel = path.relative_to(folder).as_posix()
-        expected = {line.split()[1]: line.split()[0] for line in sums.read_text().splitlines() if len(line.split()) == 2}
+        rows = [line.split() for line in sums.read_text().splitlines()]
+        expected = {row[1]: row[0] for row in rows if len(row) == 2}
         if rel not in expected:
             return
         st = path.stat()
@@ -159,7 +167,7 @@ def verify_shipped(path: Path) -> None:
                 f"{path} is corrupt (SHA-256 {digest[:16]}..., {sums} expects {expected[rel][:16]}...); reinstall "
                 "it with `pip install --force-reinstall srllm-guard`, or restore the file from the repository"
             )
-        _VERIFIED.add(key)
+        _VERIFIED[key] = digest
         return
 
 

@@ -182,17 +182,14 @@ def recorded_format(adapter: str | os.PathLike[str]) -> str | None:
 
 
 def _gguf_format(path: Path) -> str | None:
+    from srllm_guard.errors import ModelFileError
+    from srllm_guard.gguf_check import read_gguf_header
+
     try:
-        from gguf import GGUFReader
-    except ImportError:  # pragma: no cover - gguf is a core dependency
+        value = read_gguf_header(path).kv.get(GGUF_FORMAT_KEY)
+    except ModelFileError:  # not a readable GGUF: the backend's own validation reports it
         return None
-    try:
-        field = GGUFReader(str(path)).get_field(GGUF_FORMAT_KEY)
-    except Exception:  # not a readable GGUF: the backend's own validation reports it
-        return None
-    if field is None:
-        return None
-    return bytes(field.parts[field.data[0]]).decode("utf-8")
+    return value if isinstance(value, str) else None
 
 
 def render_prefix(*, bos: bool = True, version: str | PromptFormat | None = None) -> str:

@@ -1,6 +1,6 @@
 """Prove the export round trip on a trained adapter: HF+PEFT vs llama.cpp (adapter GGUF and merged GGUF).
 
-    python -m trainers.roundtrip --run runs/sr-gemma3-270m [--n 40] [--merged]
+    python -m trainers.roundtrip --run runs/sr-gemma3-270m-v2 [--n 40] [--merged]
 
 For each prompt (held-out test texts), compares the next-token distribution at the verdict position:
 verdict agreement (P(biased) >= 0.5 on both sides), |delta P(biased)|, top-1 agreement over the whole
@@ -27,7 +27,8 @@ def hf_logits(model, tok, texts: list[str], version: str | None = None) -> list[
     out = []
     with torch.no_grad():
         for text in texts:
-            ids = tok(fmt.render_prompt(text, version=version).prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
+            prompt = fmt.render_prompt(text, version=version).prompt
+            ids = tok(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"]
             out.append(model(input_ids=ids, logits_to_keep=1).logits[0, -1].float().numpy())
     return out
 

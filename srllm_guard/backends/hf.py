@@ -128,7 +128,7 @@ class HFBackend(BaseBackend):
 
     Example::
 
-        backend = HFBackend(adapter="adapters/sr-gemma3-270m/peft", device="cuda")   # NF4 base + LoRA
+        backend = HFBackend(adapter="adapters/sr-gemma3-270m-v2/peft", device="cuda")   # NF4 base + LoRA
         backend.check_batch(["Women can't do math.", "It rained."], threshold=0.5)
     """
 
@@ -148,7 +148,7 @@ class HFBackend(BaseBackend):
 
         Args:
             model: HF model folder or Hub id; ``None`` is the HF copy of the embedded Gemma 3 270M.
-            adapter: PEFT LoRA folder; ``'default'`` is the shipped ``adapters/sr-gemma3-270m/peft``,
+            adapter: PEFT LoRA folder; ``'default'`` is the default adapter's PEFT folder (``models.DEFAULT_ADAPTER``),
                 ``None`` runs the bare base.
             device: ``'auto'`` or ``None`` (CUDA when available), ``'cpu'`` or ``'cuda'`` (a :class:`ConfigError`
                 without it).
