@@ -50,8 +50,6 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--gen-tokens", type=int, default=48)
-    parser.add_argument("--gate", type=float, default=None,
-                        help="GuardConfig.whole_text_gate for (a): score a clean reply whole before per sentence")
     parser.add_argument("--no-merge", action="store_true", help="run base + adapter instead of the merged model")
     parser.add_argument("--no-screen", action="store_true", help="no early-exit probe (every sentence: full model)")
     parser.add_argument("--held-out", help="JSONL with a 'text' field (e.g. a test split) for (c), instead of "
@@ -71,15 +69,15 @@ def main() -> int:
     model = args.model or str(default_base_gguf())
     backend = LlamaCppBackend(model_path=model, adapter_path=adapter, n_threads=args.threads,
                               merge=not args.no_merge, screen=None if args.no_screen else "default")
-    guard = SRGuard(backend=backend, threshold=0.5, timeout_s=None, whole_text_gate=args.gate)
+    guard = SRGuard(backend=backend, threshold=0.5, timeout_s=None)
     # raw llama.cpp runs the very weights the guard runs (the merged file, or base + adapter)
     raw = llama_cpp.Llama(model_path=str(backend.weights_path), n_ctx=2048, verbose=False,
                           lora_path=str(adapter) if adapter and not backend.merged else None,
                           n_threads=args.threads, n_threads_batch=args.threads)
     probe = backend.screen_head.calibration if backend.screen_head is not None else None
     print(f"model={backend.model_id} weights={backend.weights_path.name} threads={args.threads} "
-          f"rounds={args.rounds} whole_text_gate={args.gate} early-exit probe="
-          f"{'block %s %s' % (probe['layer'], probe['position']) if probe else 'off'}")
+          f"rounds={args.rounds} early-exit probe="
+          f"{'block {} {}'.format(probe['layer'], probe['position']) if probe else 'off'}")
 
     # (a) clean path
     guard.check("Warm-up sentence.")
@@ -94,7 +92,8 @@ def main() -> int:
         details.append((len(tokens), t_raw, t_guard, record.action, record.score))
     print("\n(a) clean path: guard time / raw prefill of the same tokens")
     for n, tr, tg, action, score in details:
-        print(f"    {n:4d} tokens  raw {tr * 1000:7.1f} ms  guard {tg * 1000:7.1f} ms  action={action} score={score:.3f}")
+        print(f"    {n:4d} tokens  raw {tr * 1000:7.1f} ms  guard {tg * 1000:7.1f} ms  "
+              f"action={action} score={score:.3f}")
     a = statistics.median(ratios)
     print(f"    median ratio {a:.2f}  (target <= 1.15: {'met' if a <= 1.15 else 'NOT met'})")
 

@@ -31,12 +31,6 @@ class GuardConfig(BaseModel):
     recheck_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     """A rewrite whose own P(biased) reaches this fails the re-check; ``None`` means the same as ``threshold``."""
 
-    whole_text_gate: float | None = Field(default=None, ge=0.0, le=1.0)
-    """Fast path for clean replies: a multi-sentence text is first scored *whole* in one forward pass, and
-    passes untouched when that score is below this value; otherwise (or when it does not fit the model's
-    context) every sentence is checked. Costs one extra pass on flagged text; ``None`` disables it.
-    Lower is safer (a single biased sentence in a long clean reply dilutes the whole-text score)."""
-
     max_drift: float = Field(default=0.9, ge=0.0, le=1.0)
     """Largest allowed drift of a rewrite from its original, a cheap meaning check without embeddings.
 

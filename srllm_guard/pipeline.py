@@ -25,21 +25,21 @@ rest of the checked text become one span handled by ``on_backend_error``.
 
 A backend that declares ``max_text_tokens`` and ``count_tokens`` (llama.cpp) is asked, in the same timed
 call, whether a piece that could be too long fits; one that does not is cut smaller at whitespace and its
-parts are judged instead. A timed-out call cannot be killed (Python cannot stop a thread inside a C call); its worker is abandoned as a daemon thread and
-finishes in the background, while the backend's per-model lock keeps the model consistent (later calls
-into that model wait for it, under their own timeout).
+parts are judged instead. A timed-out call cannot be killed (Python cannot stop a thread inside a C call);
+its worker is abandoned as a daemon thread and finishes in the background, while the backend's per-model lock
+keeps the model consistent (later calls into that model wait for it, under their own timeout).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import numbers
-from collections import deque
 import difflib
+import numbers
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -148,15 +148,6 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
         result.error = f"{type(error).__name__}: {error}"
         reason = "timeout" if isinstance(error, BackendTimeout) else "backend_error"
         fallback(Piece(start, last_end), score, reason, config.on_backend_error)
-
-    if config.whole_text_gate is not None and len(pieces) > 1 and limit == len(text):
-        outcome = yield _Call(text[pieces[0].start : last_end], config.whole_text_gate, False)
-        if isinstance(outcome, Check) and outcome.score < config.whole_text_gate:
-            result.scores.append(outcome.score)
-            return result  # clean as a whole: no per-sentence pass (too long for the model: per sentence)
-        if isinstance(outcome, BackendError):
-            give_up(outcome, pieces[0].start, None)
-            pieces.clear()
 
     cleared: dict[tuple[int, int], Check] = {}
     screened: set[tuple[int, int]] = set()

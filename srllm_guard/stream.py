@@ -14,7 +14,6 @@ What the consumer gets, with ``AIMessageChunk`` (or ``str``) input:
 * Text in order, rewritten where needed. The concatenation of the emitted chunks has the text that
   ``invoke`` returns on the whole output, except after a refusal: the sentences already released cannot be
   taken back, so the refused sentence is replaced by ``refusal_message`` and nothing after it is released.
-  (``whole_text_gate`` does not apply: a stream is checked sentence by sentence as it arrives.)
 * Every other field (``tool_call_chunks``, ``usage_metadata``, ``additional_kwargs``, ``id``,
   ``response_metadata``) in order, never ahead of the text that preceded it in the input: fields of a chunk
   are emitted with (or after) that chunk's text. Nothing is lost: the emitted chunks add up to the input.

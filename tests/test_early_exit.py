@@ -21,8 +21,8 @@ from _tiny_srllm import tiny_srllm_paths  # noqa: E402
 
 from srllm_guard.backends.base import Check  # noqa: E402
 from srllm_guard.backends.llamacpp import LlamaCppBackend  # noqa: E402
-from srllm_guard.detector import Head, fit_head  # noqa: E402
 from srllm_guard.errors import BackendError, ConfigError, ModelFileError  # noqa: E402
+from srllm_guard.probe import Head, fit_head  # noqa: E402
 
 TEXTS = [
     "Women are bad at math.",

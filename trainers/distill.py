@@ -1,17 +1,15 @@
-"""Distil SR-LLM's own verdicts into a fast screen: the early-exit probe, or the MiniLM student detector.
+"""Distil SR-LLM's own verdicts into its early-exit screen: a probe on the model's block-6 state.
 
-The shipped early-exit probe (read by ``LlamaCppBackend(screen='default')``, see
-:mod:`srllm_guard.backends.early_exit`)::
+The shipped early-exit probe of the default adapter (read by ``LlamaCppBackend(screen='default')``, see
+:mod:`srllm_guard.backends.early_exit`; ``scripts/train_default.sh`` runs this on the training run)::
 
-    python -m trainers.distill --data-dir ../shared/data --adapter adapters/sr-gemma3-270m/adapter.gguf \\
-        --cache runs/distill/teacher-merged.jsonl --per-source 800 --budget-min 15 --n-threads 2 \\
-        --features early --early-layer 6 --early-position text_end --recall 0.995 \\
-        --out adapters/sr-gemma3-270m/early_exit.npz
+    python -m trainers.distill --data-dir ../shared/data --adapter runs/sr-gemma3-270m-v2/adapter.gguf \\
+        --train-split runs/sr-gemma3-270m-v2/splits/train.jsonl --cache runs/sr-gemma3-270m-v2/distill/teacher.jsonl \\
+        --per-source 300 --budget-min 25 --n-threads 1 --features early --early-layer 6 \\
+        --early-position text_end --recall 0.995 --precision 0.98 --out runs/sr-gemma3-270m-v2/early_exit.npz
 
-The MiniLM student (:mod:`srllm_guard.detector`, for :class:`~srllm_guard.backends.cascade.CascadeBackend`)::
-
-    python -m trainers.distill --data-dir ../shared/data --adapter adapters/sr-gemma3-270m/adapter.gguf \\
-        --cache runs/distill/teacher.jsonl --out adapters/sr-gemma3-270m/detector.npz --budget-min 15 --merge 0
+(the first adapter's probe: ``--adapter adapters/sr-gemma3-270m/adapter.gguf --per-source 800 --budget-min 15``
+without ``--train-split``). The head and its fitting helpers live in :mod:`srllm_guard.probe`.
 
 Read top-down: ``setup`` (arguments) -> ``main`` (corpus -> teacher scores -> embeddings -> ``fit``) -> report.
 
@@ -24,7 +22,7 @@ Read top-down: ``setup`` (arguments) -> ``main`` (corpus -> teacher scores -> em
    a rerun scores only what is missing, and rows of another teacher are ignored). ``--teacher labels`` uses
    the human labels instead, for building and testing without an adapter; the head and report then say
    ``teacher: human-labels (NOT SR-LLM)``.
-3. **Fit**: split by pair group into train / calib / test (70/15/15); logistic head on the embeddings (soft
+3. **Fit**: split by pair group into train / calib / test (70/15/15); logistic head on the block states (soft
    teacher targets, class-balanced, L2 chosen on calib); ``low`` = the largest student score that keeps
    recall of the teacher's positives >= ``--recall`` on calib (one per teacher threshold 0.1 .. 0.9); a Platt
    fit maps student scores onto the teacher's scale.
@@ -41,7 +39,7 @@ import hashlib
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -73,7 +71,7 @@ DEFAULTS = {
 class Args:
     """Every setting of a distillation run (the CLI flags, one for one)."""
 
-    out: Path = Path("adapters/sr-gemma3-270m/detector.npz")
+    out: Path = Path("runs/distill/early_exit.npz")
     """Where the head goes; the report goes next to it as ``<stem>.report.json`` unless ``report`` is set."""
     cache: Path = Path("runs/distill/teacher.jsonl")
     """Teacher scores, one JSON line per sentence (resumable)."""
@@ -113,10 +111,9 @@ class Args:
     precision: float = 0.98
     """Precision the 'high' cut (flag without the full model, verdict-only callers) must keep on calib."""
     seed: int = 0
-    embed_threads: int = 1
-    features: str = "minilm"
-    """What the head reads: 'minilm' (int8 MiniLM sentence embeddings, a separate small model) or 'early'
-    (SR-LLM's own hidden state after block ``early_layer``: an early-exit probe for LlamaCppBackend(screen=))."""
+    features: str = "early"
+    """What the head reads: 'early' (SR-LLM's own hidden state after block ``early_layer``: the early-exit probe
+    for LlamaCppBackend(screen=)); the only kind since the MiniLM student was retired."""
     merge: int = 1
     """1: the teacher runs the adapter folded into the base, as LlamaCppBackend does by default (its
     early-exit probe must be fitted on those weights); 0: llama.cpp's adapter path."""
@@ -137,7 +134,8 @@ class Item:
 
 def setup(argv: list[str] | None = None) -> Args:
     """Parse flags into :class:`Args`; every problem is collected and raised once, naming the flag."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     for name, value in asdict(Args()).items():
         kind = float if isinstance(value, float) else int if isinstance(value, int) else str
         shown = f"{_HELP.get(name, '')} (default: {value})".strip()
@@ -159,17 +157,16 @@ def setup(argv: list[str] | None = None) -> Args:
         if path is not None and not (path.is_file() or (name in _FOLDERS and path.is_dir())):
             problems.append(f"--{name.replace('_', '-')} {path}: file not found")
         if path is not None and path.name in HELD_OUT:
-            problems.append(f"--{name.replace('_', '-')} {path}: {path.name} is held out for evaluation, never fitted on")
+            problems.append(f"--{name.replace('_', '-')} {path}: {path.name} is held out for evaluation, "
+                            "never fitted on")
     if (args.wnc_pre is None) != (args.wnc_post is None):
         problems.append("--wnc-pre and --wnc-post go together")
     if args.counterfactual is not None and not args.counterfactual.is_file():
         problems.append(f"--counterfactual {args.counterfactual}: file not found")
     if not 0 < args.recall <= 1 or not 0 < args.precision <= 1 or not 0 < args.threshold < 1:
         problems.append("--recall and --precision must be in (0, 1] and --threshold in (0, 1)")
-    if args.features not in ("minilm", "early"):
-        problems.append(f"--features must be 'minilm' or 'early', got {args.features!r}")
-    if args.features == "early" and args.teacher != "llamacpp":
-        problems.append("--features early reads SR-LLM's own layers: it needs --teacher llamacpp and --adapter")
+    if args.features != "early":
+        problems.append(f"--features must be 'early' (the MiniLM student was retired), got {args.features!r}")
     if args.early_position not in ("text_end", "verdict") or args.early_layer < 0:
         problems.append("--early-position must be 'text_end' or 'verdict' and --early-layer >= 0")
     if args.per_source < 1 or args.n_threads < 1 or args.budget_min <= 0:
@@ -196,15 +193,14 @@ _HELP = {
     "threshold": "teacher threshold the main 'low' is calibrated for",
     "recall": "recall of teacher positives that 'low' must keep on the calib slice",
     "precision": "precision the 'high' cut (flagged without the full model, verdict-only) must keep on calib",
-    "embed_threads": "onnxruntime threads for the embeddings",
-    "features": "'minilm' (separate MiniLM student) or 'early' (probe on SR-LLM's block --early-layer)",
+    "features": "'early': the probe reads SR-LLM's own state after block --early-layer",
     "early_layer": "block whose output the early-exit probe reads (0-based)",
     "merge": "1: teacher = adapter folded into the base (the runtime default); 0: llama.cpp's adapter path",
     "early_position": "'text_end' or 'verdict': the token whose state the early-exit probe reads",
 }
 _PATHS = {f for f, t in Args.__annotations__.items() if "Path" in str(t)}
-_SOURCES = ("srllm_csv", "paradetox", "paradetox_cannot", "wnc_pre", "wnc_post", "jigsaw", "stereoset", "bold", "clean_text",
-            "train_split")
+_SOURCES = ("srllm_csv", "paradetox", "paradetox_cannot", "wnc_pre", "wnc_post", "jigsaw", "stereoset", "bold",
+            "clean_text", "train_split")
 _FOLDERS = ("jigsaw", "bold", "clean_text")
 
 
@@ -296,7 +292,7 @@ def _read_sources(args: Args) -> dict[str, list[Item]]:
 def build_corpus(args: Args) -> list[Item]:
     """At most ``per_source`` sentences per source (stable hash), deduplicated, interleaved by hash."""
     seen: dict[str, Item] = {}
-    for source, items in _read_sources(args).items():
+    for items in _read_sources(args).values():
         items = sorted(items, key=lambda it: _unit(it.text, args.seed))
         kept = 0
         for item in items:
@@ -390,7 +386,8 @@ class EarlyExitFeatures:
 
         parts = [np.zeros((0, self.dim), np.float32)]
         for start in tqdm(range(0, len(texts), 256), desc=f"block {self.layer} states", unit="batch", leave=False):
-            parts.append(self.backend.hidden_states(texts[start : start + 256], layer=self.layer, position=self.position))
+            parts.append(self.backend.hidden_states(texts[start : start + 256], layer=self.layer,
+                                                    position=self.position))
         return np.concatenate(parts)
 
     def describe(self) -> dict:
@@ -417,7 +414,8 @@ def _auc(scores: np.ndarray, positive: np.ndarray) -> float | None:
 
 
 def agreement(student: np.ndarray, teacher: np.ndarray, head, threshold: float) -> dict:
-    """Student alone and cascade vs the teacher's verdicts at ``threshold``."""
+    """The probe alone, and the probe as the guard uses it (``cascade``: clear below ``low``, the full model
+    decides the rest), against the teacher's verdicts at ``threshold``."""
     positive = teacher >= threshold
     mapped = np.array([head.to_teacher_scale(s) for s in student])
     alone = mapped >= threshold
@@ -436,7 +434,8 @@ def agreement(student: np.ndarray, teacher: np.ndarray, head, threshold: float) 
                           "precision": float((alone & positive).sum() / alone.sum()) if alone.any() else None},
         "cascade": {"accuracy": float((cascade == positive).mean()) if n else None, "recall": recall(cascade),
                     "escalated_share": float(escalate.mean()) if n else None,
-                    "escalated_share_of_teacher_negatives": float(escalate[~positive].mean()) if (~positive).any() else None,
+                    "escalated_share_of_teacher_negatives":
+                        float(escalate[~positive].mean()) if (~positive).any() else None,
                     "missed_positives": int((positive & ~escalate).sum())},
         "detection": _detection(student, positive, escalate, head.high_for(threshold)),
     }
@@ -458,7 +457,7 @@ def _detection(student: np.ndarray, positive: np.ndarray, escalate: np.ndarray, 
 def fit(x: dict[str, np.ndarray], y: dict[str, np.ndarray], args: Args, embedding_hash: str, teacher_id: str,
         head_fields: dict | None = None):
     """Head on train (L2 picked on calib), ``low`` per threshold and Platt on calib. Returns (head, choice)."""
-    from srllm_guard.detector import fit_head, fit_platt, pick_high, pick_low
+    from srllm_guard.probe import Head, fit_head, fit_platt, pick_high, pick_low
 
     hard = {k: v >= args.threshold for k, v in y.items()}
     for name in ("train", "calib"):
@@ -482,8 +481,6 @@ def fit(x: dict[str, np.ndarray], y: dict[str, np.ndarray], args: Args, embeddin
         **(head_fields or {}),
     }
     low = pick_low(calib, hard["calib"], args.recall)
-    from srllm_guard.detector import Head
-
     head = Head(weights=head.weights, bias=head.bias, embedding_hash=embedding_hash, low=low, calibration=calibration)
     return head, {"l2_grid_calib_balanced_log_loss": {str(k): v for k, v in losses.items()}}
 
@@ -491,9 +488,8 @@ def fit(x: dict[str, np.ndarray], y: dict[str, np.ndarray], args: Args, embeddin
 # ------------------------------------------------------------------------------------------------ main
 
 def main(args: Args, *, backend=None, embedder=None) -> dict:
-    """Run the recipe; ``backend`` / ``embedder`` replace the teacher and the embedder ``args`` name (tests)."""
-    from srllm_guard.detector import Embedder
-
+    """Run the recipe; ``backend`` / ``embedder`` replace the teacher and the block-state features ``args`` name
+    (tests)."""
     corpus = build_corpus(args)
     by_split: dict[str, list[Item]] = {"train": [], "calib": [], "test": []}
     for item in corpus:
@@ -512,11 +508,11 @@ def main(args: Args, *, backend=None, embedder=None) -> dict:
                     if t not in fitted]
         scores.update(score_all(cf_items, teacher, args.cache, float("inf"), "counterfactual sample (eval only)"))
 
-    if embedder is None and args.features == "early":
+    if embedder is None:
         if teacher.backend is None or not hasattr(teacher.backend, "hidden_states"):
-            raise ConfigError("--features early needs the llama.cpp teacher (--teacher llamacpp --adapter ...)")
+            raise ConfigError("the probe reads SR-LLM's own block states: it needs the llama.cpp teacher "
+                              "(--teacher llamacpp --adapter ...)")
         embedder = EarlyExitFeatures(teacher.backend, args.early_layer, args.early_position)
-    embedder = embedder or Embedder(n_threads=args.embed_threads)
     x, y, sources = {}, {}, {}
     for name, items in [*by_split.items(), ("counterfactual", cf_items)]:
         items = [it for it in items if it.text in scores]
@@ -533,8 +529,7 @@ def main(args: Args, *, backend=None, embedder=None) -> dict:
         "note": "teacher = human labels, a stand-in: NOT agreement with SR-LLM" if teacher.backend is None else
                 "agreement with SR-LLM's own verdicts (llama.cpp, the shipped runtime path)",
         "head": str(args.out),
-        "embedding": embedder.describe() if hasattr(embedder, "describe") else
-        {"onnx_sha256": embedder.onnx_sha256, "tokenizer_sha256": embedder.tokenizer_sha256},
+        "embedding": embedder.describe() if hasattr(embedder, "describe") else {"model_hash": embedder.model_hash},
         "low": head.low, "lows": head.calibration["lows"], "platt": head.calibration["platt"],
         "l2": head.calibration["l2"], **choice,
         "counts": {name: {"n": int(len(y[name])), "teacher_positive": int((y[name] >= args.threshold).sum()),

@@ -125,7 +125,7 @@ def _file_sha256(path: Path) -> str:
         if models._hash_is_recorded(path, models.BASE_GGUF_SHA256):
             _HASHES[key] = models.BASE_GGUF_SHA256
         else:
-            _HASHES[key] = models.sha256_file(path)
+            _HASHES[key] = models.known_sha256(path) or models.sha256_file(path)
     return _HASHES[key]
 
 
@@ -266,7 +266,7 @@ class LlamaCppBackend(BaseBackend):
 
     Example::
 
-        backend = LlamaCppBackend(adapter_path="adapters/sr-gemma3-270m/adapter.gguf")
+        backend = LlamaCppBackend(adapter_path="adapters/sr-gemma3-270m-v2/adapter.gguf")
         backend.check("Women can't do math.", threshold=0.5)  # Check(score=0.97, rewrite='...')
     """
 
@@ -325,11 +325,13 @@ class LlamaCppBackend(BaseBackend):
             if loaded is None:
                 if merge:
                     from srllm_guard.gguf_check import validate_adapter_gguf
-                    from srllm_guard.merge import merged_gguf
+                    from srllm_guard.merge import merged_gguf, merged_path
 
-                    validate_adapter_gguf(adapter, model)  # raises ModelFileError naming the file and the fix
-                    merged = merged_gguf(model, adapter, base_sha256=_file_sha256(model),
-                                         adapter_sha256=_file_sha256(adapter), scale=float(lora_scale))
+                    hashes = {"base_sha256": _file_sha256(model), "adapter_sha256": _file_sha256(adapter),
+                              "scale": float(lora_scale)}
+                    if not merged_path(model, adapter, **hashes).is_file():  # built only after this check passed
+                        validate_adapter_gguf(adapter, model)  # raises ModelFileError naming the file and the fix
+                    merged = merged_gguf(model, adapter, **hashes)
                     loaded = _load(merged, None, 1.0, n_ctx, n_threads, seed, fmt)
                     loaded.path = merged
                 else:
@@ -354,7 +356,7 @@ class LlamaCppBackend(BaseBackend):
         self.screen_path: Path | None = None
         """The file of the early-exit probe in use, or ``None``."""
         self.screen_head: Any = self._screen_head(screen)
-        """The early-exit probe in use (a :class:`~srllm_guard.detector.Head`), or ``None``."""
+        """The early-exit probe in use (a :class:`~srllm_guard.probe.Head`), or ``None``."""
 
     # ---- public API --------------------------------------------------------------------------------
     @property
@@ -537,7 +539,7 @@ class LlamaCppBackend(BaseBackend):
             return None
         if not explicit and not path.is_file():
             return None
-        from srllm_guard.detector import Head
+        from srllm_guard.probe import Head
 
         head = Head.load(path, dim=self._loaded().lib.llama_model_n_embd(self._loaded().llm.model))
         cal = head.calibration
