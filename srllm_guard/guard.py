@@ -24,6 +24,7 @@ The guard keeps no per-call state: one instance may serve many threads and tasks
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 import weakref
@@ -51,7 +52,8 @@ BACKENDS: dict[str, str] = BUILTIN_BACKENDS
 """Built-in backend names accepted by ``GuardConfig.backend``, and the class each one builds; entry points in
 the ``srllm_guard.backends`` group add more (``srllm_guard.backends.registry.available_backends()``)."""
 
-_shared: dict[tuple[Any, ...], Backend] = {}
+_shared: weakref.WeakValueDictionary[tuple[Any, ...], Backend] = weakref.WeakValueDictionary()
+"""Backends in use, by settings: guards of the same model share one, and it is freed when none holds it."""
 _shared_lock = threading.Lock()
 
 _Texts = list[tuple[Union[int, None], str]]
@@ -59,15 +61,19 @@ _Texts = list[tuple[Union[int, None], str]]
 
 def build_backend(config: GuardConfig) -> Backend:
     """The backend ``config`` names (built-in, entry point or ``'module:Class'``), built with the config fields
-    its constructor takes (:func:`~srllm_guard.backends.registry.backend_kwargs`), once per backend and
-    arguments, and shared by every guard."""
+    its constructor takes (:func:`~srllm_guard.backends.registry.backend_kwargs`), and shared by every guard of
+    the same backend and arguments for as long as one of them holds it (a weak cache: no model stays loaded
+    after the last guard using it is closed or collected)."""
     cls = load_backend_class(config.backend)
     kwargs = backend_kwargs(cls, config)
     key = (config.backend, tuple(sorted(kwargs.items())))
     with _shared_lock:
-        if key not in _shared:
-            _shared[key] = cls(**kwargs)
-        return _shared[key]
+        backend = _shared.get(key)
+        if backend is None:
+            backend = cls(**kwargs)
+            with contextlib.suppress(TypeError):  # a class with __slots__ and no __weakref__ is not shared
+                _shared[key] = backend
+        return backend
 
 
 def _content(value: Any) -> str | list[Any]:
@@ -221,6 +227,20 @@ class SRGuard(RunnableSerializable[Any, Any]):
 
     async def _acheck_segment(self, text: str, config: GuardConfig) -> Processed:
         return await self._aprocess(text, await self._aget_backend(), config)
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Let go of the model this guard built: it is freed once no other guard shares it. A backend passed
+        as ``backend=`` stays the caller's to close. The guard stays usable (the next call loads again)."""
+        with self._lock:
+            self._built = None
+
+    def __enter__(self) -> SRGuard:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
 
     # --- Python API ------------------------------------------------------------------------------------
 

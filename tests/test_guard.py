@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import threading
+import gc
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -12,9 +13,9 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.runnables import RunnableLambda
-from conftest import BIASED, NEUTRAL, REWRITTEN, FakeBackend, RaisingBackend
 
 import srllm_guard.guard as guard_module
+from conftest import BIASED, NEUTRAL, REWRITTEN, FakeBackend, RaisingBackend
 from srllm_guard import AuditRecord, GuardConfig, SRGuard
 from srllm_guard.backends.base import Check
 from srllm_guard.errors import ConfigError
@@ -204,11 +205,28 @@ def test_backend_is_built_lazily_once_and_shared(monkeypatch):
 def test_build_backend_names_and_sharing(monkeypatch):
     with pytest.raises(ConfigError, match="unknown backend"):
         guard_module.build_backend(GuardConfig(backend="nope"))
-    monkeypatch.setattr(guard_module, "_shared", {})
+    monkeypatch.setattr(guard_module, "_shared", weakref.WeakValueDictionary())
     config = GuardConfig(backend=f"{__name__}:FakeFromConfig", model_path="m.gguf")
     first = guard_module.build_backend(config)
     assert first is guard_module.build_backend(GuardConfig(backend=config.backend, model_path="m.gguf"))
     assert first.kwargs == {"model_path": "m.gguf", "adapter_path": "default", "n_threads": None}
+
+
+def test_close_lets_the_model_go_once_no_guard_shares_it(monkeypatch):
+    monkeypatch.setattr(guard_module, "_shared", weakref.WeakValueDictionary())
+    config = GuardConfig(backend=f"{__name__}:FakeFromConfig", model_path="close.gguf", retries=0)
+    with SRGuard(config=config) as first, SRGuard(config=config) as second:
+        assert first.invoke(BIASED) == REWRITTEN and second.invoke(BIASED) == REWRITTEN
+        shared = first._current_backend()
+        assert shared is second._current_backend()
+        alive = weakref.ref(shared)
+        del shared
+        first.close()
+        gc.collect()
+        assert alive() is not None  # the second guard still uses it
+    gc.collect()
+    assert alive() is None and len(guard_module._shared) == 0  # nothing keeps a closed guard's model loaded
+    assert first.invoke(BIASED) == REWRITTEN  # a closed guard loads again on its next call
 
 
 class FakeFromConfig(FakeBackend):
