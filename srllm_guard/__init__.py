@@ -52,4 +52,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    """The public names only (what ``from srllm_guard import *`` gives), plus the dunders."""
+    return sorted(set(__all__) | {n for n in globals() if n.startswith("__")})

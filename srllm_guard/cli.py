@@ -42,34 +42,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true",
                         help="print the package version, prompt format and default adapter, then exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("text", metavar="TEXT", help="the text to guard; '-' reads it from standard input")
-    common.add_argument("--backend", metavar="NAME",
+    flags = argparse.ArgumentParser(add_help=False)  # the guard's policy and model, for check/rewrite/serve
+    flags.add_argument("--backend", metavar="NAME",
                         help="model backend: llamacpp (default, in-process), hf (transformers; CUDA 4-bit when "
                              "available), remote (an OpenAI-compatible server, see --base-url), an installed "
                              "plugin's name, or package.module:Class")
-    common.add_argument("--base-url", dest="base_url", metavar="URL",
+    flags.add_argument("--base-url", dest="base_url", metavar="URL",
                         help="server of the remote backend, e.g. http://127.0.0.1:8000 (implies --backend remote)")
-    common.add_argument("--model", metavar="PATH", help="base model GGUF (default: the embedded Gemma 3 270M); "
+    flags.add_argument("--model", metavar="PATH", help="base model GGUF (default: the embedded Gemma 3 270M); "
                         "hf: a model folder or Hub id; remote: the served model's name")
-    common.add_argument("--adapter", metavar="PATH",
+    flags.add_argument("--adapter", metavar="PATH",
                         help="LoRA adapter GGUF ('default': the shipped SR-LLM adapter; 'none': bare base)")
-    common.add_argument("--threshold", type=float, metavar="P",
+    flags.add_argument("--threshold", type=float, metavar="P",
                         help="P(biased) at which a sentence is rewritten (default 0.5)")
-    common.add_argument("--fallback", choices=["flag", "redact", "refuse"],
+    flags.add_argument("--fallback", choices=["flag", "redact", "refuse"],
                         help="when a rewrite fails the re-check or drifts: keep and flag it, redact the "
                              "sentence, or refuse the whole text (default redact)")
-    common.add_argument("--on-error", choices=["fail_open", "fail_closed"], dest="on_backend_error",
+    flags.add_argument("--on-error", choices=["fail_open", "fail_closed"], dest="on_backend_error",
                         help="when the model fails or times out: return the original text, or the "
                              "refusal (default fail_closed)")
-    common.add_argument("--timeout", type=float, dest="timeout_s", metavar="SECONDS",
+    flags.add_argument("--timeout", type=float, dest="timeout_s", metavar="SECONDS",
                         help="limit for one model call (default 30)")
-    common.add_argument("--threads", type=int, dest="n_threads", metavar="N",
+    flags.add_argument("--threads", type=int, dest="n_threads", metavar="N",
                         help="CPU threads for the model (default: the backend's choice)")
-    common.add_argument("--screen", metavar="PATH",
+    flags.add_argument("--screen", metavar="PATH",
                         help="llamacpp: early-exit probe that clears clearly clean sentences after block 6 "
                              "('default': the one shipped with the adapter; 'none': every sentence gets the "
                              "full model)")
+    common = argparse.ArgumentParser(add_help=False, parents=[flags])
+    common.add_argument("text", metavar="TEXT", help="the text to guard; '-' reads it from standard input")
     commands.add_parser("check", parents=[common], help="print the JSON audit record of TEXT",
                         description="Guard TEXT and print the audit record (JSON): verdict, score, "
                                     "action, the guarded text and every changed span.")
@@ -86,6 +87,28 @@ def build_parser() -> argparse.ArgumentParser:
                       help="adapter GGUF ('default': the packaged SR-LLM adapter; 'none': bare base)")
     prep.add_argument("--model", metavar="PATH", help="base model GGUF (default: the embedded Gemma 3 270M)")
     prep.add_argument("--no-merge", action="store_true", help="skip building the merged weights")
+    serve = commands.add_parser(
+        "serve", parents=[flags], help="run the OpenAI-compatible guard proxy in front of an upstream model",
+        description="Serve an OpenAI-compatible API that forwards /v1/chat/completions to --upstream and guards "
+                    "the assistant's reply (streams with sentence hold-back), plus /v1/guard/check, "
+                    "/v1/guard/rewrite, /healthz and /metrics. Needs: pip install 'srllm-guard[serve]'.")
+    serve.add_argument("--upstream", metavar="URL", help="base URL of the upstream OpenAI-compatible server, "
+                                                          "e.g. http://127.0.0.1:8000 (required unless in --config)")
+    serve.add_argument("--config", metavar="FILE", help="JSON or YAML file of ServeConfig settings (a 'guard' "
+                                                         "section holds GuardConfig fields); flags override it")
+    serve.add_argument("--host", help="interface to bind (default 127.0.0.1: loopback only)")
+    serve.add_argument("--port", type=int, help="port (default 8080)")
+    serve.add_argument("--api-key", metavar="KEY", help="require 'Authorization: Bearer KEY' on /v1 routes "
+                                                         "(default: $SRLLM_GUARD_API_KEY, else open)")
+    serve.add_argument("--upstream-api-key", metavar="KEY", help="bearer key for the upstream (default: "
+                                                                  "$SRLLM_GUARD_UPSTREAM_KEY, else the client's "
+                                                                  "header when no --api-key is set)")
+    serve.add_argument("--max-body-bytes", type=int, metavar="N", help="largest request body (default 1000000)")
+    serve.add_argument("--upstream-timeout", type=float, metavar="SECONDS", dest="upstream_timeout_s",
+                       help="upstream time limit (default 120)")
+    serve.add_argument("--on-upstream-error", choices=["error", "refuse"],
+                       help="upstream unreachable or timed out: answer 502/504 (error, default) or a completion "
+                            "holding the refusal message (refuse)")
     from srllm_guard.eval.cli import add_parser as add_eval_parser
 
     add_eval_parser(commands)
@@ -120,6 +143,25 @@ def _write(text: str) -> None:
     sys.stdout.flush()
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import os
+
+    from srllm_guard.serve import ServeConfig, run
+
+    try:
+        config = ServeConfig.load(
+            args.config, upstream=args.upstream, host=args.host, port=args.port,
+            api_key=args.api_key or os.environ.get("SRLLM_GUARD_API_KEY"),
+            upstream_api_key=args.upstream_api_key or os.environ.get("SRLLM_GUARD_UPSTREAM_KEY"),
+            max_body_bytes=args.max_body_bytes, upstream_timeout_s=args.upstream_timeout_s,
+            on_upstream_error=args.on_upstream_error, guard=_overrides(args))
+        run(config)
+    except SRGuardError as exc:
+        print(f"srllm-guard: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     parser = build_parser()
@@ -130,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _write(version_text())
         return 0
     if args.command is None:
-        parser.error("a COMMAND is required (check, rewrite, prepare, eval)")
+        parser.error("a COMMAND is required (check, rewrite, serve, prepare, eval)")
     if args.command == "prepare":
         from srllm_guard.prepare import prepare
 
@@ -142,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         _write(json.dumps(info, indent=2))
         return 0
+    if args.command == "serve":
+        return _serve(args)
     if args.command == "eval":
         from srllm_guard.eval.cli import run as run_eval_command
 

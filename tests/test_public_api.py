@@ -31,6 +31,20 @@ def test_all_is_pinned_and_every_name_resolves():
     assert set(PUBLIC) <= set(dir(srllm_guard))
 
 
+def test_nothing_else_leaks_from_the_package_or_the_service():
+    import types
+
+    import srllm_guard.serve
+
+    names = {n for n in dir(srllm_guard) if not n.startswith("_")
+             and not isinstance(getattr(srllm_guard, n), types.ModuleType)}
+    assert names == set(PUBLIC) - {"__version__"}
+    assert sorted(srllm_guard.serve.__all__) == ["ServeConfig", "create_app", "run"]
+    served = {n for n in dir(srllm_guard.serve) if not n.startswith("_")
+              and not isinstance(getattr(srllm_guard.serve, n), types.ModuleType)}
+    assert served == set(srllm_guard.serve.__all__)
+
+
 def test_import_does_not_load_heavy_dependencies():
     code = (
         "import json, sys, srllm_guard\n"
