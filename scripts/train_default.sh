@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Reproduce the shipped default adapter end to end: two training stages, the early-exit probe refitted on the
-# result, the export round trip, the judgement evaluation, and the model card (adapters/$NAME/).
+# Reproduce the shipped default adapter end to end: three training stages, the early-exit probe refitted on
+# the result, the export round trip, the judgement evaluation, StereoSet (knowledge kept), and the model card
+# (adapters/$NAME/).
 #
-#   bash scripts/train_default.sh                      # this 2-core CPU: ~75 min per stage, ~3.5 h in all
+#   bash scripts/train_default.sh                      # this 2-core CPU: <= 90 min per stage, ~5.5 h in all
 #   DEVICE=cuda bash scripts/train_default.sh          # a CUDA machine: the same recipe, minutes per stage
 #
-# Env: DATA (default ../shared/data), OUT (runs/sr-gemma3-270m-v2), NAME (sr-gemma3-270m-v2), DEVICE (cpu|cuda),
+# Env: DATA (default ../shared/data), OUT (runs/sr-gemma3-270m-v3), NAME (sr-gemma3-270m-v3), DEVICE (cpu|cuda),
 # THREADS (llama.cpp threads for the probe and the evaluation; 1 leaves a core free).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
-OUT=${OUT:-runs/sr-gemma3-270m-v2}
-NAME=${NAME:-sr-gemma3-270m-v2}
+OUT=${OUT:-runs/sr-gemma3-270m-v3}
+NAME=${NAME:-sr-gemma3-270m-v3}
 DEVICE=${DEVICE:-cpu}
 THREADS=${THREADS:-1}
 PY=${PY:-.venv/bin/python}
@@ -22,8 +23,10 @@ if [[ "$DEVICE" == cuda ]]; then
 fi
 
 "$PY" -m trainers.train --recipe default --data-dir "$DATA" --out "$OUT-s1" "${EXTRA[@]}"
-"$PY" -m trainers.train --recipe default-stage2 --data-dir "$DATA" --out "$OUT" \
+"$PY" -m trainers.train --recipe default-stage2 --data-dir "$DATA" --out "$OUT-s2" \
   --set init_adapter="$OUT-s1/peft" "${EXTRA[@]}"
+"$PY" -m trainers.train --recipe default-stage3 --data-dir "$DATA" --out "$OUT" \
+  --set init_adapter="$OUT-s2/peft" "${EXTRA[@]}"
 
 # the early-exit probe, fitted on the merged model's own verdicts (the trainer's train split plus the distill
 # corpus; never the test split, infer_50 or counterfactual-inhouse)
@@ -35,4 +38,6 @@ fi
 "$PY" -m trainers.roundtrip --run "$OUT" --merged
 "$PY" -m trainers.evaluate --adapter "$OUT/adapter.gguf" --test "$OUT/splits/test.jsonl" --data-dir "$DATA" \
   --out "$OUT/eval" --threads "$THREADS"
-"$PY" -m trainers.ship --run "$OUT" --name "$NAME" --previous "$OUT-s1"
+"$PY" -m srllm_guard.cli eval --tasks stereoset --data-dir "$DATA" --adapter "$OUT/adapter.gguf" \
+  --limit-stereoset 600 --threads "$THREADS" --out "$OUT/stereoset" --no-plots
+"$PY" -m trainers.ship --run "$OUT" --name "$NAME" --previous "$OUT-s1" --previous "$OUT-s2"

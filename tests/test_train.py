@@ -79,7 +79,8 @@ def test_paper_recipe_has_the_authors_hyperparameters():
 def test_unknown_recipe_field_and_recipe_name_are_named():
     with pytest.raises(ConfigError, match="lora.rank"):
         T.load_recipe("default", {"lora.rank": 3})
-    with pytest.raises(ConfigError, match="known recipes: default, default-stage2, paper, v1, v1-stage2"):
+    known = "known recipes: default, default-stage2, default-stage3, paper, v1, v1-stage2"
+    with pytest.raises(ConfigError, match=known):
         T.load_recipe("nope")
 
 
@@ -216,10 +217,32 @@ def test_tiny_end_to_end_lora_to_llamacpp(tmp_path, tiny):
     d = tmp_path / "data"
     stage2 = T.main(recipe_for(tmp_path, d, base=str(tiny / "hf"), base_gguf=str(tiny / "tiny.gguf"),
                                out=str(tmp_path / "run2"), init_adapter=str(out / "peft"),
-                               **{"train.max_steps": 2, "train.verdict_weight": 10.0}))
+                               **{"train.max_steps": 2, "train.verdict_weight": 10.0, "train.keep_weight": 1.0}))
     assert math.isfinite(stage2["final_loss"]) and stage2["config"]["init_adapter"] == str(out / "peft")
+    # the keep term ran on neutral training text, and measured a real distance from the base
+    assert stage2["data"]["keep_texts"] > 0
+    keeps = [json.loads(line)["keep_loss"] for line in (tmp_path / "run2" / "loss.jsonl").read_text().splitlines()]
+    assert all(math.isfinite(k) and k > 0 for k in keeps), keeps
     with pytest.raises(ModelFileError, match="init_adapter"):
         T.setup(recipe_for(tmp_path, d, base=str(tiny / "hf"), init_adapter=str(tmp_path)))
+
+
+def test_keep_term_is_zero_while_the_adapter_changes_nothing(tiny):
+    import torch
+    import transformers
+    from peft import LoraConfig, get_peft_model
+
+    from trainers.keep import keep_loss
+
+    torch.manual_seed(0)
+    base = transformers.AutoModelForCausalLM.from_pretrained(tiny / "hf", dtype=torch.float32)
+    model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+    rows = [[2, 10, 11, 12, 13], [2, 20, 21, 22]]
+    assert keep_loss(model, rows, 0, "cpu").item() == pytest.approx(0.0, abs=1e-6)  # LoRA B starts at zero
+    for name, param in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(param, std=0.5)
+    assert keep_loss(model, rows, 0, "cpu").item() > 1e-4
 
 
 def test_tiny_qlora_4bit_on_cpu(tmp_path, tiny):

@@ -11,7 +11,8 @@ merging, scale, prompt format and probe file), so a rerun with the same files on
 
 Reports (``metrics.json`` + a table on stdout, with each target):
 
-- verdict P / R / F1 / AUC on the trainer's held-out test split, overall and per source;
+- verdict P / R / F1 / AUC on the trainer's held-out test split, overall and per source, and on labelled
+  sources no recipe trains on (the labelled Jigsaw slices);
 - the functional suite's held-out side (groups, templates and attributes training never saw): flag rate per
   functionality, per held-out part, obfuscated against plain spelling; SeeGULL and HolisticBias held-out items;
 - counterfactual-inhouse (never trained on): flag rate overall and per demographic column;
@@ -77,6 +78,40 @@ def _suite(data_dir: Path | None, per_functionality: int, per_method: int, seed:
     return items + obfuscated_copies(plain, per_method=per_method, seed=seed)
 
 
+def _fresh(data_dir: Path | None, per_functionality: int, seed: int) -> list:
+    """Items of the fresh test-only families (``z`` templates, :data:`srllm_guard.eval.templates_extra.FRESH`):
+    phrasings no recipe has trained on, whatever the hash split, for comparing adapters on unseen templates."""
+    from srllm_guard.eval import functional, sources
+    from srllm_guard.eval.templates import TEMPLATES
+
+    fresh = [t for t in TEMPLATES if t.id.startswith("z")]
+    made = functional.generate(sources.load_groups(data_dir), side="test", per_group=1, seed=seed, templates=fresh)
+    by: dict[str, list] = defaultdict(list)
+    for item in made:
+        by[item.functionality].append(item)
+    return [i for kind, group in sorted(by.items())
+            for i in random.Random(f"{seed}:fresh:{kind}").sample(group, min(per_functionality, len(group)))]
+
+
+UNSEEN = ("jigsaw/dummy_sample/test.csv", "jigsaw/ibm_max_sample/test_examples.csv")
+"""Labelled files no training recipe reads (trainers/mix.py): a source the adapter never saw."""
+
+
+def _unseen_rows(data_dir: Path | None, files: list[str] | None) -> list[tuple[str, bool, str]]:
+    from srllm_guard.eval.datasets import read_detection
+
+    paths = [Path(f) for f in files] if files else [data_dir / rel for rel in UNSEEN] if data_dir else []
+    rows = []
+    for path in paths:
+        if not path.is_file():
+            if files:
+                raise DataError(f"--unseen {path}: file not found")
+            continue
+        name = "unseen:" + (path.parent.name if path.parent.name != "jigsaw" else path.stem)
+        rows += [(it.text, bool(it.label), name) for it in read_detection(path)]
+    return rows
+
+
 def _rate(flags: list[bool]) -> float | None:
     return sum(flags) / len(flags) if flags else None
 
@@ -104,12 +139,17 @@ def main(args: argparse.Namespace) -> dict:
 
     test = read_jsonl(args.test)[: args.limit] if args.test else []
     suite = _suite(data_dir, args.per_functionality, args.obfuscated_per_method, args.seed)
+    fresh = _fresh(data_dir, args.per_functionality, args.seed)
     parity = J.parity_items(n_templates=args.parity_templates, n_attributes=args.parity_attributes, seed=args.seed)
-    cf = read_counterfactual_items(args.counterfactual, args.counterfactual_limit or None) if args.counterfactual else []
+    cf = (read_counterfactual_items(args.counterfactual, args.counterfactual_limit or None)
+          if args.counterfactual else [])
 
     rows = [(ex.text, ex.biased, ex.source) for ex in test]
+    unseen = _unseen_rows(data_dir, args.unseen)
     test_scores = scorer([r[0] for r in rows])
+    unseen_scores = scorer([r[0] for r in unseen])
     suite_scores = scorer([i.text for i in suite])
+    fresh_scores = scorer([i.text for i in fresh])
     parity_scores = scorer([i.text for i in parity])
     cf_scores = scorer([t for _, t in cf])
     bar.close()
@@ -123,7 +163,10 @@ def main(args: argparse.Namespace) -> dict:
     }
     if rows:
         metrics["detection"] = J.detection_by_source(rows, test_scores, t)
+    if unseen:
+        metrics["unseen_sources"] = J.detection_by_source(unseen, unseen_scores, t)
     metrics["functional"] = J.functional_rates(suite, suite_scores, t)
+    metrics["fresh_templates"] = J.functional_rates(fresh, fresh_scores, t)
     sources_rates: dict[str, dict] = defaultdict(lambda: defaultdict(list))
     for item, score in zip(suite, suite_scores):
         if item.source != "functional":
@@ -169,6 +212,13 @@ def main(args: argparse.Namespace) -> dict:
         embedder = MiniLMEmbedder(n_threads=1)
         judge = J.fit_judge(data_dir, embedder, seed=args.seed)
     metrics["rewrites"] = J.rewrite_outcomes(results, judge=judge, embedder=embedder)
+    if judge is not None:
+        from srllm_guard.eval.judges import judge_accuracy
+
+        # the judge's own quality on labelled text it was not fitted on: held-out suite items, plain spelling
+        held = [i for i in suite if i.obfuscation is None]
+        metrics["rewrites"]["judge_accuracy_held_out_suite"] = judge_accuracy(
+            judge, [int(i.biased) for i in held], [i.text for i in held])
     metrics["summary"] = _summary(metrics)
     metrics["wall_time_s"] = round(time.perf_counter() - started, 1)
     metrics["command"] = "python -m trainers.evaluate " + " ".join(sys.argv[1:])
@@ -218,12 +268,18 @@ def _print(metrics: dict) -> None:
     print("\nflag rate per functionality (held-out side, plain spelling):")
     for name, row in metrics["functional"]["by_functionality"].items():
         print(f"  {name:22s} {row['rate']:.3f}  (n={row['n']})")
+    if metrics.get("fresh_templates", {}).get("by_functionality"):
+        print("\nfresh test-only templates (z families, never in any training mix):")
+        for name, row in metrics["fresh_templates"]["by_functionality"].items():
+            print(f"  {name:22s} {row['rate']:.3f}  (n={row['n']})")
     if "detection" in metrics:
-        print("\nverdict per source (test split):")
-        for name, row in metrics["detection"]["by_source"].items():
+        print("\nverdict per source (test split; unseen: sources no recipe trains on):")
+        blocks = {**metrics["detection"]["by_source"], **metrics.get("unseen_sources", {}).get("by_source", {})}
+        for name, row in blocks.items():
             f1 = "-" if row["f1"] is None else f"{row['f1']:.3f}"
             rec = "-" if row["recall"] is None else f"{row['recall']:.3f}"
-            print(f"  {name:18s} F1 {f1}  recall {rec}  fpr {row['fpr'] if row['fpr'] is None else round(row['fpr'], 3)}"
+            fpr = row["fpr"] if row["fpr"] is None else round(row["fpr"], 3)
+            print(f"  {name:18s} F1 {f1}  recall {rec}  fpr {fpr}"
                   f"  (n={row['n']})")
 
 
@@ -237,6 +293,8 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--test", help="test split JSONL written by the trainer")
     parser.add_argument("--data-dir", help="folder shaped like shared/data (SeeGULL, HolisticBias, judge data)")
     parser.add_argument("--counterfactual", help="counterfactual-inhouse.csv (default: under --data-dir)")
+    parser.add_argument("--unseen", action="append", help="labelled detection file(s) of a source no recipe trains on "
+                                                          "(default: the labelled Jigsaw slices under --data-dir)")
     parser.add_argument("--counterfactual-limit", type=int, default=1100, help="seeded sample size (0: all)")
     parser.add_argument("--per-functionality", type=int, default=120, help="held-out suite items per functionality")
     parser.add_argument("--obfuscated-per-method", type=int, default=30,

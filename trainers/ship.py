@@ -1,6 +1,6 @@
 """Copy a finished training run into ``adapters/<name>/`` and write its model card from the measured files.
 
-    python -m trainers.ship --run runs/sr-gemma3-270m --name sr-gemma3-270m
+    python -m trainers.ship --run runs/sr-gemma3-270m-v2 --name sr-gemma3-270m-v2 --previous runs/sr-gemma3-270m-v2-s1
 
 Reads ``summary.json`` (trainer), ``eval/metrics.json`` (``trainers.evaluate``) and ``roundtrip.json``
 (``trainers.roundtrip``) from the run; every number in the card comes from those files.
@@ -29,7 +29,7 @@ def _check(value, target: float, higher: bool = True) -> str:
 
 
 def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict | None, hashes: dict,
-               previous: list[dict] | None = None) -> str:
+               previous: list[dict] | None = None, stereoset: dict | None = None) -> str:
     cfg, data = summary["config"], summary["data"]
     counts = data.get("counts", {})
     lines = [
@@ -84,7 +84,8 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
         f"- {summary['steps']} steps over {summary['train_examples']} examples, {summary['wall_time_s'] / 60:.1f} min "
         f"on {summary['hardware']} ({summary['device']}, {summary['torch_threads']} torch threads; the machine was "
         f"shared with other work), {summary['s_per_step']} s/step",
-        f"- final training loss {summary['final_loss']:.3f}, dev loss {_fmt(summary.get('dev_loss'))}, dev verdict accuracy {_fmt(summary.get('dev_verdict_accuracy'))}",
+        f"- final training loss {summary['final_loss']:.3f}, dev loss {_fmt(summary.get('dev_loss'))}, "
+        f"dev verdict accuracy {_fmt(summary.get('dev_verdict_accuracy'))}",
         "",
         *[f"- continued from an earlier stage: recipe `{p['recipe']}`, {p['steps']} steps, "
           f"{p['wall_time_s'] / 60:.1f} min on {p['hardware']}, final loss {p['final_loss']:.3f}, dev loss "
@@ -96,6 +97,8 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
     ]
     if metrics:
         lines += judgement_section(metrics)
+    if stereoset:
+        lines += stereoset_section(stereoset)
     if roundtrip:
         lines += ["## Export round trip (HF+PEFT float32 vs llama.cpp)", "",
                   "Command: `python -m trainers.roundtrip` (`roundtrip.json`); next-token distribution at the verdict "
@@ -134,6 +137,13 @@ def judgement_section(m: dict) -> list[str]:
         for source, r in [("all", m["detection"]["overall"]), *m["detection"]["by_source"].items()]:
             lines.append(f"| {source} | {r['n']} | {_fmt(r['precision'])} | {_fmt(r['recall'])} | {_fmt(r['f1'])} | "
                          f"{_fmt(r['fpr'])} | {_fmt(r['roc_auc'])} |")
+    if "unseen_sources" in m:
+        lines += ["", "Sources no recipe trains on (labelled Jigsaw comments, sentence by sentence as the guard "
+                  "reads them; a comment is flagged when any sentence is):", "",
+                  "| source | n | precision | recall | F1 | FPR | AUC |", "|---|---|---|---|---|---|---|"]
+        for source, r in m["unseen_sources"]["by_source"].items():
+            lines.append(f"| {source} | {r['n']} | {_fmt(r['precision'])} | {_fmt(r['recall'])} | {_fmt(r['f1'])} | "
+                         f"{_fmt(r['fpr'])} | {_fmt(r['roc_auc'])} |")
     f = m["functional"]
     lines += ["", "Functional suite, held-out side only (every item has a group, template or attribute that training "
               "never saw; `seegull:` and `holistic_bias:` rows are those sources' held-out items):", "",
@@ -145,6 +155,13 @@ def judgement_section(m: dict) -> list[str]:
         should = _EXPECT.get(base, "flag")
         cells = [_fmt(parts.get(p, {}).get(kind, {}).get("rate"), ".1%") for p in ("group", "template", "attribute")]
         lines.append(f"| {kind} | {should} | {r['n']} | {_fmt(r['rate'], '.1%')} | " + " | ".join(cells) + " |")
+    fresh = m.get("fresh_templates", {}).get("by_functionality", {})
+    if fresh:
+        lines += ["", "Fresh test-only templates (`z` families in `srllm_guard/eval/templates_extra.py`: phrasings "
+                  "that no recipe trains on, whatever the hash split):", "", "| functionality | should | n | flagged |",
+                  "|---|---|---|---|"]
+        lines += [f"| {kind} | {_EXPECT.get(kind, 'flag')} | {r['n']} | {_fmt(r['rate'], '.1%')} |"
+                  for kind, r in fresh.items()]
     lines += ["", "Obfuscated spellings of the same biased items (the key word disguised):", "",
               "| method | n | plain flagged | obfuscated flagged | gap |", "|---|---|---|---|---|"]
     for method, r in f["obfuscation"].items():
@@ -162,10 +179,13 @@ def judgement_section(m: dict) -> list[str]:
                                                                 for k, v in cf["by_column"].items()) + "."]
     rw = m["rewrites"]
     lines += ["", f"Rewrites: {rw['flagged']} flagged biased suite items through the guard: {rw['rewrite']} accepted "
-              f"rewrites, {rw['fallback']} fallbacks ({', '.join(f'{k} {v}' for k, v in rw['fallback_reasons'].items()) or 'none'}). "
+              f"rewrites, {rw['fallback']} fallbacks "
+              f"({', '.join(f'{k} {v}' for k, v in rw['fallback_reasons'].items()) or 'none'}). "
               f"Judge ({rw.get('judge', 'n/a')}): {_fmt(rw.get('judge_not_biased_share'), '.1%')} of the rewrites "
               f"not biased (the same judge: {_fmt(rw.get('judge_not_biased_share_of_sources'), '.1%')} of their "
-              f"sources). SIM median {_fmt(rw.get('sim_median'))}. Rule check (group and attribute both still "
+              f"sources; its balanced accuracy on the held-out suite items "
+              f"{_fmt(rw.get('judge_accuracy_held_out_suite', {}).get('balanced_accuracy'))}). "
+              f"SIM median {_fmt(rw.get('sim_median'))}. Rule check (group and attribute both still "
               f"there): {rw['still_asserts']['asserting']} of {rw['still_asserts']['checked']}.", "",
               "| functionality | flagged | accepted rewrite | SIM median |", "|---|---|---|---|"]
     for kind, r in rw["accepted_by_functionality"].items():
@@ -178,10 +198,30 @@ def judgement_section(m: dict) -> list[str]:
     return lines
 
 
+def stereoset_section(report: dict) -> list[str]:
+    """Knowledge kept: StereoSet LMS / SS / ICAT of the base and the adapter, from ``srllm-guard eval
+    --tasks stereoset``'s ``metrics.json`` (the run's ``stereoset/`` folder)."""
+    rows = {s["system"]: s["stereoset"] for s in report["systems"] if s.get("stereoset")}
+    base, ours = rows.get("base-prompted"), rows.get("sr-llm")
+    if ours is None:
+        return []
+    lines = ["## Knowledge kept (StereoSet)", "",
+             f"Command: `{report['meta'].get('command', 'srllm-guard eval --tasks stereoset')}` (`stereoset.json`); "
+             f"{ours['n']} StereoSet dev items ({ours['targets']} targets), likelihoods through llama.cpp.", "",
+             "| model | LMS | SS (50 ideal) | ICAT |", "|---|---|---|---|"]
+    for label, r in (("base (embedded Gemma 3 270M)", base), ("base + this adapter", ours)):
+        if r:
+            lines.append(f"| {label} | {r['lms']:.1f} | {r['ss']:.1f} | {r['icat']:.1f} |")
+    if base:
+        kept = ours["lms"] / base["lms"]
+        lines += ["", f"LMS kept: {kept:.1%} of the base's (target >= 95%: {_check(kept, 0.95)})."]
+    return lines + [""]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m trainers.ship", description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", required=True)
-    parser.add_argument("--name", default="sr-gemma3-270m")
+    parser.add_argument("--name", required=True, help="adapter folder name under adapters/")
     parser.add_argument("--previous", action="append", default=[],
                         help="earlier stage(s) this run continued from (init_adapter), for the card's history")
     args = parser.parse_args(argv)
@@ -196,8 +236,11 @@ def main(argv: list[str] | None = None) -> int:
         for f in ("early_exit.npz", "early_exit.report.json"):
             shutil.copy2(run / f, dest / f)
     summary = json.loads((run / "summary.json").read_text())
-    metrics = json.loads((run / "eval" / "metrics.json").read_text()) if (run / "eval" / "metrics.json").exists() else None
+    metrics_path = run / "eval" / "metrics.json"
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else None
     roundtrip = json.loads((run / "roundtrip.json").read_text()) if (run / "roundtrip.json").exists() else None
+    stereo_path = run / "stereoset" / "metrics.json"
+    stereoset = json.loads(stereo_path.read_text()) if stereo_path.exists() else None
     (dest / "data_manifest.json").write_text(json.dumps(summary["data"], indent=2))
     slim = {k: v for k, v in summary.items() if k not in {"data", "hf_base", "base_gguf", "adapter_gguf"}}
     (dest / "training_summary.json").write_text(json.dumps(slim, indent=2))
@@ -205,11 +248,14 @@ def main(argv: list[str] | None = None) -> int:
         (dest / "eval_metrics.json").write_text(json.dumps(metrics, indent=2))
     if roundtrip:
         (dest / "roundtrip.json").write_text(json.dumps(roundtrip, indent=2))
+    if stereoset:
+        (dest / "stereoset.json").write_text(json.dumps(stereoset, indent=2))
     hashes = {f: sha256_file(dest / f) for f in ("adapter.gguf", "peft/adapter_model.safetensors",
                                                  "early_exit.npz") if (dest / f).is_file()}
     (dest / "SHA256SUMS").write_text("".join(f"{h}  {f}\n" for f, h in hashes.items()))
     previous = [json.loads((Path(p) / "summary.json").read_text()) for p in args.previous]
-    (dest / "README.md").write_text(model_card(args.name, summary, metrics, roundtrip, hashes, previous))
+    (dest / "README.md").write_text(model_card(args.name, summary, metrics, roundtrip, hashes, previous,
+                                                    stereoset))
     print(f"shipped {run} -> {dest}")
     return 0
 

@@ -5,7 +5,7 @@ The configuration *is* the :class:`Recipe` dataclass below; YAML files in ``trai
 Gemma 3 270M, sized to finish on a 2-core CPU). Every argument problem is collected and raised once, before
 any model is loaded, naming the field to fix.
 
-    python -m trainers.train --recipe default --data-dir ../shared/data --out runs/sr-gemma3-270m
+    python -m trainers.train --recipe default --data-dir ../shared/data --out runs/sr-gemma3-270m-v2-s1
     python -m trainers.train --recipe default --set train.max_steps=10 --set lora.r=8 ...
 
 Loss is computed on the response only, and logits are materialised only for the response positions (half of
@@ -98,6 +98,11 @@ class TrainArgs:
     verdict-only example costs a third of one with a rewrite on this CPU)."""
     dev_examples: int | None = 800
     """Dev examples scored after training (None: all)."""
+    keep_weight: float = 0.0
+    """Weight of the knowledge-keeping term (:mod:`trainers.keep`): KL(base || adapted) next-token
+    distributions on plain neutral training text; 0 turns it off."""
+    keep_per_step: int = 2
+    """Plain neutral texts per step for the keep term (each costs two forward passes and one backward)."""
     max_minutes: float | None = None
     """Stop after this much training time even if steps remain (the recorded step count says where)."""
     device: str = "auto"
@@ -209,6 +214,9 @@ def validate(recipe: Recipe) -> None:
         problems.append("quant.quant_type must be nf4|fp4 and quant.compute_dtype float32|bfloat16|float16")
     if recipe.prompt_format not in fmt.FORMATS:
         problems.append(f"prompt_format must be one of {', '.join(fmt.FORMATS)} (got {recipe.prompt_format!r})")
+    if t.keep_weight < 0 or t.keep_per_step < 1:
+        problems.append(f"train.keep_weight must be >= 0 and train.keep_per_step >= 1 (got {t.keep_weight}, "
+                        f"{t.keep_per_step})")
     if t.device not in {"auto", "cpu", "cuda"}:
         problems.append(f"train.device must be auto|cpu|cuda (got {t.device!r})")
     base = recipe.base
@@ -233,8 +241,9 @@ def resolve_base(recipe: Recipe) -> tuple[str, str | None]:
     return recipe.base, recipe.base_gguf
 
 
-def load_examples(recipe: Recipe, out: Path) -> tuple[list[Example], list[Example], dict]:
-    """Training and dev examples, with the manifest; splits are written next to the adapter for the record."""
+def load_examples(recipe: Recipe, out: Path) -> tuple[list[Example], list[Example], list[str], dict]:
+    """This stage's training examples, the dev examples, the keep term's texts (:mod:`trainers.keep`, from the
+    whole training split) and the manifest; splits are written next to the adapter for the record."""
     if recipe.train_jsonl:
         train = read_jsonl(recipe.train_jsonl)
         dev: list[Example] = []
@@ -246,9 +255,12 @@ def load_examples(recipe: Recipe, out: Path) -> tuple[list[Example], list[Exampl
             write_jsonl(getattr(splits, name), out / "splits" / f"{name}.jsonl")
     if not train:
         raise DataError("the training split is empty; add data or lower mix.dev_fraction/mix.test_fraction")
+    from trainers.keep import keep_texts
+
+    keep = keep_texts(train) if recipe.train.keep_weight > 0 else []
     train, manifest["stage_sample"] = stage_sample(train, recipe.train)
     dev = _ranked(dev, "dev", recipe.train.seed)[: recipe.train.dev_examples]
-    return train, dev, manifest
+    return train, dev, keep, manifest
 
 
 def _ranked(examples: list[Example], salt: str, seed: int) -> list[Example]:
@@ -296,7 +308,8 @@ def encode(tokenizer, ex: Example, max_len: int, version: str | None = None) -> 
 
 def check_tokenizer(tokenizer) -> None:
     """The verdict must be readable from the first answer token: the two answers' first tokens must differ."""
-    first = [tokenizer(fmt.render_response(biased=b, rewrite="x"), add_special_tokens=False)["input_ids"][0] for b in (True, False)]
+    first = [tokenizer(fmt.render_response(biased=b, rewrite="x"), add_special_tokens=False)["input_ids"][0]
+             for b in (True, False)]
     if first[0] == first[1]:
         raise ModelFileError(
             f"the tokenizer starts both verdicts {fmt.BIASED!r} and {fmt.NEUTRAL!r} with the same token; "
@@ -317,7 +330,7 @@ def setup(recipe: Recipe) -> dict:
 
     out = Path(recipe.out)
     out.mkdir(parents=True, exist_ok=True)
-    train_ex, dev_ex, manifest = load_examples(recipe, out)  # data errors surface before the model loads
+    train_ex, dev_ex, keep, manifest = load_examples(recipe, out)  # data errors surface before the model loads
     hf_path, base_gguf = resolve_base(recipe)
     t = recipe.train
     if t.threads:
@@ -374,10 +387,19 @@ def setup(recipe: Recipe) -> dict:
     encoded = [e for e in (encode(tokenizer, ex, t.max_seq_len, version) for ex in train_ex) if e]
     dev_enc = [e for e in (encode(tokenizer, ex, t.max_seq_len, version) for ex in dev_ex) if e]
     manifest["dropped_too_long"] = len(train_ex) - len(encoded)
+    keep_rows: list[list[int]] = []
+    if t.keep_weight > 0:
+        from trainers.keep import encode_keep
+
+        keep_rows = encode_keep(tokenizer, keep, 48)
+        manifest["keep_texts"] = len(keep_rows)
+        if not keep_rows:
+            raise DataError("train.keep_weight > 0 but the training split has no neutral text of "
+                            "trainers.keep.KEEP_SOURCES; set train.keep_weight=0")
     if not encoded:
         raise DataError(f"every training example is longer than train.max_seq_len={t.max_seq_len}; raise it")
     return {
-        "recipe": recipe, "model": model, "tokenizer": tokenizer, "train": encoded, "dev": dev_enc,
+        "recipe": recipe, "model": model, "tokenizer": tokenizer, "train": encoded, "dev": dev_enc, "keep": keep_rows,
         "manifest": manifest, "device": device, "out": out, "hf_path": hf_path, "base_gguf": base_gguf,
     }
 
@@ -455,7 +477,8 @@ def batch_loss(model, b: Batch, verdict_ids: tuple[int, int], verdict_weight: fl
 
     The runtime scores ``sigmoid(logit_biased - logit_neutral)`` at the prompt's last position, so the verdict
     is trained as exactly that two-way choice: it needs two rows of the 262k-row output layer, not all of
-    them. The output layer runs in full only on rewrite positions. Returns (loss, verdict loss, rewrite loss).
+    them. The output layer runs in full only on rewrite positions. Returns (loss, verdict loss, rewrite loss,
+    per-row P(biased)).
     """
     import torch
     import torch.nn.functional as F
@@ -473,8 +496,7 @@ def batch_loss(model, b: Batch, verdict_ids: tuple[int, int], verdict_weight: fl
             logits = torch.tanh(logits / cap) * cap
         r_loss = F.cross_entropy(logits, b.rewrite_targets)
         loss = loss + r_loss
-    batch_loss.last_scores = torch.sigmoid(two[:, 0] - two[:, 1]).detach()  # type: ignore[attr-defined]
-    return loss, v_loss.detach(), r_loss.detach()
+    return loss, v_loss.detach(), r_loss.detach(), torch.sigmoid(two[:, 0] - two[:, 1]).detach()
 
 
 def evaluate_dev(model, data: list[dict], batch_size: int, pad_id: int, device: str,
@@ -491,8 +513,8 @@ def evaluate_dev(model, data: list[dict], batch_size: int, pad_id: int, device: 
         for i in range(0, len(data), batch_size):
             chunk = data[i : i + batch_size]
             b = collate(chunk, pad_id, device)
-            _, v_loss, r_loss = batch_loss(model, b, verdict_ids, 1.0)
-            scores += list(zip(b.verdict.tolist(), batch_loss.last_scores.tolist()))  # type: ignore[attr-defined]
+            _, v_loss, r_loss, p_biased = batch_loss(model, b, verdict_ids, 1.0)
+            scores += list(zip(b.verdict.tolist(), p_biased.tolist()))
             v_total += v_loss.item() * len(chunk)
             if b.rewrite_pos.numel():
                 r_total += r_loss.item() * b.rewrite_pos.numel()
@@ -554,14 +576,21 @@ def fit(state: dict) -> dict:
     for step in bar:
         if not plan:
             plan = batches(state["train"], t.batch_size, rng)
-        loss, v_loss, r_loss = batch_loss(model, collate(plan.pop(), pad_id, device), verdict_ids, t.verdict_weight)
+        loss, v_loss, r_loss, _ = batch_loss(model, collate(plan.pop(), pad_id, device), verdict_ids,
+                                             t.verdict_weight)
+        k_loss = torch.zeros(())
+        if t.keep_weight > 0:
+            from trainers.keep import keep_loss, sample
+
+            k_loss = keep_loss(model, sample(state["keep"], t.keep_per_step, rng), pad_id, device)
+            loss = loss + t.keep_weight * k_loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), t.max_grad_norm)
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)
         log.append({"step": step + 1, "loss": loss.item(), "verdict_loss": v_loss.item(),
-                    "rewrite_loss": r_loss.item(), "lr": sched.get_last_lr()[0],
+                    "rewrite_loss": r_loss.item(), "keep_loss": k_loss.item(), "lr": sched.get_last_lr()[0],
                     "elapsed_s": round(time.perf_counter() - started, 2)})
         bar.set_postfix(loss=f"{loss.item():.3f}")
         if (step + 1) % t.log_every == 0 or step + 1 == total:
@@ -616,7 +645,8 @@ def plot_loss(log: list[dict], path: Path, *, title: str) -> None:
     steps = [r["step"] for r in log]
     losses = [r["loss"] for r in log]
     k = max(1, len(losses) // 20)
-    smooth = [sum(losses[max(0, i - k + 1) : i + 1]) / len(losses[max(0, i - k + 1) : i + 1]) for i in range(len(losses))]
+    windows = [losses[max(0, i - k + 1) : i + 1] for i in range(len(losses))]
+    smooth = [sum(w) / len(w) for w in windows]
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(steps, losses, alpha=0.3, label="loss")
     ax.plot(steps, smooth, label=f"mean of {k}")
@@ -657,7 +687,8 @@ def cli(argv: list[str] | None = None) -> int:
     except (ConfigError, DataError, ModelFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps({k: summary[k] for k in ("steps", "wall_time_s", "final_loss", "dev_loss", "dev_verdict_accuracy")}, indent=2))
+    shown = ("steps", "wall_time_s", "final_loss", "dev_loss", "dev_verdict_accuracy")
+    print(json.dumps({k: summary[k] for k in shown}, indent=2))
     return 0
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -325,6 +327,7 @@ def _metrics(systems, raw, data, tasks, config, the_judge, embedder, threshold, 
         rows.append(row)
     meta = {
         "date": date, "srllm_guard_version": __version__, "threshold": threshold, "target_fpr": target_fpr,
+        "command": shlex.join(["srllm-guard", *sys.argv[1:]]) if sys.argv[1:2] == ["eval"] else None,
         "seed": seed, "limits": vars(limits), "tasks": sorted(tasks), "stereoset_norm": norm,
         "guard_config": config.model_dump(mode="json", exclude={"audit_hook"}),
         "embedder": getattr(embedder, "name", type(embedder).__name__), "data": data.files, "dropped": data.dropped,
@@ -339,5 +342,6 @@ def _metrics(systems, raw, data, tasks, config, the_judge, embedder, threshold, 
         meta["judge"] = {"name": the_judge.name, "info": getattr(the_judge, "info", {})}
         result["judge_accuracy"] = {n: judge_accuracy(the_judge, [it.label for it in v], [it.text for it in v])
                                     for n, v in data.detection.items()}
-        result["judge_accuracy"]["all"] = judge_accuracy(the_judge, [it.label for it in items], [it.text for it in items])
+        result["judge_accuracy"]["all"] = judge_accuracy(the_judge, [it.label for it in items],
+                                                         [it.text for it in items])
     return result
