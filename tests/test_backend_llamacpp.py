@@ -232,7 +232,8 @@ def test_wrong_shape_adapter_raises_instead_of_crashing(tmp_path: Path, monkeypa
     assert not any(k[1] and "bad.gguf" in k[1][0] for k in llamacpp._MODELS.keys())
 
 
-def test_llama_cpp_log_lines_go_to_logging_not_stderr(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+def test_llama_cpp_log_lines_go_to_logging_not_stderr(capfd: pytest.CaptureFixture[str],
+                                                      caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="srllm_guard.llama_cpp"):
         LlamaCppBackend(adapter_path=None, n_ctx=N_CTX + 192, n_threads=1)  # a fresh load: llama.cpp logs a note
     assert "SWA" not in capfd.readouterr().err

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 
 import pytest
-from conftest import FakeBackend
 
 import srllm_guard.guard as guard_module
+from conftest import FakeBackend
 from srllm_guard.backends import registry
-from srllm_guard.cli import build_parser, _overrides
+from srllm_guard.cli import _overrides, build_parser
 from srllm_guard.config import GuardConfig
 from srllm_guard.errors import ConfigError
 

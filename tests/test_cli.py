@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import BIASED, REWRITTEN, FakeBackend
 
 import srllm_guard.guard as guard_module
+from conftest import BIASED, REWRITTEN, FakeBackend
 from srllm_guard.cli import main
 from srllm_guard.errors import ModelFileError
 

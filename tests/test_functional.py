@@ -166,7 +166,6 @@ def test_rewrite_outcomes_count_fallbacks_and_reasons():
 
 def test_scorer_flags_a_text_by_its_worst_sentence_and_caches(tmp_path):
     from conftest import FakeBackend
-
     from srllm_guard.config import GuardConfig
     from srllm_guard.eval.cache import ResultCache
 

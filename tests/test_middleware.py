@@ -7,10 +7,10 @@ import importlib
 import sys
 
 import pytest
-from conftest import FakeBackend, ToolCallingFakeModel
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import tool
 
+from conftest import FakeBackend, ToolCallingFakeModel
 from srllm_guard import SRGuard
 from srllm_guard.errors import ConfigError, MissingDependencyError
 

@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 
 import pytest
+from test_data import make_data_dir
 
 from srllm_guard.eval.functional import held_out
 from srllm_guard.eval.lexicon import GROUPS
-from test_data import make_data_dir
 from trainers.data import DataMix, Example, build_splits
 from trainers.mix import near_copy
 from trainers.train import TrainArgs, encode, stage_sample
@@ -113,9 +113,9 @@ def test_stages_see_disjoint_examples_and_rewrite_share_applies(splits):
 
 def test_verdict_only_examples_encode_the_prompt_alone():
     pytest.importorskip("transformers")
-    from srllm_guard.models import hf_base_dir
-
     import transformers
+
+    from srllm_guard.models import hf_base_dir
 
     tok = transformers.AutoTokenizer.from_pretrained(str(hf_base_dir()))
     only = encode(tok, Example("You moron.", True, None, "jigsaw", "g"), 128)

@@ -6,8 +6,8 @@ import asyncio
 import time
 
 import pytest
-from conftest import BIASED, NEUTRAL, FakeBackend, RaisingBackend
 
+from conftest import BIASED, NEUTRAL, FakeBackend, RaisingBackend
 from srllm_guard.backends.base import Check
 from srllm_guard.config import GuardConfig
 from srllm_guard.pipeline import aguard_text, drift, guard_text

@@ -47,6 +47,7 @@ def test_the_first_shipped_adapter_is_v1():
 def test_exported_adapter_gguf_records_its_format_and_llamacpp_follows_it(tmp_path):
     pytest.importorskip("peft")
     from _tiny_srllm import build_tiny_srllm
+
     from srllm_guard.backends.llamacpp import LlamaCppBackend
     from trainers.export import export_adapter_gguf
 

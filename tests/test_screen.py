@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import FakeBackend
 
+from conftest import FakeBackend
 from srllm_guard import GuardConfig
 from srllm_guard.backends.base import Check
 from srllm_guard.pipeline import aguard_text, guard_text

@@ -9,12 +9,12 @@ import threading
 import time
 
 import pytest
-from conftest import BIASED, REWRITTEN, FakeBackend, RaisingBackend
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import RunnableLambda
 
+from conftest import BIASED, REWRITTEN, FakeBackend, RaisingBackend
 from srllm_guard import AuditRecord, SRGuard
 from srllm_guard.backends.base import Check
 

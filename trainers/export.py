@@ -225,7 +225,8 @@ def load_peft_lora(peft_dir: str | os.PathLike[str], *, n_blocks: int) -> tuple[
     cfg = _peft_config(peft_dir)
     weights = peft_dir / "adapter_model.safetensors"
     if not weights.is_file():
-        hint = " (found adapter_model.bin: save with safe_serialization=True)" if (peft_dir / "adapter_model.bin").exists() else ""
+        legacy = (peft_dir / "adapter_model.bin").exists()
+        hint = " (found adapter_model.bin: save with safe_serialization=True)" if legacy else ""
         raise ModelFileError(f"{weights} not found{hint}; pass the folder written by PEFT's save_pretrained")
     state = safetensors_torch.load_file(str(weights))
     tmap = _tensor_map(n_blocks)

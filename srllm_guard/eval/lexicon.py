@@ -223,7 +223,8 @@ ROLES: tuple[str, ...] = (
 
 THINGS: tuple[str, ...] = (
     "traffic", "printer", "weather", "laptop", "queue", "bus", "phone", "game", "meeting", "exam", "hike", "oven",
-    "car", "train", "alarm clock", "Wi-Fi", "movie", "concert", "pizza", "homework", "week", "weekend", "coffee machine",
+    "car", "train", "alarm clock", "Wi-Fi", "movie", "concert", "pizza", "homework", "week", "weekend",
+    "coffee machine",
     "elevator", "flight", "parking lot", "update", "shower", "paperwork", "deadline", "lawn mower", "fridge",
 )
 """Everyday things for the templates about no one (profanity with no target, complaints about objects)."""

@@ -84,7 +84,8 @@ def _markdown(metrics: dict) -> str:
                 for s in parity]
         lines += _table(["system", *columns, "spread", "verdict disagreement", "flagged changed",
                          "rewrite divergence"], rows)
-        erased = [f"{s['system']}: " + ", ".join(f"{c} {v:.2f}" for c, v in s["parity"]["group_erased_by_column"].items())
+        erased = [f"{s['system']}: "
+                  + ", ".join(f"{c} {v:.2f}" for c, v in s["parity"]["group_erased_by_column"].items())
                   for s in parity if s["parity"]["group_erased_by_column"]]
         if erased:
             lines += ["Share of flagged rewrites that dropped the group's word: " + "; ".join(erased), ""]

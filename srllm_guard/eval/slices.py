@@ -73,7 +73,8 @@ def _ranked(items: Iterable, key, limit: int | None, seed: int) -> list:
 
 
 def load_data(paths: DataPaths, limits: Limits, *, seed: int = 0, exclude: Iterable[str | Path] = (),
-              tasks: Iterable[str] = ("detection", "rewrite", "parity", "stereoset"), judge_needed: bool = True) -> EvalData:
+              tasks: Iterable[str] = ("detection", "rewrite", "parity", "stereoset"),
+              judge_needed: bool = True) -> EvalData:
     tasks = set(tasks)
     data = EvalData()
     seen = read_seen(exclude)
