@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pytest
 
@@ -136,20 +134,22 @@ def test_screen_many_clears_flags_and_escalates(paths, backend, tmp_path):
     assert screened.screen_many(TEXTS, threshold=-0.1) == [None] * len(TEXTS)
 
 
-def test_probe_for_other_files_is_refused_or_ignored(paths, backend, tmp_path, caplog):
+def test_probe_for_other_files_is_refused(paths, backend, tmp_path):
     _probe(backend, tmp_path, fitted_on="0" * 64)
     with pytest.raises(ModelFileError, match="other weights"):
         LlamaCppBackend(model_path=paths["base_gguf"], adapter_path=paths["adapter_gguf"], n_ctx=1024,
                         screen=tmp_path / "early_exit.npz")
-    # 'default' looks next to the adapter: a stale probe there is skipped with a warning, never used
+    # 'default' looks next to the adapter: a stale probe there is an error too (screening never goes silently
+    # off), and screen=None is the way out it names
     adapter_dir = tmp_path / "adapter"
     adapter_dir.mkdir()
     (adapter_dir / "adapter.gguf").write_bytes(paths["adapter_gguf"].read_bytes())
     _probe(backend, adapter_dir, fitted_on="0" * 64)
-    with caplog.at_level(logging.WARNING):
-        default = LlamaCppBackend(model_path=paths["base_gguf"], adapter_path=adapter_dir / "adapter.gguf", n_ctx=1024)
-    assert default.screen_head is None
-    assert "not used" in caplog.text
+    with pytest.raises(ModelFileError, match="screen='default'.*screen=None"):
+        LlamaCppBackend(model_path=paths["base_gguf"], adapter_path=adapter_dir / "adapter.gguf", n_ctx=1024)
+    plain = LlamaCppBackend(model_path=paths["base_gguf"], adapter_path=adapter_dir / "adapter.gguf", n_ctx=1024,
+                            screen=None)
+    assert plain.screen_head is None
     (tmp_path / "bad.npz").write_bytes(b"not a probe")
     with pytest.raises(ModelFileError, match="bad.npz"):
         LlamaCppBackend(model_path=paths["base_gguf"], adapter_path=paths["adapter_gguf"], n_ctx=1024,
@@ -181,8 +181,10 @@ def test_distill_fits_an_early_exit_probe_the_backend_accepts(paths, backend, tm
                                screen=tmp_path / "early_exit.npz")
     assert screened.screen_head is not None
     assert len(screened.screen_many(sentences[:10], threshold=threshold)) == 10
-    with pytest.raises(ConfigError, match="--features early"):
-        distill.setup(["--teacher", "labels", "--features", "early", "--paradetox", str(tmp_path / "pd.tsv")])
+    labels_only = distill.setup(["--teacher", "labels", "--paradetox", str(tmp_path / "pd.tsv"),
+                                 "--cache", str(tmp_path / "labels.jsonl"), "--out", str(tmp_path / "x.npz")])
+    with pytest.raises(ConfigError, match="llama.cpp teacher"):  # the probe reads SR-LLM's own block states
+        distill.main(labels_only)
 
 
 def test_probe_scores_needs_a_probe_and_matches_screen_many(paths, backend, tmp_path):

@@ -553,13 +553,10 @@ class LlamaCppBackend(BaseBackend):
         if problem is None:
             self.screen_path = path.resolve()
             return head
-        if explicit:
-            raise ModelFileError(f"early-exit probe {path}: {problem}; re-run `python -m trainers.distill "
-                                 "--features early ...` for these files, or pass screen=None")
-        import logging
-
-        logging.getLogger(__name__).warning("early-exit probe %s not used: %s", path, problem)
-        return None
+        # a probe for other weights would screen with the wrong boundary: never silently, never skipped unseen
+        where = "" if explicit else " (the one next to the adapter, screen='default')"
+        raise ModelFileError(f"early-exit probe {path}{where}: {problem}; pass screen=None to give every sentence "
+                             "the full model, or re-fit the probe for these files with `python -m trainers.distill`")
 
     def _loaded(self) -> _LoadedModel:
         if self._model is None:
