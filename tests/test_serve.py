@@ -71,6 +71,15 @@ class Proxy:
                 raise RuntimeError("the proxy did not start")
             time.sleep(0.05)
 
+    def tasks(self) -> int:
+        """Tasks alive on the proxy's event loop (the one asking included)."""
+        import asyncio
+
+        async def count() -> int:
+            return len(asyncio.all_tasks())
+
+        return asyncio.run_coroutine_threadsafe(count(), self.app.state.service.loop).result(10)
+
     def client(self, **kwargs) -> openai.OpenAI:
         return openai.OpenAI(base_url=self.url + "/v1", api_key=kwargs.pop("api_key", "unused"), max_retries=0,
                              timeout=30, **kwargs)
@@ -218,6 +227,7 @@ def test_an_unreachable_upstream_follows_the_configured_policy():
 
 def test_a_slow_upstream_times_out_as_specified(upstream):
     with proxy_for(upstream.url, upstream_timeout_s=1.0) as p:
+        idle = p.tasks()
         with pytest.raises(openai.APIStatusError) as info:
             _ask(p.client(), "slow: 3 Too late.")
         assert info.value.status_code == 504
@@ -227,6 +237,10 @@ def test_a_slow_upstream_times_out_as_specified(upstream):
         events = [line[6:] for line in raw.text.splitlines() if line.startswith("data: ")]
         assert events[-1] == "[DONE]" and "upstream_stream" in events[-2]
         assert "Never" not in raw.text
+        deadline = time.monotonic() + 10
+        while p.tasks() > idle and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert p.tasks() == idle  # nothing left running after the timed-out requests
 
 
 def test_an_upstream_killed_mid_stream_ends_the_stream_with_only_checked_text():
@@ -249,7 +263,7 @@ def test_an_upstream_killed_mid_stream_ends_the_stream_with_only_checked_text():
 
 def test_a_client_that_disconnects_stops_the_upstream_and_frees_the_model(upstream):
     with proxy_for(upstream.url) as p:
-        before = upstream.seen()["closed_early"]
+        before, idle = upstream.seen()["closed_early"], p.tasks()
         with httpx.stream("POST", p.url + "/v1/chat/completions", timeout=30, json={
                 "model": "m", "stream": True,
                 "messages": [{"role": "user", "content": "slow: 0.3 " + "One more sentence here. " * 20}]}) as r:
@@ -260,6 +274,9 @@ def test_a_client_that_disconnects_stops_the_upstream_and_frees_the_model(upstre
         while upstream.seen()["closed_early"] == before and time.monotonic() < deadline:
             time.sleep(0.1)
         assert upstream.seen()["closed_early"] == before + 1, "the upstream request was not stopped"
+        while p.tasks() > idle and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert p.tasks() == idle, "a task of the abandoned stream is still alive"
         started = time.monotonic()
         assert _ask(p.client(), f"say: {NEUTRAL}").choices[0].message.content == NEUTRAL
         assert time.monotonic() - started < 10  # the model slot was freed

@@ -90,6 +90,8 @@ class _Service:
         self._owns_backend = backend is None
         self.guard: Any = None
         self.client: Any = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The event loop serving requests (set at start-up; tests count its tasks)."""
 
     @asynccontextmanager
     async def lifespan(self, app: Any) -> AsyncIterator[None]:
@@ -97,6 +99,7 @@ class _Service:
 
         from srllm_guard.guard import SRGuard, build_backend
 
+        self.loop = asyncio.get_running_loop()
         self.client = httpx.AsyncClient(timeout=httpx.Timeout(self.config.upstream_timeout_s, connect=10.0))
         try:
             if self.backend is None:
