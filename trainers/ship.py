@@ -29,7 +29,7 @@ def _check(value, target: float, higher: bool = True) -> str:
 
 
 def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict | None, hashes: dict,
-               previous: list[dict] | None = None, stereoset: dict | None = None) -> str:
+               previous: list[dict] | None = None, stereoset: dict | None = None, probe: dict | None = None) -> str:
     cfg, data = summary["config"], summary["data"]
     counts = data.get("counts", {})
     lines = [
@@ -97,6 +97,8 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
     ]
     if metrics:
         lines += judgement_section(metrics)
+    if probe:
+        lines += probe_section(probe)
     if stereoset:
         lines += stereoset_section(stereoset)
     if roundtrip:
@@ -198,6 +200,27 @@ def judgement_section(m: dict) -> list[str]:
     return lines
 
 
+def probe_section(report: dict) -> list[str]:
+    """The early-exit probe (``early_exit.report.json`` of ``trainers.distill``): how it screens, measured on its
+    held-out slice against the full model's own verdicts."""
+    emb, test = report.get("embedding", {}), report["test"]
+    cascade = test["cascade"]
+    lines = ["## Early-exit probe (`early_exit.npz`)", "",
+             f"A logistic probe on the merged model's state after block {emb.get('layer')} at the text's last token, "
+             f"fitted on the model's own verdicts ({report['counts']['train']['n']} sentences; report: "
+             "`early_exit.report.json`). On its held-out slice "
+             f"({test['n']} sentences, {test['teacher_positive']} flagged by the full model): probe alone ROC AUC "
+             f"{_fmt(test['student_auc'])}; as the guard uses it (below `low` = {_fmt(test['low'], '.4f')} passes, "
+             f"the full model decides the rest) it keeps {_fmt(cascade['recall'], '.1%')} of the full model's flags "
+             f"({cascade['missed_positives']} missed), agrees on {_fmt(cascade['accuracy'], '.1%')} of sentences and "
+             f"sends {_fmt(cascade['escalated_share'], '.1%')} on to the full model."]
+    cf = report.get("counterfactual_sample")
+    if cf:
+        lines += ["", f"On {cf['n']} counterfactual-inhouse sentences (neutral, never fitted on) it sends "
+                  f"{_fmt(cf['cascade']['escalated_share'], '.1%')} on to the full model."]
+    return lines + [""]
+
+
 def stereoset_section(report: dict) -> list[str]:
     """Knowledge kept: StereoSet LMS / SS / ICAT of the base and the adapter, from ``srllm-guard eval
     --tasks stereoset``'s ``metrics.json`` (the run's ``stereoset/`` folder)."""
@@ -224,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", required=True, help="adapter folder name under adapters/")
     parser.add_argument("--previous", action="append", default=[],
                         help="earlier stage(s) this run continued from (init_adapter), for the card's history")
+    parser.add_argument("--notes", help="a Markdown file appended to the card: the analysis of the figures "
+                                        "(the figures themselves always come from the measured files)")
     args = parser.parse_args(argv)
     run = Path(args.run)
     dest = source_adapters_dir() / args.name
@@ -254,8 +279,12 @@ def main(argv: list[str] | None = None) -> int:
                                                  "early_exit.npz") if (dest / f).is_file()}
     (dest / "SHA256SUMS").write_text("".join(f"{h}  {f}\n" for f, h in hashes.items()))
     previous = [json.loads((Path(p) / "summary.json").read_text()) for p in args.previous]
-    (dest / "README.md").write_text(model_card(args.name, summary, metrics, roundtrip, hashes, previous,
-                                                    stereoset))
+    probe_path = run / "early_exit.report.json"
+    probe = json.loads(probe_path.read_text()) if probe_path.exists() else None
+    card = model_card(args.name, summary, metrics, roundtrip, hashes, previous, stereoset, probe)
+    if args.notes:
+        card = card.rstrip("\n") + "\n\n" + Path(args.notes).read_text(encoding="utf-8").strip() + "\n"
+    (dest / "README.md").write_text(card)
     print(f"shipped {run} -> {dest}")
     return 0
 

@@ -1,0 +1,27 @@
+"""The model card's measured sections come from the run's files, figure for figure."""
+
+from __future__ import annotations
+
+from trainers.ship import probe_section, stereoset_section
+
+
+def test_stereoset_section_states_the_share_of_lms_kept_against_the_target():
+    report = {"meta": {"command": "srllm-guard eval --tasks stereoset"}, "systems": [
+        {"system": "no-guard"},
+        {"system": "base-prompted", "stereoset": {"n": 600, "targets": 50, "lms": 80.0, "ss": 60.0, "icat": 64.0}},
+        {"system": "sr-llm", "stereoset": {"n": 600, "targets": 50, "lms": 75.0, "ss": 50.0, "icat": 75.0}}]}
+    text = "\n".join(stereoset_section(report))
+    assert "| base + this adapter | 75.0 | 50.0 | 75.0 |" in text
+    assert "LMS kept: 93.8% of the base's (target >= 95%: **not met**)" in text
+    assert "srllm-guard eval --tasks stereoset" in text
+    assert stereoset_section({"meta": {}, "systems": [{"system": "no-guard"}]}) == []
+
+
+def test_probe_section_reads_the_held_out_slice():
+    cascade = {"recall": 0.99, "missed_positives": 2, "accuracy": 0.995, "escalated_share": 0.4}
+    report = {"embedding": {"layer": 6}, "counts": {"train": {"n": 5000}},
+              "test": {"n": 900, "teacher_positive": 300, "student_auc": 0.98, "low": 0.05, "cascade": cascade},
+              "counterfactual_sample": {"n": 300, "cascade": {"escalated_share": 0.02}}}
+    text = " ".join(probe_section(report))
+    assert "block 6" in text and "keeps 99.0% of the full model's flags (2 missed)" in text
+    assert "sends 40.0% on to the full model" in text and "sends 2.0% on" in text
