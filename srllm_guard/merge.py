@@ -14,6 +14,7 @@ the hashes of both inputs and the scale, written atomically; later calls reuse i
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -141,18 +142,46 @@ def merged_path(base: Path, adapter: Path, *, base_sha256: str, adapter_sha256: 
     return folder / f"{base.stem}+{adapter.parent.name}-{key}.gguf"
 
 
+def _stamp(path: Path) -> Path:
+    return path.with_suffix(path.suffix + ".sha256")
+
+
+def _intact(path: Path) -> bool:
+    """Whether the cached ``path`` is the file that was built: its stamp (SHA-256, size, mtime, written when it
+    was built) matches, re-hashing only when size or mtime moved."""
+    from srllm_guard.models import sha256_file
+
+    try:
+        digest, size, mtime = _stamp(path).read_text().split()
+    except (OSError, ValueError):
+        return False
+    st = path.stat()
+    return [str(st.st_size), str(int(st.st_mtime))] == [size, mtime] or sha256_file(path) == digest
+
+
 def merged_gguf(base: Path, adapter: Path, *, base_sha256: str, adapter_sha256: str, scale: float = 1.0,
                 directory: str | os.PathLike[str] | None = None) -> Path:
     """The merged GGUF for ``base`` + ``adapter`` at ``scale``, built into the cache on first use.
 
-    The caller has validated the adapter against the base (``gguf_check.validate_adapter_gguf``).
+    The caller has validated the adapter against the base (``gguf_check.validate_adapter_gguf``). A cached file
+    that no longer matches the stamp written when it was built (truncated, edited, a copy without its stamp) is
+    built again, never handed to llama.cpp.
     """
+    from srllm_guard.models import sha256_file
+
     out = merged_path(base, adapter, base_sha256=base_sha256, adapter_sha256=adapter_sha256, scale=scale,
                       directory=directory)
-    if out.is_file():
-        return out
     try:
-        return write_merged_gguf(base, lora_pairs_from_gguf(adapter, scale), out, progress=True)
+        if out.is_file():
+            if _intact(out):
+                return out
+            logging.getLogger(__name__).warning("cached merged model %s does not match its stamp: building it "
+                                                "again", out)
+            out.unlink()
+        write_merged_gguf(base, lora_pairs_from_gguf(adapter, scale), out, progress=True)
+        st = out.stat()
+        _stamp(out).write_text(f"{sha256_file(out)} {st.st_size} {int(st.st_mtime)}\n")
+        return out
     except OSError as exc:
         raise ModelFileError(f"cannot write the merged model {out}: {exc}; free disk space, set "
                              "SRLLM_GUARD_CACHE to a writable folder, or pass merge=False") from exc

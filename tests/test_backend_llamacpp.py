@@ -6,6 +6,7 @@ base mean nothing; these tests pin the mechanics: prefix reuse, tokenization, lo
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -176,6 +177,22 @@ def test_default_adapter_missing_says_how_to_pass_one(tmp_path: Path, monkeypatc
     monkeypatch.setenv("SRLLM_GUARD_ADAPTERS", str(tmp_path))
     with pytest.raises(ModelFileError, match="adapter_path="):
         LlamaCppBackend(n_ctx=N_CTX, n_threads=1)
+
+
+def test_a_corrupt_packaged_adapter_names_the_file_and_the_reinstall(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from srllm_guard import models
+
+    folder = tmp_path / "my-adapter"
+    folder.mkdir()
+    good = b"GGUF adapter bytes"
+    (folder / "adapter.gguf").write_bytes(good)
+    (folder / "SHA256SUMS").write_text(f"{hashlib.sha256(good).hexdigest()}  adapter.gguf\n")
+    monkeypatch.setenv("SRLLM_GUARD_ADAPTERS", str(tmp_path))
+    assert models.adapter_path("my-adapter") == folder / "adapter.gguf"  # explicit env var > packaged default
+    (folder / "adapter.gguf").write_bytes(good[:-3] + b"xyz")
+    with pytest.raises(ModelFileError, match=r"adapter.gguf is corrupt.*pip install --force-reinstall srllm-guard"):
+        models.adapter_path("my-adapter")
 
 
 # ---- LoRA adapters -----------------------------------------------------------------------------------

@@ -90,6 +90,16 @@ def test_backend_merges_once_and_scores_like_the_adapter_path(tmp_path_factory, 
     stamp = files[0].stat().st_mtime_ns
     LlamaCppBackend(model_path=paths["base_gguf"], adapter_path=paths["adapter_gguf"], n_ctx=640)  # another load
     assert [f.stat().st_mtime_ns for f in (tmp_path / "cache" / "merged").glob("*.gguf")] == [stamp]
+    # a cached file cut short (a crashed copy, a full disk) is built again, never loaded (a new inode: the
+    # loaded backends above keep theirs mapped)
+    size = files[0].stat().st_size
+    cut = files[0].with_name("cut.tmp")
+    cut.write_bytes(files[0].read_bytes()[: size // 2])
+    cut.replace(files[0])
+    again = LlamaCppBackend(model_path=paths["base_gguf"], adapter_path=paths["adapter_gguf"], n_ctx=704)  # loads
+    assert files[0].stat().st_size == size
+    assert again.score(texts[0]) == pytest.approx(plain.score(texts[0]), abs=1e-4)
+    stamp = files[0].stat().st_mtime_ns
     # lora_scale changes the merged weights: its own file
     half = LlamaCppBackend(model_path=paths["base_gguf"], adapter_path=paths["adapter_gguf"], lora_scale=0.5, n_ctx=768)
     half_plain = LlamaCppBackend(model_path=paths["base_gguf"], adapter_path=paths["adapter_gguf"], lora_scale=0.5,
