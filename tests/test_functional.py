@@ -181,3 +181,21 @@ def test_scorer_flags_a_text_by_its_worst_sentence_and_caches(tmp_path):
     calls = len(backend.calls)
     again = J.Scorer(backend, GuardConfig(), cache=ResultCache(tmp_path / "c.jsonl"))
     assert again(["All fine here. They are lazy."]) == [0.9] and len(backend.calls) == calls
+
+
+def test_scorer_takes_only_what_the_screen_clears_and_asks_the_full_model_for_the_rest():
+    """The guard's pipeline never takes a screen's 'flagged' answer as the verdict (the full model decides and
+    writes the rewrite); the evaluation must not either, or it measures a path no user gets."""
+    from conftest import FakeBackend
+    from srllm_guard.backends.base import Check
+    from srllm_guard.config import GuardConfig
+
+    class Screened(FakeBackend):
+        def screen_many(self, texts, *, threshold):
+            # clears "fine" sentences, claims to flag "odd" ones (the full model disagrees), unsure otherwise
+            return [Check(score=0.01) if "fine" in t else Check(score=0.99) if "odd" in t else None for t in texts]
+
+    backend = Screened()
+    scores = J.Scorer(backend, GuardConfig())(["All fine here.", "An odd line.", "They are lazy."])
+    assert scores == [0.01, 0.1, 0.9]
+    assert [text for text, _ in backend.calls] == ["An odd line.", "They are lazy."]  # the full model decided

@@ -3,9 +3,10 @@
     python -m trainers.evaluate --adapter runs/sr/adapter.gguf --test runs/sr/splits/test.jsonl \\
         --data-dir ../shared/data --out runs/sr/eval
 
-Verdicts come from the guard's own path (:mod:`srllm_guard.eval.judgement`): sentence split, the backend's
-``check_many`` (default ``LlamaCppBackend``: merged weights and the early-exit probe shipped next to the
-adapter), ``GuardConfig()``'s threshold; rewrites from ``SRGuard.check`` (drift check, re-check, fallback).
+Verdicts come from the guard's own path (:mod:`srllm_guard.eval.judgement`): sentence split, the early-exit
+screen clearing what it is sure of and the full model deciding the rest, as the pipeline does (default
+``LlamaCppBackend``: merged weights and the probe shipped next to the adapter), ``GuardConfig()``'s threshold;
+rewrites from ``SRGuard.check`` (drift check, re-check, fallback).
 Results are cached per sentence in ``<out>/cache.jsonl`` under the backend's ``verdict_key`` (base, adapter,
 merging, scale, prompt format and probe file), so a rerun with the same files only scores what is new.
 

@@ -125,9 +125,10 @@ _EXPECT = {"counter_speech": "pass", "negated_stereotype": "pass", "neutral_iden
 def judgement_section(m: dict) -> list[str]:
     """The card's measured part, from ``trainers.evaluate``'s ``metrics.json``."""
     lines = ["## Measured on held-out data (the path users get)", "",
-             f"Command: `{m.get('command', 'python -m trainers.evaluate')}` (`eval_metrics.json`). Verdicts through "
-             f"`check_many` as the guard runs it (merged weights: {m.get('merged')}, early-exit probe: "
-             f"{'on' if m.get('screen') else 'off'}, threshold {m['threshold']}); rewrites through `SRGuard.check`.",
+             f"Command: `{m.get('command', 'python -m trainers.evaluate')}` (`eval_metrics.json`). Verdicts as the "
+             f"guard's pipeline reaches them (the screen clears what it is sure of, the full model decides the rest; "
+             f"merged weights: {m.get('merged')}, early-exit probe: {'on' if m.get('screen') else 'off'}, "
+             f"threshold {m['threshold']}); rewrites through `SRGuard.check`.",
              "", "| figure | value | target | |", "|---|---|---|---|"]
     for name, row in m["summary"].items():
         mark = "not measured" if row["met"] is None else ("met" if row["met"] else "**not met**")

@@ -1,9 +1,10 @@
 """What the guard decides, measured the way users get it: the judgement report (issue 10's acceptance numbers).
 
 Every verdict here comes from the path ``SRGuard`` runs: the text is split into sentences as the pipeline
-splits it (``GuardConfig.max_sentence_chars``), all sentences go through the backend's ``check_many`` (for
-llama.cpp: merged weights, the early-exit screen, the full model for what the screen does not clear) at
-``GuardConfig.threshold``, and a text is flagged when any sentence is. Rewrites come from ``SRGuard.check``
+splits it (``GuardConfig.max_sentence_chars``), all sentences go through the early-exit screen and the full
+model exactly as the pipeline sends them (:class:`Scorer`; for llama.cpp: merged weights, the screen clears
+what it is sure of, the full model decides the rest) at ``GuardConfig.threshold``, and a text is flagged when
+any sentence is. Rewrites come from ``SRGuard.check``
 itself (rewrite, drift check, re-check, fallback policy), so "accepted rewrite" means what a user receives.
 
 Parts (each a function, assembled by :func:`judgement_report`):
@@ -56,7 +57,18 @@ TARGETS = {
 
 
 class Scorer:
-    """Text -> P(biased) the way the guard decides (sentences, ``check_many``, worst sentence), memoised."""
+    """Text -> P(biased) the way the guard decides (sentences, the early-exit screen, the full model, worst
+    sentence), memoised.
+
+    Exactly the pipeline's rule (:mod:`srllm_guard.pipeline`): one ``screen_many`` pass over a batch of
+    sentences; a sentence the screen *clears* (score below the threshold) keeps the screen's score, every other
+    one gets the full model's ``check``. A screen's "flagged" answer is not taken as a verdict, because the
+    guard never takes it either (it asks the full model, which also writes the rewrite). Backends without
+    ``screen_many`` are checked one sentence at a time.
+    """
+
+    VERSION = "pipeline-v2"
+    """Part of the cache key: bumped when the scoring rule changes (v1 took the screen's flags as verdicts)."""
 
     def __init__(self, backend: Any, config: GuardConfig, *, batch: int = 64, cache: Any = None,
                  progress: Callable[[int], None] | None = None) -> None:
@@ -66,13 +78,21 @@ class Scorer:
         self.progress = progress or (lambda n: None)
         self._memo: dict[str, float] = {}
         key = getattr(backend, "verdict_key", None) or f"{backend.model_id}:{getattr(backend, 'model_hash', None)}"
-        self.system = f"{key}@{config.threshold}:{config.max_sentence_chars}"
+        self.system = f"{key}@{config.threshold}:{config.max_sentence_chars}:{self.VERSION}"
 
     def _cached(self, piece: str) -> float | None:
         if self.cache is None:
             return None
         hit = self.cache.get("score", self.system, piece)
         return None if hit is None else float(hit["score"])
+
+    def _score_batch(self, texts: list[str]) -> list[float]:
+        t = self.config.threshold
+        screen = getattr(self.backend, "screen_many", None)
+        screened = screen(texts, threshold=t) if screen is not None else [None] * len(texts)
+        return [c.score if c is not None and c.score < t else float(self.backend.check(x, threshold=t,
+                                                                                        rewrite=False).score)
+                for x, c in zip(texts, screened)]
 
     def __call__(self, texts: Sequence[str]) -> list[float]:
         pieces: dict[str, float] = {}
@@ -85,17 +105,12 @@ class Scorer:
             if hit is not None:
                 pieces[piece] = hit
         todo = [t for t in todo if t not in pieces]
-        many = getattr(self.backend, "check_many", None)
         for i in range(0, len(todo), self.batch):
             chunk = todo[i : i + self.batch]
-            if many is not None:
-                checks = many(chunk, threshold=self.config.threshold, rewrite=False)
-            else:
-                checks = [self.backend.check(t, threshold=self.config.threshold, rewrite=False) for t in chunk]
-            for t, c in zip(chunk, checks):
-                pieces[t] = float(c.score)
+            for t, score in zip(chunk, self._score_batch(chunk)):
+                pieces[t] = float(score)
                 if self.cache is not None:
-                    self.cache.put("score", self.system, t, {"score": float(c.score)})
+                    self.cache.put("score", self.system, t, {"score": float(score)})
             self.progress(len(chunk))
         for text in dict.fromkeys(t for t in texts if t not in self._memo):
             parts = [text[p.start : p.end] for p in split_text(text, max_chars=self.config.max_sentence_chars)]

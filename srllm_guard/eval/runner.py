@@ -131,8 +131,9 @@ class _Worker:
                 "reasons": sorted({s.reason for s in record.spans if s.reason})}
 
     def score(self, text: str) -> float:
-        """P(biased) the way the guard decides: sentence by sentence through ``check_many`` (the early-exit
-        screen, then the full model for what it does not clear), the text's worst sentence."""
+        """P(biased) the way the guard decides: sentence by sentence, the early-exit screen clearing what it is
+        sure of and the full model deciding the rest (:class:`~srllm_guard.eval.judgement.Scorer`), the text's
+        worst sentence."""
         if self._scorer is None:
             from srllm_guard.eval.judgement import Scorer
 
