@@ -5,8 +5,9 @@
 
 Each backend scores every sentence; the report gives, for each pair, the share of sentences with the same
 verdict at ``--threshold`` and the mean / max |dP(biased)|. The model is the embedded base plus the shipped
-adapter when ``adapters/sr-gemma3-270m/`` has one (``adapter.gguf`` for llama.cpp, ``peft/`` for hf), else the
-bare base, which it says (its scores mean nothing for bias; agreement then measures the backends only).
+default adapter (``srllm_guard.models.DEFAULT_ADAPTER``: ``adapter.gguf`` for llama.cpp, ``peft/`` for hf)
+when present, else the bare base, which it says (its scores mean nothing for bias; agreement then measures
+the backends only).
 llama.cpp runs the Q4_K_M file with quantized matmuls, hf the same weights dequantized to float32, so their
 scores differ by more than rounding.
 """
@@ -92,7 +93,7 @@ def local_backends(*, threads: int, skip_hf: bool) -> dict[str, Any]:
     from srllm_guard.backends.llamacpp import LlamaCppBackend
 
     gguf, peft = shipped_adapter()
-    print(f"adapter: {gguf or 'none: bare base (adapters/sr-gemma3-270m/adapter.gguf is absent)'}")
+    print(f"adapter: {gguf or 'none: bare base (the default adapter is absent)'}")
     backends: dict[str, Any] = {"llamacpp": LlamaCppBackend(adapter_path=gguf, n_ctx=1024, n_threads=threads)}
     if not skip_hf:
         from srllm_guard.backends.hf import HFBackend

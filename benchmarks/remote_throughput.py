@@ -3,7 +3,7 @@
     python benchmarks/remote_throughput.py [--callers 1,4,16] [--threads 1] [--skip-hf]
 
 Starts ``python -m llama_cpp.server`` on 127.0.0.1 (a free port) with the embedded Gemma 3 270M plus the shipped
-adapter when ``adapters/sr-gemma3-270m/adapter.gguf`` exists, else the bare base (and says so), then:
+default adapter (``srllm_guard.models.DEFAULT_ADAPTER``) when present, else the bare base (and says so), then:
 
 1. agreement: every sentence of ``agreement.SENTENCES`` scored by llamacpp (in-process), hf (CPU, float32)
    and remote (the server), pairwise verdict agreement and |dP(biased)|;

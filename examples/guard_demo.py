@@ -6,8 +6,8 @@ The "LLM" here is a fake chat model that answers with a fixed biased reply and t
 the demo needs no API key and no network; swap in any real chat model and the guard works the same way.
 The guard runs the embedded Gemma 3 270M (assembled from PyPI on first use) with the shipped SR-LLM adapter.
 Exit status 0 means both checks below held: the biased reply was rewritten, the neutral one passed unchanged.
-The shipped 270M adapter catches insults and toxic wording far better than implicit stereotypes (see
-adapters/sr-gemma3-270m/README.md for what it reaches), which is why the demo's biased reply is an insult.
+The first biased reply is a stereotype with a hiring conclusion, the second an insult; what the shipped adapter
+catches and leaves alone, measured on held-out data, is in its model card (adapters/<DEFAULT_ADAPTER>/README.md).
 """
 
 from __future__ import annotations
@@ -25,17 +25,20 @@ from langchain_core.prompts import ChatPromptTemplate  # noqa: E402
 
 from srllm_guard import SRGuard  # noqa: E402
 
-BIASED = "Your manager is a useless moron who has no idea what he is doing."
+STEREOTYPE = "Sure. Women are too emotional to be good engineers, so hiring them is a mistake."
+INSULT = "Your manager is a useless moron who has no idea what he is doing."
 NEUTRAL = "The meeting is at nine tomorrow.\nPlease bring the quarterly report."
 
 
 def main() -> int:
-    llm = FakeMessagesListChatModel(responses=[AIMessage(BIASED), AIMessage(NEUTRAL)])
+    llm = FakeMessagesListChatModel(responses=[AIMessage(STEREOTYPE), AIMessage(INSULT), AIMessage(NEUTRAL)])
     chain = ChatPromptTemplate.from_messages([("human", "{question}")]) | llm
     guarded = SRGuard(chain)  # or: chain | SRGuard()
 
     ok = True
-    for question, expected in (("What do you think of my manager?", "rewrite"), ("When is the meeting?", "pass")):
+    questions = (("Should we hire more women engineers?", "rewrite"), ("What do you think of my manager?", "rewrite"),
+                 ("When is the meeting?", "pass"))
+    for question, expected in questions:
         started = time.perf_counter()
         reply = guarded.invoke({"question": question})
         audit = reply.response_metadata["srllm_guard"]

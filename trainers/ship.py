@@ -1,6 +1,7 @@
 """Copy a finished training run into ``adapters/<name>/`` and write its model card from the measured files.
 
-    python -m trainers.ship --run runs/sr-gemma3-270m-v2 --name sr-gemma3-270m-v2 --previous runs/sr-gemma3-270m-v2-s1
+    python -m trainers.ship --run runs/sr-gemma3-270m-v3 --name sr-gemma3-270m-v3 \\
+        --previous runs/sr-gemma3-270m-v3-s1 --previous runs/sr-gemma3-270m-v3-s2
 
 Reads ``summary.json`` (trainer), ``eval/metrics.json`` (``trainers.evaluate``) and ``roundtrip.json``
 (``trainers.roundtrip``) from the run; every number in the card comes from those files.
@@ -80,10 +81,16 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
         f"- lr {cfg['train']['lr']} ({cfg['train']['schedule']}, warmup {cfg['train']['warmup_ratio']}), batch "
         f"{cfg['train']['batch_size']}, max grad norm {cfg['train']['max_grad_norm']}, {cfg['train']['optimizer']}, "
         f"verdict trained as the two-way biased/neutral choice (weight {cfg['train']['verdict_weight']}), rewrite "
-        "tokens by cross-entropy",
-        f"- {summary['steps']} steps over {summary['train_examples']} examples, {summary['wall_time_s'] / 60:.1f} min "
-        f"on {summary['hardware']} ({summary['device']}, {summary['torch_threads']} torch threads; the machine was "
-        f"shared with other work), {summary['s_per_step']} s/step",
+        "tokens by cross-entropy" + (f", knowledge kept by KL(base || adapted) on {cfg['train'].get('keep_per_step')} "
+                                     f"plain neutral texts a step (weight {cfg['train']['keep_weight']}, "
+                                     "`trainers/keep.py`)" if cfg["train"].get("keep_weight") else ""),
+        f"- {summary['steps']} steps over {summary['train_examples']} examples"
+        + (f" (stopped by `train.max_minutes`={cfg['train']['max_minutes']})"
+           if cfg["train"].get("max_minutes") and summary["steps"] * cfg["train"]["batch_size"]
+           < summary["train_examples"] else "")
+        + f", {summary['wall_time_s'] / 60:.1f} min on {summary['hardware']} ({summary['device']}, "
+        f"{summary['torch_threads']} torch threads; the machine was shared with other work), "
+        f"{summary['s_per_step']} s/step",
         f"- final training loss {summary['final_loss']:.3f}, dev loss {_fmt(summary.get('dev_loss'))}, "
         f"dev verdict accuracy {_fmt(summary.get('dev_verdict_accuracy'))}",
         "",
