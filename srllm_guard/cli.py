@@ -14,7 +14,7 @@ import json
 import sys
 from typing import Any, Sequence
 
-from srllm_guard.errors import SRGuardError
+from srllm_guard.errors import ConfigError, SRGuardError
 
 __all__ = ["main", "build_parser"]
 
@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="llamacpp: early-exit probe that clears clearly clean sentences after block 6 "
                              "('default': the one shipped with the adapter; 'none': every sentence gets the "
                              "full model)")
+    flags.add_argument("--backend-option", action="append", dest="backend_options", metavar="NAME=VALUE",
+                       help="another constructor argument of the backend (repeatable), e.g. merge=false, "
+                            "n_ctx=4096, lora_scale=0.5; values are read as JSON when they parse, else as text")
     common = argparse.ArgumentParser(add_help=False, parents=[flags])
     common.add_argument("text", metavar="TEXT", help="the text to guard; '-' reads it from standard input")
     commands.add_parser("check", parents=[common], help="print the JSON audit record of TEXT",
@@ -132,7 +135,21 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["adapter_path"] = None if args.adapter.lower() == "none" else args.adapter
     if args.screen is not None:
         overrides["screen"] = None if args.screen.lower() == "none" else args.screen
+    if args.backend_options:
+        overrides["backend_options"] = dict(_backend_option(item) for item in args.backend_options)
     return overrides
+
+
+def _backend_option(item: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` -> (name, value): JSON when it parses (``false``, ``4096``, ``0.5``), else the text."""
+    name, sep, raw = item.partition("=")
+    if not sep or not name.strip():
+        raise ConfigError(f"--backend-option {item!r}: expected NAME=VALUE, e.g. merge=false")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return name.strip(), value
 
 
 def _write(text: str) -> None:

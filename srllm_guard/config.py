@@ -7,7 +7,7 @@ model* answers (backend, model_path, adapter_path, n_threads).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -136,10 +136,6 @@ class GuardConfig(BaseModel):
         kept = {name: getattr(self, name) for name in self.model_fields_set}
         return GuardConfig(**{**kept, **overrides})
 
-    def backend_key(self) -> tuple[Any, ...]:
-        """The settings that identify one loaded model: guards with equal keys share a backend."""
-        return (self.backend, self.model_path, self.adapter_path, self.n_threads, self.screen)
-
     # --- backend-specific model settings (hf, remote) -----------------------------------------------------
     base_url: str | None = None
     """Server of the ``'remote'`` backend (an OpenAI-compatible llama.cpp server or vLLM), e.g.
@@ -148,3 +144,9 @@ class GuardConfig(BaseModel):
 
     device: Literal["auto", "cpu", "cuda"] | None = None
     """Device of the ``'hf'`` backend (``None``: CUDA when available, else CPU). Other backends refuse it."""
+
+    backend_options: dict[str, Union[str, int, float, bool, None]] = Field(default_factory=dict)
+    """Any other constructor argument of the backend, by name: llamacpp ``merge``, ``lora_scale``, ``n_ctx``,
+    ``seed``; hf ``load_in_4bit``, ``batch_size``, ``max_length``; remote its HTTP settings. Checked against
+    the backend's constructor when it is built: a name it does not take is a ``ConfigError`` that lists the
+    ones it does (CLI: ``--backend-option merge=false``)."""

@@ -43,7 +43,8 @@ from srllm_guard.backends.base import Backend
 from srllm_guard.backends.registry import BUILTIN_BACKENDS, backend_kwargs, load_backend_class
 from srllm_guard.config import GuardConfig
 from srllm_guard.errors import ConfigError
-from srllm_guard.pipeline import Processed, aguard_text, aprocess, guard_text, make_record, process
+from srllm_guard.pipeline import aguard_text, aprocess, guard_text, process
+from srllm_guard.policy import Processed, make_record, returned_text
 from srllm_guard.stream import aguard_stream, guard_stream
 
 __all__ = ["SRGuard", "BACKENDS", "build_backend"]
@@ -153,7 +154,7 @@ class SRGuard(RunnableSerializable[Any, Any]):
 
     _built: Union[Backend, None] = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
-    _slots: _Slots = PrivateAttr(default=None)
+    _slots: _Slots = PrivateAttr(default_factory=lambda: _Slots(1))  # sized by the config in model_post_init
 
     def __init__(
         self,
@@ -167,7 +168,7 @@ class SRGuard(RunnableSerializable[Any, Any]):
             merged = (config or GuardConfig()).merged(**config_overrides)
             if runnable is not None and not isinstance(runnable, Runnable):
                 runnable = coerce_to_runnable(runnable)
-            super().__init__(runnable=runnable, config=merged, backend=backend)
+            super().__init__(runnable=runnable, config=merged, backend=backend)  # type: ignore[call-arg]  # pydantic fields
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(map(str, error['loc'])) or 'value'}: {error['msg']}" for error in exc.errors()
@@ -220,7 +221,8 @@ class SRGuard(RunnableSerializable[Any, Any]):
             return await aprocess(text, backend, config, part=part)
 
     async def _aget_backend(self) -> Backend:
-        return self._current_backend() or await asyncio.to_thread(self._get_backend)  # loading must not block
+        current = self._current_backend()
+        return current if current is not None else await asyncio.to_thread(self._get_backend)  # loading must not block
 
     def _check_segment(self, text: str, config: GuardConfig) -> Processed:
         return self._process(text, self._get_backend(), config)
@@ -357,18 +359,19 @@ class SRGuard(RunnableSerializable[Any, Any]):
     ) -> Any:
         """Put the guarded text back into the output's own type and attach the audit record."""
         cfg = self.config
-        refused = any(result.refused for result in results)
+        refusal = returned_text(results, cfg)
         if isinstance(content, str):
             original = content
-            new_content: str | list[Any] = cfg.refusal_message if refused else results[0].text
-            returned = new_content
+            returned = refusal if refusal is not None else results[0].text
+            new_content: str | list[Any] = returned
         else:
             original = "".join(text for _, text in texts)
-            if refused:
-                new_content, returned = [{"type": "text", "text": cfg.refusal_message}], cfg.refusal_message
+            if refusal is not None:
+                new_content, returned = [{"type": "text", "text": refusal}], refusal
             else:
                 new_content = list(content)
                 for (index, _), result in zip(texts, results):
+                    assert index is not None  # a list content's parts have indices
                     part = content[index]
                     new_content[index] = result.text if isinstance(part, str) else {**part, "text": result.text}
                 returned = "".join(result.text for result in results)

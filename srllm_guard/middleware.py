@@ -26,7 +26,7 @@ Needs the ``agents`` extra: ``pip install 'srllm-guard[agents]'``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, BaseMessage
 
@@ -35,11 +35,19 @@ from srllm_guard.config import GuardConfig
 from srllm_guard.errors import ConfigError, require
 from srllm_guard.guard import SRGuard
 
-_types = require("langchain.agents.middleware.types", extra="agents", package="langchain")
-AgentMiddleware = _types.AgentMiddleware
-ModelRequest = _types.ModelRequest
-ModelResponse = _types.ModelResponse
-ExtendedModelResponse = _types.ExtendedModelResponse
+if TYPE_CHECKING:
+    from langchain.agents.middleware.types import (
+        AgentMiddleware,
+        ExtendedModelResponse,
+        ModelRequest,
+        ModelResponse,
+    )
+else:  # a clear error naming the extra when langchain is missing
+    _types = require("langchain.agents.middleware.types", extra="agents", package="langchain")
+    AgentMiddleware = _types.AgentMiddleware
+    ModelRequest = _types.ModelRequest
+    ModelResponse = _types.ModelResponse
+    ExtendedModelResponse = _types.ExtendedModelResponse
 
 __all__ = ["SRGuardMiddleware"]
 

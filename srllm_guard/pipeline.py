@@ -5,8 +5,8 @@ their results (a :class:`~srllm_guard.backends.base.Check` or the :class:`Backen
 small drivers run it: :func:`process` (threads, for ``invoke``) and :func:`aprocess` (``asyncio``, for
 ``ainvoke``), so sync and async share every rule.
 
-When the backend has ``screen_many`` (llama.cpp with an early-exit probe, see
-:mod:`srllm_guard.backends.early_exit`), the pieces are first screened together, up to 64 pieces or 8,000
+When the backend is :class:`~srllm_guard.backends.base.Screening` (llama.cpp with an early-exit probe, see
+:mod:`srllm_guard.backends.llamacpp.screen`), the pieces are first screened together, up to 64 pieces or 8,000
 characters per call; the pieces it clears (score below the threshold) are kept without a full check. A
 failed screen call only means no more screening for that text. Then, per remaining piece (see
 :mod:`srllm_guard.split`)::
@@ -23,7 +23,7 @@ Text beyond ``max_text_chars`` is not scored: the fallback policy applies to it 
 backend failure (retries spent, or a timeout) no later piece of the text is sent: the failing piece and the
 rest of the checked text become one span handled by ``on_backend_error``.
 
-A backend that declares ``max_text_tokens`` and ``count_tokens`` (llama.cpp) is asked, in the same timed
+A :class:`~srllm_guard.backends.base.TokenBudget` backend (llama.cpp, Hugging Face) is asked, in the same timed
 call, whether a piece that could be too long fits; one that does not is cut smaller at whitespace and its
 parts are judged instead. A timed-out call cannot be killed (Python cannot stop a thread inside a C call);
 its worker is abandoned as a daemon thread and finishes in the background, while the backend's per-model lock
@@ -40,33 +40,22 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Generator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Generator
+from dataclasses import dataclass
 from typing import Any, Union
 
 from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from srllm_guard.audit import AuditRecord, Span
-from srllm_guard.backends.base import Backend, Check
+from srllm_guard.backends.base import Backend, Check, Screening, TokenBudget
 from srllm_guard.config import GuardConfig
 from srllm_guard.errors import BackendError, BackendTimeout, SRGuardError
+from srllm_guard.policy import Processed, action_for, checked_end, make_record, replacement, returned_text
 from srllm_guard.split import Piece, chunk, split_text, trim
 
-__all__ = ["Processed", "drift", "process", "aprocess", "make_record", "guard_text", "aguard_text"]
+__all__ = ["drift", "process", "aprocess", "guard_text", "aguard_text"]
 
 _WORD = re.compile(r"\w+")
-
-
-@dataclass
-class Processed:
-    """The outcome for one text (one content part)."""
-
-    text: str
-    """The reassembled text (meaningless when ``refused``)."""
-    spans: list[Span] = field(default_factory=list)
-    scores: list[float] = field(default_factory=list)
-    refused: bool = False
-    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,25 +111,20 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
     result = Processed(text=text)
     if not text or text.isspace():
         return result
-    limit = len(text)
-    if limit > config.max_text_chars:
-        limit = config.max_text_chars
-        floor = max(0, limit - 1000)
-        space = max(text.rfind(" ", floor, limit), text.rfind("\n", floor, limit))
-        limit = space if space > 0 else limit
+    limit = checked_end(text, config.max_text_chars)
     pieces = deque(split_text(text[:limit], max_chars=config.max_sentence_chars))
     last_end = pieces[-1].end if pieces else limit
     replaced: list[tuple[Piece, str]] = []
 
     def fallback(piece: Piece, score: float | None, reason: str, policy: str, recheck: float | None = None):
-        action = {"fail_open": "flag", "fail_closed": "refuse"}.get(policy, policy)
+        action = action_for(policy)
         original = text[piece.start : piece.end]
-        replacement = {"flag": original, "redact": config.redaction_text, "refuse": config.refusal_message}[action]
+        instead = replacement(action, original, config)
         result.spans.append(
-            Span(start=piece.start, end=piece.end, original=original, replacement=replacement, score=score,
+            Span(start=piece.start, end=piece.end, original=original, replacement=instead, score=score,
                  action=action, recheck_score=recheck, reason=reason, part=part)
         )
-        replaced.append((piece, replacement))
+        replaced.append((piece, instead))
         result.refused = result.refused or action == "refuse"
 
     def give_up(error: BackendError, start: int, score: float | None) -> None:
@@ -154,7 +138,9 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
     screening = True
     while pieces:
         if screening and (pieces[0].start, pieces[0].end) not in screened:
-            group, size = [], 0  # the next pieces, bounded so that one screen call fits one timeout
+            # the next pieces, bounded so that one screen call fits one timeout
+            group: list[Piece] = []
+            size = 0
             for p in pieces:
                 if group and (len(group) >= _SCREEN_PIECES or size + p.end - p.start > _SCREEN_CHARS):
                     break
@@ -179,7 +165,7 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
             pieces.extendleft(reversed(chunk(text, piece, smaller)))
             continue
         score = None
-        if not isinstance(outcome, BackendError):
+        if isinstance(outcome, Check):  # else the BackendError it ended in
             score = outcome.score
             result.scores.append(score)
             if score < config.threshold:
@@ -195,7 +181,7 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
             if isinstance(outcome, _TooLong):
                 fallback(piece, score, "too_long", config.fallback)
                 continue
-            if not isinstance(outcome, BackendError):
+            if isinstance(outcome, Check):
                 if outcome.score >= config.recheck_at:
                     fallback(piece, score, "recheck_failed", config.fallback, recheck=outcome.score)
                     continue
@@ -205,6 +191,7 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
                 )
                 replaced.append((piece, rewrite))
                 continue
+        assert isinstance(outcome, BackendError)  # a call's outcome is a Check, a _TooLong or the error it ended in
         give_up(outcome, piece.start, score)  # this piece and everything after it, one span
         break
 
@@ -213,8 +200,8 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
         fallback(excess, None, "too_long", config.fallback)
 
     out, pos = [], 0
-    for piece, replacement in replaced:
-        out += [text[pos : piece.start], replacement]
+    for piece, instead in replaced:
+        out += [text[pos : piece.start], instead]
         pos = piece.end
     out.append(text[pos:])
     result.text = "".join(out)
@@ -237,23 +224,27 @@ def _valid_screen(result: Any, call: _Screen) -> list[Check | None]:
 def _valid(check: Any) -> Check | _TooLong:
     if isinstance(check, _TooLong):
         return check
-    score = getattr(check, "score", None)
+    if not isinstance(check, Check):
+        raise BackendError(f"backend returned {type(check).__name__}; expected a Check")
+    score = check.score
     if not isinstance(score, numbers.Real) or isinstance(score, bool) or not 0.0 <= float(score) <= 1.0:
         raise BackendError(f"backend returned an invalid score {score!r}; expected a probability in [0, 1]")
-    rewrite = getattr(check, "rewrite", None)
-    return Check(score=float(score), rewrite=rewrite if isinstance(rewrite, str) else None)
+    return Check(score=float(score), rewrite=check.rewrite if isinstance(check.rewrite, str) else None)
 
 
-def _may_be_too_long(backend: Any, text: str) -> bool:
-    """Whether ``text`` could exceed the ``max_text_tokens`` a backend declares (cheap, no tokenizer)."""
-    limit = getattr(backend, "max_text_tokens", None)
-    return isinstance(limit, int) and hasattr(backend, "count_tokens") and len(text) * _MAX_TOKENS_PER_CHAR > limit
+def _may_be_too_long(backend: Backend | None, text: str) -> bool:
+    """Whether ``text`` could exceed a :class:`TokenBudget` backend's limit (cheap, no tokenizer)."""
+    if not isinstance(backend, TokenBudget):
+        return False
+    limit = backend.max_text_tokens
+    return isinstance(limit, int) and len(text) * _MAX_TOKENS_PER_CHAR > limit
 
 
-def _too_long(backend: Any, text: str) -> _TooLong | None:
+def _too_long(backend: Backend | None, text: str) -> _TooLong | None:
     """Count the tokens of ``text`` when it may not fit the backend; ``None`` when it fits."""
     if not _may_be_too_long(backend, text):
         return None
+    assert isinstance(backend, TokenBudget)
     tokens, limit = backend.count_tokens(text), backend.max_text_tokens
     return _TooLong(tokens, limit) if tokens > limit else None
 
@@ -282,12 +273,12 @@ def _call_once(backend: Backend, call: _Call | _Screen, config: GuardConfig) -> 
     caller's LangChain run (no callbacks into the user's stream). On timeout the worker is abandoned.
     """
     if isinstance(call, _Screen):
-        screen_many = getattr(backend, "screen_many", None)
-        if screen_many is None:
+        if not isinstance(backend, Screening):
             return [None] * len(call.texts)
+        screen = backend
 
         def work() -> Any:
-            return screen_many(list(call.texts), threshold=call.threshold)
+            return screen.screen_many(list(call.texts), threshold=call.threshold)
     else:
 
         def work() -> Any:
@@ -321,22 +312,19 @@ def _call_once(backend: Backend, call: _Call | _Screen, config: GuardConfig) -> 
 
 
 async def _acall_once(backend: Backend, call: _Call | _Screen, config: GuardConfig) -> Check | _TooLong | list:
-    screen_many = getattr(backend, "screen_many", None)
-    if isinstance(call, _Screen) and screen_many is None:
+    if isinstance(call, _Screen) and not isinstance(backend, Screening):
         return [None] * len(call.texts)
-    kwargs = dict(threshold=call.threshold, rewrite=getattr(call, "rewrite", False),
-                  max_new_tokens=config.max_new_tokens)
 
     async def work() -> Any:
         if isinstance(call, _Screen):
-            return await asyncio.to_thread(screen_many, list(call.texts), threshold=call.threshold)
+            assert isinstance(backend, Screening)
+            return await asyncio.to_thread(backend.screen_many, list(call.texts), threshold=call.threshold)
         if _may_be_too_long(backend, call.text):
             too_long = await asyncio.to_thread(_too_long, backend, call.text)  # takes the model lock
             if too_long:
                 return too_long
-        if getattr(backend, "acheck", None) is None:
-            return await asyncio.to_thread(backend.check, call.text, **kwargs)
-        return await backend.acheck(call.text, **kwargs)
+        return await backend.acheck(call.text, threshold=call.threshold, rewrite=call.rewrite,
+                                    max_new_tokens=config.max_new_tokens)
 
     task = contextvars.Context().run(asyncio.ensure_future, work())  # empty context: no callback leakage
     try:
@@ -384,47 +372,15 @@ async def aprocess(text: str, backend: Backend | None, config: GuardConfig, *, p
         return stop.value
 
 
-# --- the record ------------------------------------------------------------------------------------------
-
-
-def make_record(
-    original: str, returned: str, results: Sequence[Processed], backend: Backend | None, config: GuardConfig,
-    started: float,
-) -> AuditRecord:
-    """The :class:`AuditRecord` for one output made of ``results`` (one per text or content part)."""
-    spans = [span for result in results for span in result.spans]
-    scores = [score for result in results for score in result.scores]
-    if any(span.action != "rewrite" for span in spans):
-        action = "fallback"
-    else:
-        action = "rewrite" if spans else "pass"
-    return AuditRecord(
-        biased=any(score >= config.threshold for score in scores),
-        score=max(scores, default=0.0),
-        action=action,
-        original=original,
-        text=returned,
-        spans=spans,
-        model_id=str(getattr(backend, "model_id", "unknown")),
-        model_hash=getattr(backend, "model_hash", None),
-        latency_ms=round((time.perf_counter() - started) * 1000, 3),
-        error=next((result.error for result in results if result.error), None),
-    )
-
-
-def _returned(result: Processed, config: GuardConfig) -> str:
-    return config.refusal_message if result.refused else result.text
-
-
 def guard_text(text: str, backend: Backend | None, config: GuardConfig) -> AuditRecord:
     """Guard a plain string; the returned text is ``record.text``."""
     started = time.perf_counter()
     result = process(text, backend, config)
-    return make_record(text, _returned(result, config), [result], backend, config, started)
+    return make_record(text, returned_text([result], config) or result.text, [result], backend, config, started)
 
 
 async def aguard_text(text: str, backend: Backend | None, config: GuardConfig) -> AuditRecord:
     """Async twin of :func:`guard_text`."""
     started = time.perf_counter()
     result = await aprocess(text, backend, config)
-    return make_record(text, _returned(result, config), [result], backend, config, started)
+    return make_record(text, returned_text([result], config) or result.text, [result], backend, config, started)

@@ -1,6 +1,6 @@
 """The early-exit probe: a logistic head on a hidden state of SR-LLM itself, its calibration, and its fitting.
 
-:class:`Head` is what ``LlamaCppBackend(screen=...)`` loads (see :mod:`srllm_guard.backends.early_exit`): one
+:class:`Head` is what ``LlamaCppBackend(screen=...)`` loads (see :mod:`srllm_guard.backends.llamacpp.screen`): one
 numpy dot product on the state after block 6 decides whether a sentence is clearly clean (below ``low``) and
 may skip the full model. ``trainers/distill.py`` fits it on the model's own verdicts with :func:`fit_head`,
 picks ``low`` per threshold with :func:`pick_low` (the recall of the teacher's flags it must keep), the

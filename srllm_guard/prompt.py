@@ -33,6 +33,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 __all__ = [
     "INSTRUCTION",
@@ -53,6 +54,8 @@ __all__ = [
     "render_prefix",
     "parse_response",
     "clean_text",
+    "TokenIds",
+    "token_ids",
 ]
 
 BIASED = "biased"
@@ -116,6 +119,66 @@ class PromptFormat:
         if not rewrite or not rewrite.strip():
             raise ValueError("a biased example needs a non-empty rewrite")
         return f"{BIASED}\n{clean_text(rewrite.strip())}{END_OF_TURN}"
+
+
+_TEMPLATE_MARKERS = (BOS, START_OF_TURN, END_OF_TURN)
+
+
+@dataclass(frozen=True)
+class TokenIds:
+    """How one tokenizer spells one :class:`PromptFormat`: what every backend needs to build prompt tokens
+    and read a verdict (:func:`token_ids`). The llama.cpp and Hugging Face backends both use it, so both feed
+    the model the same tokens the trainer did."""
+
+    fmt: PromptFormat
+    head: list[int]
+    """The prefix up to its last template marker, markers parsed as special tokens (starts with BOS)."""
+    tail: list[int]
+    """The body after the text (end of turn, model turn), markers special."""
+    answer: list[int]
+    """``"biased\\n"``: fed before a rewrite is generated."""
+    biased: int
+    neutral: int
+    end_of_turn: int
+    cut: int
+    """Where ``head`` ends in the rendered prefix: the rest of the prefix is tokenized with the text."""
+
+    def plain_part(self, text: str) -> str:
+        """The part of ``text``'s prompt tokenized as plain text: the instruction tail and the text together
+        (``"Text: Women"`` -> ``▁Women``, as the trainer's tokenizer sees it); never parsed for markers."""
+        parts = self.fmt.render_prompt(text)
+        tail = self.fmt.render_prompt("").body
+        return parts.prefix[self.cut:] + parts.body[: -len(tail)]
+
+
+def token_ids(fmt: PromptFormat, *, plain: Callable[[str], list[int]], special: Callable[[str], list[int]],
+              bos_id: int | None, where: str) -> TokenIds:
+    """Tokenize ``fmt``'s fixed pieces with a backend's ``plain`` and ``special`` tokenizers (no BOS added by
+    either) and check what the verdict needs: one token per verdict word, distinct, ``"biased\\n"`` starting
+    with the verdict token, a single end-of-turn token. ``where`` names the tokenizer in errors."""
+    from srllm_guard.errors import ConfigError
+
+    prefix = fmt.render_prefix(bos=True)
+    cut = max(prefix.rfind(m) + len(m) for m in _TEMPLATE_MARKERS if m in prefix)
+    head = special(prefix[:cut])
+    if not head or head[0] != bos_id:
+        raise ConfigError(f"the prompt prefix does not start with BOS in {where}: {head[:4]}")
+    ids = {}
+    for word in (BIASED, NEUTRAL):
+        word_ids = plain(word)
+        if len(word_ids) != 1:
+            raise ConfigError(f"verdict word {word!r} is {len(word_ids)} tokens in {where}; it must be one")
+        ids[word] = word_ids[0]
+    if ids[BIASED] == ids[NEUTRAL]:
+        raise ConfigError(f"the two verdict words map to the same token in {where}")
+    answer = plain(f"{BIASED}\n")
+    if answer[:1] != [ids[BIASED]]:
+        raise ConfigError(f"{BIASED!r} followed by a newline does not start with the verdict token in {where}")
+    end_of_turn = special(END_OF_TURN)
+    if len(end_of_turn) != 1:
+        raise ConfigError(f"{END_OF_TURN} is not a special token in {where}")
+    return TokenIds(fmt=fmt, head=head, tail=special(fmt.render_prompt("").body), answer=answer,
+                    biased=ids[BIASED], neutral=ids[NEUTRAL], end_of_turn=end_of_turn[0], cut=cut)
 
 
 FORMATS: dict[str, PromptFormat] = {

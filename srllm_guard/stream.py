@@ -32,18 +32,18 @@ import asyncio
 import operator
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any, Union
 
 from langchain_core.messages import BaseMessage, BaseMessageChunk
 
-from srllm_guard.audit import AuditRecord, Span, emit, logger
+from srllm_guard.audit import AuditRecord, Span, SpanAction, emit, logger
 from srllm_guard.backends.base import Backend
 from srllm_guard.config import GuardConfig
 from srllm_guard.errors import ConfigError
-from srllm_guard.pipeline import Processed, make_record
+from srllm_guard.policy import Processed, action_for, checked_end, make_record, replacement
 from srllm_guard.split import chunk, split_sentences, trim
 
 __all__ = ["HoldBack", "Segment", "guard_stream", "aguard_stream", "is_whole_message"]
@@ -59,7 +59,7 @@ class _Tail:
 
     start: int
     end: int
-    action: str
+    action: SpanAction
     score: Union[float, None]
     reason: Union[str, None]
     replacement: str
@@ -135,6 +135,7 @@ class HoldBack:
 
     def add(self, item: Any) -> None:
         """Take one chunk of the input (``str`` or a message chunk)."""
+        kind: type
         if isinstance(item, str):
             kind, text = str, item
         elif isinstance(item, BaseMessageChunk):
@@ -194,15 +195,14 @@ class HoldBack:
         limit = self.config.max_text_chars
         if self._base + len(text) < limit or len(self._text()) <= limit:
             return Segment(text, self.config)
-        # Checking stops where the pipeline would stop on the whole text: at the last whitespace before
-        # max_text_chars (within 1000 characters), else at max_text_chars.
-        original, floor = self._text(), max(0, limit - 1000)
-        space = max(original.rfind(" ", floor, limit), original.rfind("\n", floor, limit))
-        left = (space if space > 0 else limit) - self._base
+        # Checking stops where the pipeline would stop on the whole text (policy.checked_end)
+        end = checked_end(self._text(), limit)
+        left = end - self._base
         if left > 0 and not text[:left].isspace():  # the pipeline checks text[:left]; the excess gets the fallback
-            return Segment(text, self.config.merged(max_text_chars=left + 1 if space > 0 else left))
-        self._start_tail(self._base + trim(text, 0, len(text)).start, None, "too_long", self.config.fallback)
-        self._tail.announced = False
+            return Segment(text, self.config.merged(max_text_chars=left + 1 if end < limit else left))
+        piece = trim(text, 0, len(text))  # not blank: checked above
+        tail = self._start_tail(self._base + (piece.start if piece else 0), None, "too_long", self.config.fallback)
+        tail.announced = False
         return Segment(text, None)
 
     def release(self, segment: Segment, result: Union[Processed, None]) -> Any:
@@ -214,8 +214,8 @@ class HoldBack:
             lead = len(text) - len(text.lstrip())
             refused = next(span for span in result.spans if span.action == "refuse")
             self._results.append(Processed(text="", scores=result.scores, error=result.error))
-            self._start_tail(base + lead, max(result.scores, default=None), refused.reason, "refuse")
-            self._tail.end = base + len(text.rstrip())
+            tail = self._start_tail(base + lead, max(result.scores, default=None), refused.reason, "refuse")
+            tail.end = base + len(text.rstrip())
             out = text[:lead] + self.config.refusal_message
         else:
             spans = [span.model_copy(update={"start": span.start + base, "end": span.end + base})
@@ -224,10 +224,10 @@ class HoldBack:
             failed = result.error is not None and last is not None and last.reason in ("backend_error", "timeout")
             beyond = segment.config is not self.config and last is not None and last.reason == "too_long" \
                 and last.score is None  # the excess over max_text_chars
-            if failed or beyond:
+            if last is not None and (failed or beyond):
                 spans.pop()  # becomes the tail: the rest of the stream is not checked either
-                self._start_tail(last.start, last.score, last.reason, last.action)
-                self._tail.end = last.end
+                tail = self._start_tail(last.start, last.score, last.reason, last.action)
+                tail.end = last.end
             self._results.append(Processed(text=result.text, spans=spans, scores=result.scores,
                                            error=result.error))
             out = result.text
@@ -235,10 +235,11 @@ class HoldBack:
         self._base += len(text)
         return self._emit(out)
 
-    def _start_tail(self, start: int, score: Union[float, None], reason: Union[str, None], action: str) -> None:
-        action = {"fail_open": "flag", "fail_closed": "refuse"}.get(action, action)
-        replacement = {"redact": self.config.redaction_text, "refuse": self.config.refusal_message}.get(action, "")
-        self._tail = _Tail(start, start, action, score, reason, replacement)
+    def _start_tail(self, start: int, score: Union[float, None], reason: Union[str, None], policy: str) -> _Tail:
+        action = action_for(policy)
+        instead = "" if action == "flag" else replacement(action, "", self.config)  # flag: the text itself goes out
+        self._tail = _Tail(start, start, action, score, reason, instead)
+        return self._tail
 
     def _extend_tail(self, text: str) -> str:
         """What to release for ``text`` when it is not checked (blank, or after the tail began)."""
@@ -271,7 +272,11 @@ class HoldBack:
             self._ready.append(self._metas.popleft()[1])
 
     def _message(self, metas: list[BaseMessageChunk], text: str, extra: dict[str, Any] | None = None) -> Any:
-        merged = reduce(operator.add, metas) if metas else self._kind(content="", id=self._id)
+        if metas:
+            merged = reduce(operator.add, metas)
+        else:
+            assert self._kind is not None and self._kind is not str
+            merged = self._kind(content="", id=self._id)
         content: Any = text
         if isinstance(merged.content, list) or self._text_block is not None:
             rest = merged.content if isinstance(merged.content, list) else []
@@ -389,7 +394,7 @@ def guard_stream(
 async def aguard_stream(
     items: AsyncIterator[Any], config: GuardConfig, *, check: _ACheck, whole: Callable[[Any], Awaitable[Any]],
     backend: Callable[[], Union[Backend, None]],
-) -> AsyncIterator[Any]:
+) -> AsyncGenerator[Any, None]:
     """Async twin of :func:`guard_stream`."""
     state = HoldBack(config, backend)
 

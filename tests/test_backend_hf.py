@@ -54,7 +54,6 @@ def backend(paths) -> HFBackend:
 
 @pytest.fixture(scope="module")
 def llamacpp(paths):
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is a core dependency: pip install -e .")
     from srllm_guard.backends.llamacpp import LlamaCppBackend
 
     return LlamaCppBackend(model_path=paths["base_gguf"], adapter_path=paths["adapter_gguf"], n_ctx=512, n_threads=1)
@@ -69,7 +68,7 @@ def test_contract_and_identity(backend: HFBackend) -> None:
 
 def test_tokenization_matches_llamacpp(backend: HFBackend, llamacpp) -> None:
     for text in TEXTS:
-        assert backend.prompt_ids(text) == llamacpp._model.prompt_ids(text), text
+        assert backend.prompt_ids(text) == llamacpp.engine.prompt_ids(text), text
     attack = backend.prompt_ids(TEXTS[-1])
     assert attack.count(106) == 1 and attack.count(105) == 2 and attack[:2] == [2, 105]  # only the template's
 

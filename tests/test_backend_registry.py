@@ -72,6 +72,20 @@ def test_config_fields_go_where_the_constructor_takes_them() -> None:
         registry.backend_kwargs(remote, GuardConfig(backend="remote", adapter_path="a.gguf"))
 
 
+def test_backend_options_reach_the_constructor_and_are_checked_against_it() -> None:
+    llamacpp = registry.load_backend_class("llamacpp")
+    config = GuardConfig(backend_options={"merge": False, "n_ctx": 4096, "lora_scale": 0.5})
+    kwargs = registry.backend_kwargs(llamacpp, config)
+    assert (kwargs["merge"], kwargs["n_ctx"], kwargs["lora_scale"]) == (False, 4096, 0.5)
+    with pytest.raises(ConfigError, match="does not take the option 'load_in_4bit'; it takes: .*merge"):
+        registry.backend_kwargs(llamacpp, GuardConfig(backend_options={"load_in_4bit": True}))
+    with pytest.raises(ConfigError, match="'n_threads' is a GuardConfig field: set n_threads=2"):
+        registry.backend_kwargs(llamacpp, GuardConfig(backend_options={"n_threads": 2}))
+    with pytest.raises(ConfigError, match="'adapter' is a GuardConfig field: set adapter_path="):
+        registry.backend_kwargs(registry.load_backend_class("hf"), GuardConfig(backend="hf",
+                                                                                backend_options={"adapter": "x"}))
+
+
 def test_guards_share_a_backend_only_for_equal_arguments(monkeypatch) -> None:
     monkeypatch.setattr(guard_module, "_shared", {})
     name = f"{__name__}:PluginBackend"

@@ -47,6 +47,16 @@ def test_rewrite_reads_stdin_and_flags_reach_the_config(configs, capsys, monkeyp
         "base.gguf", None, 0.6, "refuse", 1, 9.0, "fail_open", None)
 
 
+def test_backend_options_from_the_command_line(configs, capsys):
+    argv = ["check", "Fine.", "--backend-option", "merge=false", "--backend-option", "n_ctx=4096",
+            "--backend-option", "lora_scale=0.5", "--backend-option", "note=plain text"]
+    assert main(argv) == 0
+    (config,) = configs
+    assert config.backend_options == {"merge": False, "n_ctx": 4096, "lora_scale": 0.5, "note": "plain text"}
+    assert main(["check", "Fine.", "--backend-option", "merge"]) == 2
+    assert "expected NAME=VALUE" in capsys.readouterr().err
+
+
 def test_lone_surrogate_is_printed_not_crashed(configs, capsys):
     assert main(["rewrite", "ok \ud800 fine."]) == 0
     assert capsys.readouterr().out == "ok \\ud800 fine.\n"

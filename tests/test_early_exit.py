@@ -1,4 +1,4 @@
-"""Early exit (srllm_guard/backends/early_exit.py) on the tiny SR-LLM-shaped Gemma 3 (tests/_tiny_srllm.py).
+"""Early exit (srllm_guard/backends/llamacpp/screen.py) on the tiny SR-LLM-shaped Gemma 3 (tests/_tiny_srllm.py).
 
 * the state it returns after block 0 is the one Hugging Face + PEFT compute (cross-implementation), so the
   callback captures the right tensor and stopping the graph there does not corrupt it;
@@ -49,7 +49,7 @@ def _hf_states(paths, backend, layer: int, position: str) -> np.ndarray:
 
     model = AutoModelForCausalLM.from_pretrained(paths["hf"], torch_dtype=torch.float32)
     model = peft.PeftModel.from_pretrained(model, paths["peft"]).eval()
-    loaded = backend._loaded()
+    loaded = backend.engine
     rows = []
     for text in TEXTS:
         ids = loaded.prompt_ids(text)

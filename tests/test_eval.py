@@ -455,7 +455,6 @@ def test_minilm_embedder_and_judge_round_trip(tmp_path):
 
 
 def test_llamacpp_likelihood_matches_token_by_token_evaluation():
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
     import numpy as np
 
     from srllm_guard.backends.llamacpp import LlamaCppBackend
@@ -463,7 +462,7 @@ def test_llamacpp_likelihood_matches_token_by_token_evaluation():
 
     backend = LlamaCppBackend(adapter_path=None, n_ctx=512, n_threads=1)
     batched = LlamaCppLikelihood(backend).logprobs("Many people live in Ethiopia.", "The people are thin.")
-    loaded = backend._loaded()
+    loaded = backend.engine
     with loaded.lock:
         loaded.clear()
         ids = [loaded.llm.token_bos()] + loaded.tokenize("Many people live in Ethiopia.", special=False)

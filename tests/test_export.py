@@ -20,13 +20,12 @@ import json
 import subprocess
 import sys
 
+import gguf
 import numpy as np
 import pytest
 
 from srllm_guard.errors import ConfigError, ModelFileError
 from srllm_guard.gguf_check import validate_adapter_gguf
-
-gguf = pytest.importorskip("gguf", reason="gguf is a core dependency: pip install -e .")
 
 F32_MAX_DIFF, F32_KL = 0.02, 1e-5
 Q8_MAX_DIFF, Q8_KL = 0.5, 5e-3
@@ -51,7 +50,7 @@ def _kl(p_logits: np.ndarray, q_logits: np.ndarray) -> float:
 
 def _llama_logits(model_path, prompts_ids, *, lora_path=None):
     """Last-position logits from llama.cpp for each token list (the fast path: eval + get_logits_ith)."""
-    llama_cpp = pytest.importorskip("llama_cpp", reason="llama-cpp-python is a core dependency: pip install -e .")
+    import llama_cpp
     kwargs = {"lora_path": str(lora_path)} if lora_path else {}
     llm = llama_cpp.Llama(model_path=str(model_path), n_ctx=256, logits_all=False, verbose=False, n_threads=1,
                           **kwargs)

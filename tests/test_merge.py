@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import gguf
 import numpy as np
 import pytest
-
-gguf = pytest.importorskip("gguf")
 
 from srllm_guard.errors import ModelFileError  # noqa: E402
 from srllm_guard.merge import lora_pairs_from_gguf, write_merged_gguf  # noqa: E402

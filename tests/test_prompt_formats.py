@@ -61,7 +61,7 @@ def test_exported_adapter_gguf_records_its_format_and_llamacpp_follows_it(tmp_pa
         backend = LlamaCppBackend(model_path=tiny["base_gguf"], adapter_path=out, n_ctx=256, screen=None,
                                   merge=False)
         assert backend.prompt_format.version == version
-        loaded = backend._loaded()
+        loaded = backend.engine
         joint = loaded.llm.tokenize(prompt.render_prompt("Men are lazy.", version=version).prompt.encode(),
                                     add_bos=False, special=True)
         assert loaded.prompt_ids("Men are lazy.") == joint

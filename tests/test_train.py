@@ -180,7 +180,6 @@ def run_tiny(tmp_path, tiny, **overrides) -> dict:
 
 def test_tiny_end_to_end_lora_to_llamacpp(tmp_path, tiny):
     """data -> train -> export -> llama.cpp -> generate, with HF+PEFT and llama.cpp agreeing on the verdict."""
-    pytest.importorskip("llama_cpp")
     import torch
     import transformers
     from peft import PeftModel

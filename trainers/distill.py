@@ -1,7 +1,7 @@
 """Distil SR-LLM's own verdicts into its early-exit screen: a probe on the model's block-6 state.
 
 The shipped early-exit probe of the default adapter (read by ``LlamaCppBackend(screen='default')``, see
-:mod:`srllm_guard.backends.early_exit`; ``scripts/train_default.sh`` runs this on the training run)::
+:mod:`srllm_guard.backends.llamacpp.screen`; ``scripts/train_default.sh`` runs this on the training run)::
 
     python -m trainers.distill --data-dir ../shared/data --adapter runs/sr-gemma3-270m-v3/adapter.gguf \\
         --train-split runs/sr-gemma3-270m-v3/splits/train.jsonl --cache runs/sr-gemma3-270m-v3/distill/teacher.jsonl \\
@@ -373,7 +373,7 @@ def score_all(items: list[Item], teacher: Teacher, cache: Path, budget_s: float,
 
 
 class EarlyExitFeatures:
-    """SR-LLM's hidden state after one block, as the "embedding" of a text (see srllm_guard.backends.early_exit)."""
+    """SR-LLM's hidden state after one block, as the "embedding" of a text (srllm_guard.backends.llamacpp.screen)."""
 
     def __init__(self, backend, layer: int, position: str) -> None:
         self.backend, self.layer, self.position = backend, layer, position

@@ -37,7 +37,7 @@ def llama_logits(model_path: str, adapter: str | None, texts: list[str]) -> list
     from srllm_guard.backends.llamacpp import LlamaCppBackend
 
     backend = LlamaCppBackend(model_path=model_path, adapter_path=adapter, n_threads=1, merge=False, screen=None)
-    loaded = backend._loaded()  # the backend's own tokenization and prefix handling are what we ship
+    loaded = backend.engine  # the backend's own tokenization and prefix handling are what we ship
     n_vocab = loaded.llm.n_vocab()
     out = []
     with loaded.lock:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Sequence, runtime_checkable
 
-__all__ = ["Check", "Backend", "BaseBackend"]
+__all__ = ["Check", "Backend", "BaseBackend", "Screening", "TokenBudget"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,38 @@ class Backend(Protocol):
         self, text: str, *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256
     ) -> Check:
         """Async twin of :meth:`check`."""
+        ...
+
+
+@runtime_checkable
+class Screening(Protocol):
+    """Optional capability: a cheap batched pass that settles some texts before the full model.
+
+    Implemented by llama.cpp with an early-exit probe. The pipeline calls it once per batch of pieces and
+    gives the full model only the pieces it returns ``None`` for; a :class:`Check` it returns is trusted only
+    when it clears a piece (score below ``threshold``).
+    """
+
+    def screen_many(self, texts: Sequence[str], *, threshold: float) -> list[Check | None]:
+        """One entry per text: a :class:`Check` where the screen is sure, ``None`` where the full model decides."""
+        ...
+
+
+@runtime_checkable
+class TokenBudget(Protocol):
+    """Optional capability: a hard limit on one text's length in the backend's own tokens.
+
+    The pipeline asks :meth:`count_tokens` for texts that may not fit and sends a text over the limit to the
+    fallback policy instead of the model (llama.cpp, Hugging Face).
+    """
+
+    @property
+    def max_text_tokens(self) -> int:
+        """Longest text, in :meth:`count_tokens` units, that ``check`` accepts."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """How many of :attr:`max_text_tokens` ``text`` uses."""
         ...
 
 

@@ -41,7 +41,6 @@ from srllm_guard.errors import BackendError, ConfigError, ModelFileError, requir
 
 __all__ = ["HFBackend"]
 
-_TEMPLATE_MARKERS = (prompt.BOS, prompt.START_OF_TURN, prompt.END_OF_TURN)
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _DTYPES = ("float32", "bfloat16", "float16")
 _PROBE_S = 3.0
@@ -244,26 +243,12 @@ class HFBackend(BaseBackend):
 
     def _setup_tokens(self) -> None:
         tok = self._tok
-        special = lambda s: self._encode([s], split=False)[0]  # noqa: E731 - markers parsed
-        prefix = self.prompt_format.render_prefix(bos=True)
-        self._cut = max(prefix.rfind(m) + len(m) for m in _TEMPLATE_MARKERS if m in prefix)
-        self._head = special(prefix[: self._cut])
-        if not self._head or self._head[0] != tok.bos_token_id:
-            raise ConfigError(f"the prompt prefix does not start with BOS in this tokenizer: {self._head[:4]}")
-        self._tail = special(self.prompt_format.render_prompt("").body)
-        self._tail_text = self.prompt_format.render_prompt("").body
-        ids = {w: self._plain([w])[0] for w in (prompt.BIASED, prompt.NEUTRAL)}
-        for word, word_ids in ids.items():
-            if len(word_ids) != 1:
-                raise ConfigError(f"verdict word {word!r} is {len(word_ids)} tokens in this tokenizer; it must be one")
-        self._biased, self._neutral = ids[prompt.BIASED][0], ids[prompt.NEUTRAL][0]
-        self._answer = self._plain([f"{prompt.BIASED}\n"])[0]
-        if self._answer[0] != self._biased:
-            raise ConfigError(f"{prompt.BIASED!r} followed by a newline does not start with the verdict token")
-        eot = special(prompt.END_OF_TURN)
-        if len(eot) != 1:
-            raise ConfigError(f"{prompt.END_OF_TURN} is not a special token in this tokenizer")
-        self._stop = sorted({eot[0], tok.eos_token_id} - {None})
+        ids = prompt.token_ids(self.prompt_format, plain=lambda s: self._plain([s])[0],
+                               special=lambda s: self._encode([s], split=False)[0],  # markers parsed
+                               bos_id=tok.bos_token_id, where="this tokenizer")
+        self._ids = ids
+        self._biased, self._neutral, self._answer = ids.biased, ids.neutral, ids.answer
+        self._stop = sorted({ids.end_of_turn, tok.eos_token_id} - {None})
         self._pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
         self._template_len = len(self.prompt_ids(""))
 
@@ -277,11 +262,8 @@ class HFBackend(BaseBackend):
         return self._encode(texts, split=True)
 
     def _prompt_ids_batch(self, texts: Sequence[str]) -> list[list[int]]:
-        plains = []
-        for text in texts:
-            parts = self.prompt_format.render_prompt(text)
-            plains.append(parts.prefix[self._cut:] + parts.body[: -len(self._tail_text)])
-        return [self._head + ids + self._tail for ids in self._plain(plains)]
+        plains = [self._ids.plain_part(text) for text in texts]
+        return [self._ids.head + ids + self._ids.tail for ids in self._plain(plains)]
 
     def prompt_ids(self, text: str) -> list[int]:
         """Tokens of the format's prompt for ``text``: markers special, instruction tail + text as plain text."""

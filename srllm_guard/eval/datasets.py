@@ -11,7 +11,7 @@ Formats are recognised by their header, so any file shaped like one of these can
     counterfactual     Original + one column per demographic variant
     stereoset (JSONL)  type, target, bias_type, context, stereotype, anti-stereotype, unrelated
 
-Texts go through the trainer's :func:`trainers.data.normalize` (the model was trained on normalised text).
+Texts go through the trainer's :func:`srllm_guard.textnorm.normalize` (the model was trained on normalised text).
 Every problem (missing or empty file, not UTF-8, an unknown header, a missing column) is a
 :class:`~srllm_guard.errors.DataError` that names the file and the columns it expected.
 """
@@ -24,7 +24,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, ClassVar, Iterable, Sequence
 
 from srllm_guard.errors import DataError
 
@@ -71,7 +71,7 @@ def half(item: Item, seed: int) -> str:
 
 
 def _normalize(text: str) -> str:
-    from trainers.data import normalize  # the trainer's normaliser: eval text must look like training text
+    from srllm_guard.textnorm import normalize  # the trainer's normaliser: eval text must look like training text
 
     return normalize(text)
 
@@ -310,7 +310,7 @@ class DataPaths:
     judge_train: tuple[Path, ...] = ()
     """Labelled files the MiniLM judge is trained on (never the evaluation slices)."""
 
-    DEFAULTS = {
+    DEFAULTS: ClassVar[dict[str, str | tuple[str, ...]]] = {
         "srllm": "sr_llm_inhouse/infer_50.csv",
         "paradetox": "paradetox/paradetox.tsv",
         "jigsaw": ("jigsaw/ibm_max_sample/test_examples.csv", "jigsaw/dummy_sample/test.csv", "jigsaw/test_toxic.csv"),
@@ -321,10 +321,10 @@ class DataPaths:
     }
 
     @classmethod
-    def from_dir(cls, data_dir: str | Path | None, **overrides: object) -> DataPaths:
+    def from_dir(cls, data_dir: str | Path | None, **overrides: Any) -> DataPaths:
         """Defaults under ``data_dir`` (a folder shaped like shared/data) for the fields not in ``overrides``;
         a default that does not exist is left out (``None``), a path given explicitly must exist."""
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}
         root = Path(data_dir) if data_dir is not None else None
         if root is not None and not root.is_dir():
             raise DataError(f"data folder not found: {root}; pass --data-dir pointing at a folder shaped like "
@@ -336,6 +336,8 @@ class DataPaths:
             elif root is not None:
                 if isinstance(default, tuple):
                     values[name] = tuple(root / p for p in default if (root / p).is_file())
+                elif not isinstance(default, str):
+                    raise TypeError(default)
                 else:
                     values[name] = root / default if (root / default).is_file() else None
         return cls(**values)

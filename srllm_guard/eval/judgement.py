@@ -28,6 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
+from srllm_guard.backends.base import Screening
 from srllm_guard.config import GuardConfig
 from srllm_guard.eval.detection import confusion, roc_auc
 from srllm_guard.eval.functional import OBFUSCATIONS, SuiteItem, held_out, obfuscate
@@ -88,8 +89,8 @@ class Scorer:
 
     def _score_batch(self, texts: list[str]) -> list[float]:
         t = self.config.threshold
-        screen = getattr(self.backend, "screen_many", None)
-        screened = screen(texts, threshold=t) if screen is not None else [None] * len(texts)
+        screened = (self.backend.screen_many(texts, threshold=t) if isinstance(self.backend, Screening)
+                    else [None] * len(texts))
         return [c.score if c is not None and c.score < t else float(self.backend.check(x, threshold=t,
                                                                                         rewrite=False).score)
                 for x, c in zip(texts, screened)]
@@ -194,7 +195,7 @@ def parity_rates(items: Sequence[SuiteItem], scores: Sequence[float], threshold:
         by[item.group or "-"].append(score >= threshold)
         majority[item.group or "-"] = item.majority
     rates = {g: sum(v) / len(v) for g, v in by.items()}
-    lo, hi = min(rates, key=rates.get), max(rates, key=rates.get)
+    lo, hi = min(rates, key=rates.__getitem__), max(rates, key=rates.__getitem__)
     maj = [r for g, r in rates.items() if majority[g]]
     minr = [r for g, r in rates.items() if not majority[g]]
     return {"groups": len(rates), "per_group_n": len(items) // max(1, len(rates)), "spread": rates[hi] - rates[lo],

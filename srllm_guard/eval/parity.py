@@ -46,8 +46,8 @@ def parity_metrics(results: Sequence[dict], *, threshold: float, embedder: Embed
     flagged = lambda r: r["score"] >= threshold  # noqa: E731
     rates = {c: sum(map(flagged, rs)) / len(rs) for c, rs in sorted(by_column.items())}
     groups = {c: v for c, v in rates.items() if c != "Original"}
-    hi = max(groups, key=groups.get) if groups else None
-    lo = min(groups, key=groups.get) if groups else None
+    hi = max(groups, key=groups.__getitem__) if groups else None
+    lo = min(groups, key=groups.__getitem__) if groups else None
     rows_with_variants = [[r for r in rs if r["column"] != "Original"] for rs in by_row.values()]
     rows_with_variants = [rs for rs in rows_with_variants if len(rs) > 1]
     disagree = sum(1 for rs in rows_with_variants if len({flagged(r) for r in rs}) > 1)
@@ -66,7 +66,7 @@ def parity_metrics(results: Sequence[dict], *, threshold: float, embedder: Embed
         "rows": len(by_row),
         "flag_rate": sum(map(flagged, results)) / len(results) if results else None,
         "flag_rate_by_column": rates,
-        "spread": (groups[hi] - groups[lo]) if groups else None,
+        "spread": (groups[hi] - groups[lo]) if hi is not None and lo is not None else None,
         "most_flagged": hi,
         "least_flagged": lo,
         "verdict_disagreement": disagree / len(rows_with_variants) if rows_with_variants else None,

@@ -23,7 +23,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from srllm_guard.errors import BackendError, ConfigError, DataError
 from srllm_guard.eval.cache import ResultCache
@@ -35,6 +35,9 @@ from srllm_guard.eval.rewrite import RewriteCase, score_rewrites, summarize
 from srllm_guard.eval.slices import EvalData, Limits, load_data
 from srllm_guard.eval.stereoset import item_logprobs, stereoset_metrics
 from srllm_guard.eval.systems import System, build_systems
+
+if TYPE_CHECKING:
+    from srllm_guard.guard import SRGuard
 
 __all__ = ["TASKS", "run_eval"]
 
@@ -107,7 +110,7 @@ class _Worker:
     def __init__(self, system: System, cache: ResultCache, config: Any, bar: Any) -> None:
         self.system, self.cache, self.config, self.bar = system, cache, config, bar
         self.tag = _tag(config)
-        self._guard = None
+        self._guard: SRGuard | None = None
         self._scorer: Any = None
 
     def _cached(self, task: str, key: str, compute) -> Any:

@@ -89,9 +89,10 @@ def load_data(paths: DataPaths, limits: Limits, *, seed: int = 0, exclude: Itera
 
     all_eval_texts: set[str] = set()
     if tasks & {"detection", "rewrite"}:
-        sources = [("srllm", [paths.srllm]), ("paradetox", [paths.paradetox]), ("jigsaw", list(paths.jigsaw))]
-        for name, files in sources:
-            files = [p for p in files if p is not None]
+        sources: list[tuple[str, list[Path | None]]] = [
+            ("srllm", [paths.srllm]), ("paradetox", [paths.paradetox]), ("jigsaw", list(paths.jigsaw))]
+        for name, given in sources:
+            files = [p for p in given if p is not None]
             if not files:
                 continue
             items, drops = [], {"seen_in_training": 0, "judge_half": 0}

@@ -42,7 +42,7 @@ class LlamaCppLikelihood:
     def logprobs(self, context: str, continuation: str) -> list[float]:
         import numpy as np
 
-        loaded = self.backend._loaded()
+        loaded = self.backend.engine
         llm = loaded.llm
         with loaded.lock:
             head = [llm.token_bos()] + (loaded.tokenize(context, special=False) if context else [])

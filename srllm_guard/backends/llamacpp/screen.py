@@ -1,4 +1,4 @@
-"""Early exit: SR-LLM's own hidden state after block ``layer``, for many texts in one llama.cpp batch.
+"""The early-exit screen: SR-LLM's own hidden state after block ``layer``, for many texts in one llama.cpp batch.
 
 The full verdict needs all 18 blocks of Gemma 3 270M plus the 262k-row output layer for every text. Measured
 on the shipped adapter (``trainers/distill.py --features early``), a logistic probe on the hidden state after
@@ -23,20 +23,28 @@ Rows are divided by their root mean square (the probe is fitted on that scale). 
 slightly with the batch a text lands in (llama.cpp's kernels vary with batch shape); the full-model path
 (:meth:`LlamaCppBackend.check`) is untouched by this module.
 
-The caller holds the loaded model's lock (one llama.cpp model is never used from two threads at once).
+The caller holds the engine's lock (one llama.cpp model is never used from two threads at once).
+
+:func:`load_head` loads the probe a backend screens with and refuses one fitted on other weights
+(:func:`probe_identity`).
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence
 
 import numpy as np
 
-from srllm_guard.errors import BackendError, MissingDependencyError
+from srllm_guard.backends.llamacpp.engine import Engine
+from srllm_guard.errors import BackendError, MissingDependencyError, ModelFileError
 
-__all__ = ["EarlyExit", "POSITIONS"]
+if TYPE_CHECKING:
+    from srllm_guard.probe import Head
+
+__all__ = ["EarlyExit", "POSITIONS", "early_exit", "probe_identity", "load_head"]
 
 POSITIONS = ("text_end", "verdict")
 """Where the state is read: the text's last token, or the last template token (where the verdict is read)."""
@@ -65,17 +73,16 @@ def _ggml(lib: Any) -> Any:
 class EarlyExit:
     """Hidden states after block ``layer`` for many prompts at once (see the module docstring)."""
 
-    def __init__(self, loaded: Any, *, layer: int, position: Literal["text_end", "verdict"] = "text_end",
+    def __init__(self, engine: Engine, *, layer: int, position: Literal["text_end", "verdict"] = "text_end",
                  n_seq: int = 32, n_batch: int = 512, n_threads: int = 1) -> None:
-        """``loaded``: the backend's ``_LoadedModel`` (model, adapter, tokenizer helpers)."""
-        lib, llm = loaded.lib, loaded.llm
-        n_layer = lib.llama_model_n_layer(llm.model)
+        lib, llm = engine.lib, engine.llm
+        n_layer = engine.n_layer
         if not 0 <= layer < n_layer - 1:
             raise BackendError(f"early-exit layer {layer} is outside 0..{n_layer - 2} for this {n_layer}-block model")
         if position not in POSITIONS:
             raise BackendError(f"early-exit position {position!r}; use one of {POSITIONS}")
-        self.loaded, self.lib, self.layer, self.position = loaded, lib, layer, position
-        self.n_embd = lib.llama_model_n_embd(llm.model)
+        self.engine, self.lib, self.layer, self.position = engine, lib, layer, position
+        self.n_embd = engine.n_embd
         self.n_seq, self.n_batch = n_seq, n_batch
         self._ggml = _ggml(lib)
         self._target = f"l_out-{layer}".encode()
@@ -94,7 +101,7 @@ class EarlyExit:
 
         self._callback = lib.ggml_backend_sched_eval_callback(observe)  # kept alive with self
         params = lib.llama_context_default_params()
-        params.n_ctx = len(loaded.prefix_ids) + n_batch + 64  # copied prefixes share the cells of sequence 0
+        params.n_ctx = len(engine.prefix_ids) + n_batch + 64  # copied prefixes share the cells of sequence 0
         params.n_batch = params.n_ubatch = n_batch  # one ubatch per batch: one callback per decode
         params.n_seq_max = n_seq + 1
         params.kv_unified = True
@@ -105,16 +112,17 @@ class EarlyExit:
         self.ctx = lib.llama_init_from_model(llm.model, params)
         if not self.ctx:
             raise BackendError("llama.cpp could not create the early-exit context")
-        if llm._lora_adapter:
-            adapters = (lib.llama_adapter_lora_p_ctypes * 1)(llm._lora_adapter)
-            scales = (ctypes.c_float * 1)(llm.lora_scale)
+        if engine.lora is not None:
+            handle, scale = engine.lora
+            adapters = (lib.llama_adapter_lora_p_ctypes * 1)(handle)
+            scales = (ctypes.c_float * 1)(scale)
             if lib.llama_set_adapters_lora(self.ctx, adapters, 1, scales):
                 self.close()
                 raise BackendError("llama.cpp could not apply the adapter to the early-exit context")
         self.memory = lib.llama_get_memory(self.ctx)
         self.batch = lib.llama_batch_init(n_batch, 0, 1)
-        self._prefix_len = len(loaded.prefix_ids)
-        self._decode([(0, loaded.prefix_ids, 0)], outputs=[len(loaded.prefix_ids) - 1])
+        self._prefix_len = len(engine.prefix_ids)
+        self._decode([(0, engine.prefix_ids, 0)], outputs=[len(engine.prefix_ids) - 1])
 
     # ---- one batch ------------------------------------------------------------------------------------
     def _decode(self, seqs: list[tuple[int, list[int], int]], outputs: list[int]) -> None:
@@ -132,11 +140,11 @@ class EarlyExit:
 
     def tokens(self, text: str) -> list[int]:
         """The tokens of ``text``'s prompt after the shared prefix, cut where the state is read."""
-        ids = self.loaded.prompt_ids(text)
-        if ids[: self._prefix_len] != self.loaded.prefix_ids:
+        ids = self.engine.prompt_ids(text)
+        if ids[: self._prefix_len] != self.engine.prefix_ids:
             return []  # the text merged into the template's tokens: callers fall back to the full model
         rest = ids[self._prefix_len :]
-        return rest if self.position == "verdict" else rest[: len(rest) - len(self.loaded.tail_ids)]
+        return rest if self.position == "verdict" else rest[: len(rest) - len(self.engine.tail_ids)]
 
     def fits(self, tokens: list[int]) -> bool:
         return 0 < len(tokens) <= self.n_batch
@@ -149,7 +157,8 @@ class EarlyExit:
         out = np.zeros((len(token_lists), self.n_embd), dtype=np.float32)
         p, i = self._prefix_len, 0
         while i < len(token_lists):
-            group, used = [], 0
+            group: list[int] = []
+            used = 0
             while i < len(token_lists) and len(group) < self.n_seq and used + len(token_lists[i]) <= self.n_batch:
                 group.append(i)
                 used += len(token_lists[i])
@@ -191,3 +200,46 @@ class EarlyExit:
             self.close()
         except Exception:
             pass
+
+
+def early_exit(engine: Engine, layer: int, position: str) -> EarlyExit:
+    """The engine's early-exit context for (layer, position), made on first use; hold ``engine.lock``."""
+    key = (layer, position)
+    if key not in engine.early:
+        engine.early[key] = EarlyExit(engine, layer=layer, position=position,  # type: ignore[arg-type]
+                                      n_threads=engine.n_threads)
+    return engine.early[key]
+
+
+def probe_identity(model_hash: str, adapter_hash: str | None, layer: int, position: str, *, merged: str | None,
+                   lora_scale: float, format_version: str) -> str:
+    """What an early-exit probe is fitted on: these exact weight files, merging, adapter scale, prompt format,
+    block and position. ``merged``: the merge version when the adapter runs folded into the base."""
+    # the original identity, extended only where a setting differs from what every probe so far assumed
+    # (scale 1, format v1), so probes fitted before these fields existed keep their identity
+    extra = f":merged-{merged}" if merged else ""
+    extra += "" if lora_scale == 1.0 else f":scale-{lora_scale!r}"
+    extra += "" if format_version == "sr-llm-v1" else f":{format_version}"
+    return hashlib.sha256(f"{model_hash}:{adapter_hash}:{layer}:{position}{extra}".encode()).hexdigest()
+
+
+def load_head(path: Path, *, dim: int, identity: Callable[[int, str], str], explicit: bool, weights: str) -> Head:
+    """Load the probe at ``path`` and check it was fitted on these weights.
+
+    ``identity(layer, position)`` gives the weights' :func:`probe_identity`; ``weights`` names them in the
+    error. A probe for other weights would screen with the wrong boundary: never silently, never skipped
+    unseen, so a mismatch is a :class:`ModelFileError` that says how to go on.
+    """
+    from srllm_guard.probe import Head
+
+    head = Head.load(path, dim=dim)
+    layer, position = head.calibration.get("layer"), head.calibration.get("position")
+    if not isinstance(layer, int) or not isinstance(position, str):
+        problem = "it is not an early-exit probe (no layer/position in its calibration)"
+    elif head.embedding_hash != identity(layer, position):
+        problem = f"it was fitted on other weights than {weights}"
+    else:
+        return head
+    where = "" if explicit else " (the one next to the adapter, screen='default')"
+    raise ModelFileError(f"early-exit probe {path}{where}: {problem}; pass screen=None to give every sentence "
+                         "the full model, or re-fit the probe for these files with `python -m trainers.distill`")
