@@ -152,6 +152,24 @@ def _backend_option(item: str) -> tuple[str, Any]:
     return name.strip(), value
 
 
+def _guard_once(text: str, overrides: dict[str, Any]) -> Any:
+    """What ``SRGuard(**overrides).check(text)`` returns, without importing LangChain (the CLI's ``check``
+    and ``rewrite`` start ~2 s sooner): the same config, backend factory and pipeline."""
+    from pydantic import ValidationError
+
+    from srllm_guard.backends import registry
+    from srllm_guard.config import GuardConfig
+    from srllm_guard.pipeline import guard_text
+
+    try:
+        config = GuardConfig(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid SRGuard settings: {problems}") from exc
+    backend = registry.build_backend(config) if text.strip() else None
+    return guard_text(text, backend, config)
+
+
 def _write(text: str) -> None:
     """Write to stdout even when ``text`` has characters its encoding cannot hold (lone surrogates)."""
     encoding = sys.stdout.encoding or "utf-8"
@@ -208,10 +226,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_eval_command(args)
     try:
-        from srllm_guard.guard import SRGuard
-
         text = sys.stdin.read() if args.text == "-" else args.text
-        record = SRGuard(**_overrides(args)).check(text)
+        record = _guard_once(text, _overrides(args))
     except SRGuardError as exc:
         print(f"srllm-guard: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

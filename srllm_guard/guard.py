@@ -24,7 +24,6 @@ The guard keeps no per-call state: one instance may serve many threads and tasks
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 import time
 import weakref
@@ -40,7 +39,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, ValidationError
 
 from srllm_guard.audit import AuditRecord, emit
 from srllm_guard.backends.base import Backend
-from srllm_guard.backends.registry import BUILTIN_BACKENDS, backend_kwargs, load_backend_class
+from srllm_guard.backends.registry import BUILTIN_BACKENDS, build_backend
 from srllm_guard.config import GuardConfig
 from srllm_guard.errors import ConfigError
 from srllm_guard.pipeline import aguard_text, aprocess, guard_text, process
@@ -53,28 +52,7 @@ BACKENDS: dict[str, str] = BUILTIN_BACKENDS
 """Built-in backend names accepted by ``GuardConfig.backend``, and the class each one builds; entry points in
 the ``srllm_guard.backends`` group add more (``srllm_guard.backends.registry.available_backends()``)."""
 
-_shared: weakref.WeakValueDictionary[tuple[Any, ...], Backend] = weakref.WeakValueDictionary()
-"""Backends in use, by settings: guards of the same model share one, and it is freed when none holds it."""
-_shared_lock = threading.Lock()
-
 _Texts = list[tuple[Union[int, None], str]]
-
-
-def build_backend(config: GuardConfig) -> Backend:
-    """The backend ``config`` names (built-in, entry point or ``'module:Class'``), built with the config fields
-    its constructor takes (:func:`~srllm_guard.backends.registry.backend_kwargs`), and shared by every guard of
-    the same backend and arguments for as long as one of them holds it (a weak cache: no model stays loaded
-    after the last guard using it is closed or collected)."""
-    cls = load_backend_class(config.backend)
-    kwargs = backend_kwargs(cls, config)
-    key = (config.backend, tuple(sorted(kwargs.items())))
-    with _shared_lock:
-        backend = _shared.get(key)
-        if backend is None:
-            backend = cls(**kwargs)
-            with contextlib.suppress(TypeError):  # a class with __slots__ and no __weakref__ is not shared
-                _shared[key] = backend
-        return backend
 
 
 def _content(value: Any) -> str | list[Any]:

@@ -44,7 +44,7 @@ def test_entry_point_plugin_is_found(tmp_path, monkeypatch) -> None:
     assert found["demo"] == f"{__name__}:PluginBackend"
     assert found["hf"] == registry.BUILTIN_BACKENDS["hf"]  # built-in names win
     assert registry.load_backend_class("demo") is PluginBackend
-    monkeypatch.setattr(guard_module, "_shared", {})
+    monkeypatch.setattr(registry, "_shared", {})
     built = guard_module.build_backend(GuardConfig(backend="demo", model_path="m", base_url="http://127.0.0.1:1"))
     assert isinstance(built, PluginBackend) and built.args == ("m", "http://127.0.0.1:1", None)
 
@@ -87,7 +87,7 @@ def test_backend_options_reach_the_constructor_and_are_checked_against_it() -> N
 
 
 def test_guards_share_a_backend_only_for_equal_arguments(monkeypatch) -> None:
-    monkeypatch.setattr(guard_module, "_shared", {})
+    monkeypatch.setattr(registry, "_shared", {})
     name = f"{__name__}:PluginBackend"
     first = guard_module.build_backend(GuardConfig(backend=name, base_url="http://a:1"))
     assert first is guard_module.build_backend(GuardConfig(backend=name, base_url="http://a:1", threshold=0.9))

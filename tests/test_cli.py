@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-import srllm_guard.guard as guard_module
 from conftest import BIASED, REWRITTEN, FakeBackend
+from srllm_guard.backends import registry
 from srllm_guard.cli import main
 from srllm_guard.errors import ModelFileError
 
@@ -24,7 +24,7 @@ def configs(monkeypatch):
         seen.append(config)
         return FakeBackend()
 
-    monkeypatch.setattr(guard_module, "build_backend", factory)
+    monkeypatch.setattr(registry, "build_backend", factory)
     return seen
 
 
@@ -66,7 +66,7 @@ def test_package_errors_are_one_friendly_line_with_status_2(monkeypatch, capsys)
     def factory(config):
         raise ModelFileError("adapter not found at /x/adapter.gguf; pass a path explicitly")
 
-    monkeypatch.setattr(guard_module, "build_backend", factory)
+    monkeypatch.setattr(registry, "build_backend", factory)
     assert main(["check", "Some text."]) == 2
     err = capsys.readouterr().err
     assert err == "srllm-guard: error: adapter not found at /x/adapter.gguf; pass a path explicitly\n"

@@ -17,6 +17,7 @@ from langchain_core.runnables import RunnableLambda
 import srllm_guard.guard as guard_module
 from conftest import BIASED, NEUTRAL, REWRITTEN, FakeBackend, RaisingBackend
 from srllm_guard import AuditRecord, GuardConfig, SRGuard
+from srllm_guard.backends import registry
 from srllm_guard.backends.base import Check
 from srllm_guard.errors import ConfigError
 
@@ -205,7 +206,7 @@ def test_backend_is_built_lazily_once_and_shared(monkeypatch):
 def test_build_backend_names_and_sharing(monkeypatch):
     with pytest.raises(ConfigError, match="unknown backend"):
         guard_module.build_backend(GuardConfig(backend="nope"))
-    monkeypatch.setattr(guard_module, "_shared", weakref.WeakValueDictionary())
+    monkeypatch.setattr(registry, "_shared", weakref.WeakValueDictionary())
     config = GuardConfig(backend=f"{__name__}:FakeFromConfig", model_path="m.gguf")
     first = guard_module.build_backend(config)
     assert first is guard_module.build_backend(GuardConfig(backend=config.backend, model_path="m.gguf"))
@@ -213,7 +214,7 @@ def test_build_backend_names_and_sharing(monkeypatch):
 
 
 def test_close_lets_the_model_go_once_no_guard_shares_it(monkeypatch):
-    monkeypatch.setattr(guard_module, "_shared", weakref.WeakValueDictionary())
+    monkeypatch.setattr(registry, "_shared", weakref.WeakValueDictionary())
     config = GuardConfig(backend=f"{__name__}:FakeFromConfig", model_path="close.gguf", retries=0)
     with SRGuard(config=config) as first, SRGuard(config=config) as second:
         assert first.invoke(BIASED) == REWRITTEN and second.invoke(BIASED) == REWRITTEN
@@ -225,7 +226,7 @@ def test_close_lets_the_model_go_once_no_guard_shares_it(monkeypatch):
         gc.collect()
         assert alive() is not None  # the second guard still uses it
     gc.collect()
-    assert alive() is None and len(guard_module._shared) == 0  # nothing keeps a closed guard's model loaded
+    assert alive() is None and len(registry._shared) == 0  # nothing keeps a closed guard's model loaded
     assert first.invoke(BIASED) == REWRITTEN  # a closed guard loads again on its next call
 
 

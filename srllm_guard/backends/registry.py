@@ -13,16 +13,23 @@ entry points of the same name. Nothing here imports a backend module until it is
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import logging
+import threading
+import weakref
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from srllm_guard.errors import ConfigError, MissingDependencyError
 
+if TYPE_CHECKING:
+    from srllm_guard.backends.base import Backend
+    from srllm_guard.config import GuardConfig
+
 __all__ = ["ENTRY_POINT_GROUP", "BUILTIN_BACKENDS", "CONFIG_FIELDS", "available_backends", "load_backend_class",
-           "backend_kwargs"]
+           "backend_kwargs", "build_backend"]
 
 log = logging.getLogger(__name__)
 
@@ -124,3 +131,25 @@ def backend_kwargs(cls: type, config: Any) -> dict[str, Any]:
                               + ", ".join(taken))
         kwargs[name] = value
     return kwargs
+
+
+_shared: weakref.WeakValueDictionary[tuple[Any, ...], Backend] = weakref.WeakValueDictionary()
+"""Backends in use, by settings: guards of the same model share one, and it is freed when none holds it."""
+_shared_lock = threading.Lock()
+
+
+def build_backend(config: GuardConfig) -> Backend:
+    """The backend ``config`` names (built-in, entry point or ``'module:Class'``), built with the config fields
+    its constructor takes (:func:`backend_kwargs`), and shared by every guard of
+    the same backend and arguments for as long as one of them holds it (a weak cache: no model stays loaded
+    after the last guard using it is closed or collected)."""
+    cls = load_backend_class(config.backend)
+    kwargs = backend_kwargs(cls, config)
+    key = (config.backend, tuple(sorted(kwargs.items())))
+    with _shared_lock:
+        backend = _shared.get(key)
+        if backend is None:
+            backend = cls(**kwargs)
+            with contextlib.suppress(TypeError):  # a class with __slots__ and no __weakref__ is not shared
+                _shared[key] = backend
+        return backend
