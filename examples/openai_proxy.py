@@ -16,6 +16,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import httpx
@@ -34,9 +35,10 @@ def local_stack(threads: int):
     with start_llama_server(default_base_gguf(), threads=threads, n_ctx=1024,
                             extra=("--chat_format", "chatml")) as upstream:
         port = free_port()
+        log = tempfile.TemporaryFile()  # the proxy's access log stays out of the demo's output
         proxy = subprocess.Popen([sys.executable, "-m", "srllm_guard.cli", "serve", "--upstream", upstream.url,
                                   "--port", str(port), "--threads", str(threads)],
-                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                 env={**os.environ, "PYTHONUNBUFFERED": "1"}, stdout=log, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 180
             while time.monotonic() < deadline:
@@ -44,7 +46,8 @@ def local_stack(threads: int):
                     if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
                         break
                 if proxy.poll() is not None:
-                    sys.exit("the proxy exited; see its log above")
+                    log.seek(0)
+                    sys.exit("the proxy exited:\n" + log.read().decode("utf-8", "replace")[-3000:])
                 time.sleep(0.5)
             yield f"http://127.0.0.1:{port}/v1"
         finally:
