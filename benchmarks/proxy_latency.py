@@ -32,9 +32,14 @@ TOPICS = ("the sea", "a quiet library", "morning coffee", "a mountain trail", "t
           "an old bridge", "a train journey")
 
 
+_NONCE = iter(range(1, 1 << 30))
+
+
 def request(topic: str) -> dict:
+    """A clean request whose prompt no earlier request shares beyond the template: llama.cpp's server reuses a
+    cached prompt, so the same prompt sent twice in a row would make whichever path goes second look faster."""
     return {"model": "m", "temperature": 0, "max_tokens": 24, "seed": 1,
-            "messages": [{"role": "user", "content": f"Write one sentence about {topic}."}]}
+            "messages": [{"role": "user", "content": f"Note {next(_NONCE)}: write one sentence about {topic}."}]}
 
 
 def timed(client: httpx.Client, url: str, body: dict) -> float:
