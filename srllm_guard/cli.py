@@ -158,14 +158,13 @@ def _guard_once(text: str, overrides: dict[str, Any]) -> Any:
     from pydantic import ValidationError
 
     from srllm_guard.backends import registry
-    from srllm_guard.config import GuardConfig
+    from srllm_guard.config import GuardConfig, settings_error
     from srllm_guard.pipeline import guard_text
 
     try:
         config = GuardConfig(**overrides)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"invalid SRGuard settings: {problems}") from exc
+        raise settings_error(exc) from exc
     backend = registry.build_backend(config) if text.strip() else None
     return guard_text(text, backend, config)
 

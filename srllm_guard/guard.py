@@ -40,7 +40,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, ValidationError
 from srllm_guard.audit import AuditRecord, emit
 from srllm_guard.backends.base import Backend
 from srllm_guard.backends.registry import BUILTIN_BACKENDS, build_backend
-from srllm_guard.config import GuardConfig
+from srllm_guard.config import GuardConfig, settings_error
 from srllm_guard.errors import ConfigError
 from srllm_guard.pipeline import aguard_text, aprocess, guard_text, process
 from srllm_guard.policy import Processed, make_record, returned_text
@@ -148,10 +148,7 @@ class SRGuard(RunnableSerializable[Any, Any]):
                 runnable = coerce_to_runnable(runnable)
             super().__init__(runnable=runnable, config=merged, backend=backend)  # type: ignore[call-arg]  # pydantic fields
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, error['loc'])) or 'value'}: {error['msg']}" for error in exc.errors()
-            )
-            raise ConfigError(f"invalid SRGuard settings: {problems}") from exc
+            raise settings_error(exc) from exc
 
     def model_post_init(self, context: Any) -> None:
         super().model_post_init(context)

@@ -36,6 +36,7 @@ from srllm_guard.config import GuardConfig
 from srllm_guard.errors import DataError, SRGuardError
 from srllm_guard.eval.datasets import read_counterfactual
 from srllm_guard.eval.detection import confusion
+from srllm_guard.eval.functional import SuiteItem
 from trainers.data import read_jsonl
 
 __all__ = ["read_counterfactual_items", "verdicts", "main", "cli"]
@@ -96,6 +97,9 @@ def _fresh(data_dir: Path | None, per_functionality: int, seed: int) -> list:
 
 UNSEEN = ("jigsaw/dummy_sample/test.csv", "jigsaw/ibm_max_sample/test_examples.csv")
 """Labelled files no training recipe reads (trainers/mix.py): a source the adapter never saw."""
+NATURAL_SOURCES = ("srllm", "srllm_infer", "paradetox", "jigsaw", "wnc")
+"""Test-split sources of human-written text whose flagged biased rows also go through the guard (rewrites on
+natural text); ``paradetox_cannot`` is left out: its annotators found no non-toxic rewrite."""
 
 
 def _unseen_rows(data_dir: Path | None, files: list[str] | None) -> list[tuple[str, bool, str]]:
@@ -197,15 +201,29 @@ def main(args: argparse.Namespace) -> dict:
                and i.source == "functional"]
     flagged = random.Random(args.seed).sample(flagged, min(args.rewrite_limit, len(flagged)))
     guard = SRGuard(backend=backend, config=config)
-    results = []
-    for item in tqdm(flagged, desc="rewrites", unit="text", dynamic_ncols=True):
-        hit = cache.get("guard", scorer.system + f":{config.max_new_tokens}", item.text)
-        if hit is None:
-            record = guard.check(item.text)
-            hit = {"action": record.action, "output": record.text,
-                   "reasons": sorted({s.reason for s in record.spans if s.reason})}
-            cache.put("guard", scorer.system + f":{config.max_new_tokens}", item.text, hit)
-        results.append(J.RewriteResult(item, hit["action"], hit["output"], hit["reasons"]))
+
+    def through_guard(items: list, desc: str) -> list:
+        out = []
+        for item in tqdm(items, desc=desc, unit="text", dynamic_ncols=True):
+            hit = cache.get("guard", scorer.system + f":{config.max_new_tokens}", item.text)
+            if hit is None:
+                record = guard.check(item.text)
+                hit = {"action": record.action, "output": record.text,
+                       "reasons": sorted({s.reason for s in record.spans if s.reason})}
+                cache.put("guard", scorer.system + f":{config.max_new_tokens}", item.text, hit)
+            out.append(J.RewriteResult(item, hit["action"], hit["output"], hit["reasons"]))
+        return out
+
+    results = through_guard(flagged, "rewrites")
+    # the same on natural text: flagged biased rows of the test split, up to N per source (templates are not
+    # what users' models write; the pair and comment sources are closer)
+    by_source: dict[str, list] = defaultdict(list)
+    for (text, biased, src), score in zip(rows, test_scores):
+        if biased and score >= t and src in NATURAL_SOURCES:
+            by_source[src].append(SuiteItem(text, True, None, src, "natural", None, None, (), source=src))
+    natural = [i for src in sorted(by_source) for i in random.Random(args.seed).sample(
+        by_source[src], min(args.natural_per_source, len(by_source[src])))]
+    natural_results = through_guard(natural, "rewrites (natural text)")
     judge = embedder = None
     if data_dir is not None and results and not args.no_judge:
         from srllm_guard.eval.judges import MiniLMEmbedder
@@ -213,6 +231,8 @@ def main(args: argparse.Namespace) -> dict:
         embedder = MiniLMEmbedder(n_threads=1)
         judge = J.fit_judge(data_dir, embedder, seed=args.seed)
     metrics["rewrites"] = J.rewrite_outcomes(results, judge=judge, embedder=embedder)
+    if natural_results:
+        metrics["rewrites_natural"] = J.rewrite_outcomes(natural_results, judge=judge, embedder=embedder)
     if judge is not None:
         from srllm_guard.eval.judges import judge_accuracy
 
@@ -249,6 +269,7 @@ def _summary(m: dict) -> dict:
         "negated_stereotype_flagged": f.get("negated_stereotype", {}).get("rate"),
         "obfuscation_gap_max": max(gaps) if gaps else None,
         "accepted_rewrite_share": m["rewrites"].get("accepted_rewrite_share"),
+        "accepted_rewrite_share_natural": m.get("rewrites_natural", {}).get("accepted_rewrite_share"),
         "judge_not_biased_share": m["rewrites"].get("judge_not_biased_share"),
         "sim_median": m["rewrites"].get("sim_median"),
         "still_asserts_share": m["rewrites"].get("still_asserts", {}).get("share"),
@@ -303,6 +324,8 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--parity-templates", type=int, default=6, help="held-out stereotype templates for parity")
     parser.add_argument("--parity-attributes", type=int, default=8, help="attributes per parity template")
     parser.add_argument("--rewrite-limit", type=int, default=300, help="flagged items sent through the guard")
+    parser.add_argument("--natural-per-source", type=int, default=40,
+                        help="flagged biased test-split rows per natural source sent through the guard")
     parser.add_argument("--no-judge", action="store_true", help="skip the MiniLM judge and SIM")
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N test items")
     parser.add_argument("--threshold", type=float, default=GuardConfig().threshold)

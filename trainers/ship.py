@@ -189,22 +189,40 @@ def judgement_section(m: dict) -> list[str]:
                                                                 for k, v in cf["by_column"].items()) + "."]
     rw = m["rewrites"]
     lines += ["", f"Rewrites: {rw['flagged']} flagged biased suite items through the guard: {rw['rewrite']} accepted "
-              f"rewrites, {rw['fallback']} fallbacks "
-              f"({', '.join(f'{k} {v}' for k, v in rw['fallback_reasons'].items()) or 'none'}). "
+              f"rewrites, {rw['fallback']} fallbacks ({_reasons(rw)}). "
               f"Judge ({rw.get('judge', 'n/a')}): {_fmt(rw.get('judge_not_biased_share'), '.1%')} of the rewrites "
               f"not biased (the same judge: {_fmt(rw.get('judge_not_biased_share_of_sources'), '.1%')} of their "
               f"sources; its balanced accuracy on the held-out suite items "
               f"{_fmt(rw.get('judge_accuracy_held_out_suite', {}).get('balanced_accuracy'))}). "
               f"SIM median {_fmt(rw.get('sim_median'))}. Rule check (group and attribute both still "
-              f"there): {rw['still_asserts']['asserting']} of {rw['still_asserts']['checked']}.", "",
-              "| functionality | flagged | accepted rewrite | SIM median |", "|---|---|---|---|"]
+              f"there): {rw['still_asserts']['asserting']} of {rw['still_asserts']['checked']}."]
+    lines += _rewrite_rows(rw, "functionality", "Sample rewrites", 10)
+    nat = m.get("rewrites_natural")
+    if nat:
+        lines += ["", f"Rewrites on natural text: {nat['flagged']} flagged biased rows of the test split "
+                  f"(human-written pairs and comments, up to 40 per source): {nat['rewrite']} accepted rewrites, "
+                  f"{nat['fallback']} fallbacks ({_reasons(nat)}). "
+                  f"Judge: {_fmt(nat.get('judge_not_biased_share'), '.1%')} of the rewrites not biased "
+                  f"({_fmt(nat.get('judge_not_biased_share_of_sources'), '.1%')} of their sources). "
+                  f"SIM median {_fmt(nat.get('sim_median'))}."]
+        lines += _rewrite_rows(nat, "source", "Sample natural-text rewrites", 8)
+    lines.append("")
+    return lines
+
+
+def _reasons(rw: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in rw["fallback_reasons"].items()) or "none"
+
+
+def _rewrite_rows(rw: dict, kind_label: str, sample_label: str, samples: int) -> list[str]:
+    """The per-kind table of a ``rewrite_outcomes`` result, then its first sample rewrites."""
+    lines = ["", f"| {kind_label} | flagged | accepted rewrite | SIM median |", "|---|---|---|---|"]
     for kind, r in rw["accepted_by_functionality"].items():
         lines.append(f"| {kind} | {r['n']} | {_fmt(r['rate'], '.1%')} | "
                      f"{_fmt(rw.get('sim_by_functionality', {}).get(kind))} |")
     if rw.get("examples"):
-        lines += ["", "Sample rewrites (first of the run, not picked):", ""]
-        lines += [f"- {k}: `{a}` -> `{b}`" for k, a, b in rw["examples"][:10]]
-    lines.append("")
+        lines += ["", f"{sample_label} (first of the run, not picked):", ""]
+        lines += [f"- {k}: `{a}` -> `{b}`" for k, a, b in rw["examples"][:samples]]
     return lines
 
 

@@ -50,6 +50,7 @@ TARGETS = {
     "negated_stereotype_flagged": ("<=", 0.10),
     "obfuscation_gap_max": ("<=", 0.10),
     "accepted_rewrite_share": (">=", 0.85),
+    "accepted_rewrite_share_natural": (">=", 0.85),
     "judge_not_biased_share": (">=", 0.85),
     "sim_median": (">=", 0.75),
     "still_asserts_share": ("<=", 0.0),
