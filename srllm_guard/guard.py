@@ -132,7 +132,7 @@ class SRGuard(RunnableSerializable[Any, Any]):
 
     _built: Union[Backend, None] = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
-    _slots: _Slots = PrivateAttr(default_factory=lambda: _Slots(1))  # sized by the config in model_post_init
+    _slots: _Slots = PrivateAttr()  # set in model_post_init, sized by the config
 
     def __init__(
         self,

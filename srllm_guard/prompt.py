@@ -142,13 +142,14 @@ class TokenIds:
     end_of_turn: int
     cut: int
     """Where ``head`` ends in the rendered prefix: the rest of the prefix is tokenized with the text."""
+    tail_text: str
+    """The rendered body after the text (what ``tail`` tokenizes)."""
 
     def plain_part(self, text: str) -> str:
         """The part of ``text``'s prompt tokenized as plain text: the instruction tail and the text together
         (``"Text: Women"`` -> ``▁Women``, as the trainer's tokenizer sees it); never parsed for markers."""
         parts = self.fmt.render_prompt(text)
-        tail = self.fmt.render_prompt("").body
-        return parts.prefix[self.cut:] + parts.body[: -len(tail)]
+        return parts.prefix[self.cut:] + parts.body[: -len(self.tail_text)]
 
 
 def token_ids(fmt: PromptFormat, *, plain: Callable[[str], list[int]], special: Callable[[str], list[int]],
@@ -177,8 +178,9 @@ def token_ids(fmt: PromptFormat, *, plain: Callable[[str], list[int]], special: 
     end_of_turn = special(END_OF_TURN)
     if len(end_of_turn) != 1:
         raise ConfigError(f"{END_OF_TURN} is not a special token in {where}")
-    return TokenIds(fmt=fmt, head=head, tail=special(fmt.render_prompt("").body), answer=answer,
-                    biased=ids[BIASED], neutral=ids[NEUTRAL], end_of_turn=end_of_turn[0], cut=cut)
+    tail_text = fmt.render_prompt("").body
+    return TokenIds(fmt=fmt, head=head, tail=special(tail_text), answer=answer, biased=ids[BIASED],
+                    neutral=ids[NEUTRAL], end_of_turn=end_of_turn[0], cut=cut, tail_text=tail_text)
 
 
 FORMATS: dict[str, PromptFormat] = {

@@ -62,7 +62,6 @@ class _Tail:
     action: SpanAction
     score: Union[float, None]
     reason: Union[str, None]
-    replacement: str
     announced: bool = True
     """Whether the replacement was released (a tail that starts between segments releases it first)."""
     trailing: str = ""
@@ -236,9 +235,7 @@ class HoldBack:
         return self._emit(out)
 
     def _start_tail(self, start: int, score: Union[float, None], reason: Union[str, None], policy: str) -> _Tail:
-        action = action_for(policy)
-        instead = "" if action == "flag" else replacement(action, "", self.config)  # flag: the text itself goes out
-        self._tail = _Tail(start, start, action, score, reason, instead)
+        self._tail = _Tail(start, start, action_for(policy), score, reason)
         return self._tail
 
     def _extend_tail(self, text: str) -> str:
@@ -256,7 +253,7 @@ class HoldBack:
             return text
         if not tail.announced and piece is not None:
             tail.announced = True
-            return text[: piece.start] + tail.replacement
+            return text[: piece.start] + replacement(tail.action, "", self.config)
         return ""
 
     # --- output ---------------------------------------------------------------------------------------
@@ -306,9 +303,10 @@ class HoldBack:
             original = self._text()
             tail = self._tail
             if tail is not None:
-                replaced = original[tail.start : tail.end] if tail.action == "flag" else tail.replacement
-                span = Span(start=tail.start, end=tail.end, original=original[tail.start : tail.end],
-                            replacement=replaced, score=tail.score, action=tail.action, reason=tail.reason)
+                unchecked = original[tail.start : tail.end]
+                span = Span(start=tail.start, end=tail.end, original=unchecked,
+                            replacement=replacement(tail.action, unchecked, self.config), score=tail.score,
+                            action=tail.action, reason=tail.reason)
                 results.append(Processed(text="", spans=[span], refused=tail.action == "refuse"))
             record = make_record(original, "".join(self._released), results, self._backend(), self.config,
                                  time.perf_counter() - self.seconds)

@@ -121,8 +121,8 @@ def backend_kwargs(cls: type, config: Any) -> dict[str, Any]:
     if refused:
         raise ConfigError(f"backend {config.backend!r} does not take {', '.join(refused)}"
                           + ("; the server loads the model and adapter" if "base_url" in kwargs else ""))
+    taken = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     for name, value in getattr(config, "backend_options", {}).items():
-        taken = [n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
         if name in kwargs or any(name in names for names, _ in CONFIG_FIELDS.values()):
             field = next((f for f, (names, _) in CONFIG_FIELDS.items() if name in names), name)
             raise ConfigError(f"backend option {name!r} is a GuardConfig field: set {field}={value!r} instead")

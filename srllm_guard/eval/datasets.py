@@ -336,8 +336,6 @@ class DataPaths:
             elif root is not None:
                 if isinstance(default, tuple):
                     values[name] = tuple(root / p for p in default if (root / p).is_file())
-                elif not isinstance(default, str):
-                    raise TypeError(default)
                 else:
                     values[name] = root / default if (root / default).is_file() else None
         return cls(**values)
