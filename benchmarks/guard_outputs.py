@@ -40,7 +40,8 @@ def read_texts(path: str | None) -> list[str]:
     p = Path(path)
     if p.suffix == ".csv":
         with open(p, encoding="utf-8", newline="") as fh:
-            texts += [cell.strip() for row in csv.reader(fh) for cell in row if cell.strip()][1:]
+            rows = list(csv.reader(fh))[1:]  # the header names columns, it is not text to guard
+        texts += [cell.strip() for row in rows for cell in row if cell.strip()]
     else:
         texts += [json.loads(line)["text"] for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
     return texts

@@ -204,13 +204,14 @@ def main(args: argparse.Namespace) -> dict:
 
     def through_guard(items: list, desc: str) -> list:
         out = []
+        system = scorer.system + f":{config.max_new_tokens}"
         for item in tqdm(items, desc=desc, unit="text", dynamic_ncols=True):
-            hit = cache.get("guard", scorer.system + f":{config.max_new_tokens}", item.text)
+            hit = cache.get("guard", system, item.text)
             if hit is None:
                 record = guard.check(item.text)
                 hit = {"action": record.action, "output": record.text,
                        "reasons": sorted({s.reason for s in record.spans if s.reason})}
-                cache.put("guard", scorer.system + f":{config.max_new_tokens}", item.text, hit)
+                cache.put("guard", system, item.text, hit)
             out.append(J.RewriteResult(item, hit["action"], hit["output"], hit["reasons"]))
         return out
 
@@ -232,7 +233,8 @@ def main(args: argparse.Namespace) -> dict:
         judge = J.fit_judge(data_dir, embedder, seed=args.seed)
     metrics["rewrites"] = J.rewrite_outcomes(results, judge=judge, embedder=embedder)
     if natural_results:
-        metrics["rewrites_natural"] = J.rewrite_outcomes(natural_results, judge=judge, embedder=embedder)
+        metrics["rewrites_natural"] = {**J.rewrite_outcomes(natural_results, judge=judge, embedder=embedder),
+                                       "per_source": args.natural_per_source}
     if judge is not None:
         from srllm_guard.eval.judges import judge_accuracy
 

@@ -199,8 +199,9 @@ def judgement_section(m: dict) -> list[str]:
     lines += _rewrite_rows(rw, "functionality", "Sample rewrites", 10)
     nat = m.get("rewrites_natural")
     if nat:
+        cap = f", up to {nat['per_source']} per source" if nat.get("per_source") else ""
         lines += ["", f"Rewrites on natural text: {nat['flagged']} flagged biased rows of the test split "
-                  f"(human-written pairs and comments, up to 40 per source): {nat['rewrite']} accepted rewrites, "
+                  f"(human-written pairs and comments{cap}): {nat['rewrite']} accepted rewrites, "
                   f"{nat['fallback']} fallbacks ({_reasons(nat)}). "
                   f"Judge: {_fmt(nat.get('judge_not_biased_share'), '.1%')} of the rewrites not biased "
                   f"({_fmt(nat.get('judge_not_biased_share_of_sources'), '.1%')} of their sources). "
