@@ -13,6 +13,7 @@ the hashes of both inputs and the scale, written atomically; later calls reuse i
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -23,12 +24,39 @@ import numpy as np
 
 from srllm_guard.errors import ModelFileError, require
 
-__all__ = ["merged_gguf", "write_merged_gguf", "copy_fields", "lora_pairs_from_gguf", "LoraPairs", "MERGE_VERSION"]
+__all__ = ["merged_gguf", "write_merged_gguf", "copy_fields", "lora_pairs_from_gguf", "LoraPairs", "MERGE_VERSION",
+           "open_gguf"]
 
 MERGE_VERSION = "1"
 """Part of every merged file's name: bumped when the merge changes what it writes."""
 
 _FLOAT_TYPES = ("F32", "F16", "BF16")
+
+
+@functools.cache
+def _reader_class() -> type:
+    gguf = require("gguf", extra="all")
+
+    class Reader(gguf.GGUFReader):  # type: ignore[name-defined]
+        """The reader keeps the file as a plain ``ndarray`` view of its ``np.memmap`` (still memory-mapped):
+        slicing a ``memmap`` runs Python-level ``__getitem__`` / ``__array_finalize__`` for every element it
+        parses, which made the 262k-token vocabulary 3.3x slower to read (16.1 s vs 4.9 s for the embedded base
+        on this machine). Everything read is the same (``tests/test_merge.py``)."""
+
+        @property
+        def data(self) -> np.ndarray:
+            return self._plain
+
+        @data.setter
+        def data(self, value: np.ndarray) -> None:
+            self._plain = value.view(np.ndarray) if isinstance(value, np.memmap) else value
+
+    return Reader
+
+
+def open_gguf(path: str | os.PathLike[str]) -> Any:
+    """A ``gguf.GGUFReader`` for ``path`` (read-only), faster on large vocabularies; see :func:`_reader_class`."""
+    return _reader_class()(str(path))
 
 
 def copy_fields(reader: Any, writer: Any, *, only_prefix: str | None = None) -> None:
@@ -55,7 +83,7 @@ def lora_pairs_from_gguf(adapter: str | os.PathLike[str], scale: float = 1.0) ->
     """``{base tensor name: (lora_a (r, n_in), lora_b (n_out, r), alpha / r * scale)}`` from an adapter GGUF,
     scaled as llama.cpp scales it (no ``adapter.lora.alpha``: unscaled)."""
     gguf = require("gguf", extra="all")
-    reader = gguf.GGUFReader(str(adapter))
+    reader = open_gguf(adapter)
     field = reader.fields.get("adapter.lora.alpha")
     alpha = float(field.contents()) if field is not None else None
     halves: dict[str, dict[str, np.ndarray]] = {}
@@ -84,7 +112,7 @@ def write_merged_gguf(base: str | os.PathLike[str], pairs: LoraPairs,
     """
     gguf = require("gguf", extra="all")
     qt = gguf.GGMLQuantizationType["Q8_0" if qtype in ("F32", "F16") else qtype]
-    reader = gguf.GGUFReader(str(base))
+    reader = open_gguf(base)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + f".{os.getpid()}.tmp")

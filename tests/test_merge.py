@@ -105,3 +105,35 @@ def test_backend_merges_once_and_scores_like_the_adapter_path(tmp_path_factory, 
                                  merge=False, n_ctx=768)
     assert half.score(texts[0]) == pytest.approx(half_plain.score(texts[0]), abs=1e-4)
     assert len(list((tmp_path / "cache" / "merged").glob("*.gguf"))) == 2
+
+
+def test_open_gguf_reads_what_the_stock_reader_reads(tmp_path):
+    """``open_gguf`` is ``gguf.GGUFReader`` over a plain array view (faster): every field and tensor the same, on
+    a file with the field kinds a real base has (a string-array vocabulary, float and int arrays, scalars)."""
+    from srllm_guard.merge import open_gguf
+
+    rng = np.random.default_rng(3)
+    path = tmp_path / "vocab.gguf"
+    w = gguf.GGUFWriter(str(path), arch="gemma3")
+    w.add_uint32("gemma3.block_count", 1)
+    w.add_float32("gemma3.rope.freq_base", 10000.0)
+    w.add_string("tokenizer.ggml.model", "llama")
+    w.add_token_list([f"tok{i}".encode() for i in range(3000)])
+    w.add_token_scores(rng.normal(size=3000).astype(np.float32).tolist())
+    w.add_token_types([1] * 3000)
+    w.add_bool("tokenizer.ggml.add_bos_token", True)
+    w.add_tensor("blk.0.attn_q.weight", gguf.quants.quantize(rng.normal(size=(8, 64)).astype(np.float32),
+                 gguf.GGMLQuantizationType.Q8_0), raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+    w.add_tensor("output_norm.weight", rng.normal(size=64).astype(np.float32))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    fast, stock = open_gguf(path), gguf.GGUFReader(str(path))
+    assert not isinstance(fast.data, np.memmap) and len(fast.fields) == len(stock.fields) > 8
+    for key, field in stock.fields.items():
+        assert (fast.fields[key].types, fast.fields[key].contents()) == (field.types, field.contents()), key
+    assert [(t.name, t.tensor_type, t.shape.tolist()) for t in fast.tensors] == \
+        [(t.name, t.tensor_type, t.shape.tolist()) for t in stock.tensors]
+    for ours, theirs in zip(fast.tensors, stock.tensors):
+        assert np.array_equal(np.asarray(ours.data), np.asarray(theirs.data))

@@ -28,7 +28,7 @@ import numpy as np
 
 from srllm_guard.errors import ConfigError, ModelFileError, require
 from srllm_guard.gguf_check import LORA_TARGETS, read_gguf_header, validate_adapter_gguf
-from srllm_guard.merge import copy_fields
+from srllm_guard.merge import copy_fields, open_gguf
 
 __all__ = ["write_base_gguf", "export_adapter_gguf", "export_merged_gguf", "load_peft_lora", "LoraPair"]
 
@@ -97,7 +97,7 @@ def write_base_gguf(model, out_path: str | os.PathLike[str], *, template_gguf: s
         raise ConfigError(f"write_base_gguf: dtype={dtype!r}; use 'f32' or 'f16'")
     cfg = getattr(model.config, "text_config", model.config)
     _check_gemma3_config(cfg)
-    template = gguf.GGUFReader(str(read_gguf_header(template_gguf).path))
+    template = open_gguf(read_gguf_header(template_gguf).path)
     n_tokens = len(template.fields["tokenizer.ggml.tokens"].data)
     if n_tokens != cfg.vocab_size:
         raise ModelFileError(f"{template_gguf}: its vocabulary has {n_tokens} tokens but the model's vocab_size is "
