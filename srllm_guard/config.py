@@ -73,9 +73,10 @@ class GuardConfig(BaseModel):
 
     # --- failures -----------------------------------------------------------------------------------------
     timeout_s: float | None = Field(default=30.0, gt=0)
-    """Seconds one backend call may take (``None``: wait forever). One call is one whole check of one
-    piece: the verdict *and*, for a biased piece, its rewrite, decoded from the same KV cache (so there are
-    no separate score and rewrite budgets); the re-check of a rewrite is a second call with its own budget.
+    """Seconds one backend call may take (``None``: wait forever). The pipeline makes three kinds of call
+    (:mod:`srllm_guard.pipeline`): scoring a group of up to 64 pieces / 8,000 characters (one ``check_many``,
+    no generation), rewriting one flagged piece (one ``check``: its verdict and rewrite), and re-checking the
+    group's rewrites (one ``check_many``); each has this budget.
     Waiting for a ``max_concurrency`` slot does not count. A call that runs longer is abandoned: its worker
     thread cannot be killed and finishes in the background, while the backend's own lock keeps the model
     safe; the piece is handled by ``on_backend_error`` and no later piece of that text is sent."""

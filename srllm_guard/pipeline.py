@@ -1,33 +1,37 @@
-"""Score each piece, rewrite the flagged ones, re-check every rewrite, apply the policy, reassemble.
+"""Score every piece, rewrite the flagged ones, re-check all rewrites, apply the policy, reassemble.
 
 The decisions live in one generator, :func:`_plan`, that *yields* the backend calls it needs and receives
-their results (a :class:`~srllm_guard.backends.base.Check` or the :class:`BackendError` they ended in). Two
-small drivers run it: :func:`process` (threads, for ``invoke``) and :func:`aprocess` (``asyncio``, for
-``ainvoke``), so sync and async share every rule.
+their results (a list of :class:`~srllm_guard.backends.base.Check`, one ``Check``, or the
+:class:`BackendError` they ended in). Two small drivers run it: :func:`process` (threads, for ``invoke``) and
+:func:`aprocess` (``asyncio``, for ``ainvoke``), so sync and async share every rule.
 
-When the backend is :class:`~srllm_guard.backends.base.Screening` (llama.cpp with an early-exit probe, see
-:mod:`srllm_guard.backends.llamacpp.screen`), the pieces are first screened together, up to 64 pieces or 8,000
-characters per call; the pieces it clears (score below the threshold) are kept without a full check. A
-failed screen call only means no more screening for that text. Then, per remaining piece (see
-:mod:`srllm_guard.split`)::
+A text is split into pieces (:mod:`srllm_guard.split`) and handled in groups of up to 64 pieces or 8,000
+characters, in three phases per group::
 
-    check(piece) --score < threshold--> keep the piece
-        |  score >= threshold
-        v
-    rewrite missing / drift > max_drift / re-check score >= recheck threshold --> fallback policy
-        |  otherwise
-        v
-    the rewrite replaces the piece
+    1. score    check_many(pieces, rewrite=False)   one call; llama.cpp screens inside it (early exit)
+                    score < threshold --> keep the piece
+    2. rewrite  check(piece, rewrite=True)          one call per flagged piece (generation is the long part)
+                    no rewrite / drift > max_drift --> fallback policy
+    3. re-check check_many(rewrites, recheck_at)    one call for the group's rewrites; a screened flag is
+                                                    confirmed by check(rewrite, rewrite=False)
+                    score >= recheck threshold --> fallback policy; otherwise the rewrite replaces the piece
+
+then the policy (:mod:`srllm_guard.policy`) and the reassembly. ``check_many`` may flag a text by the backend's
+screen alone (a ``screened`` check: llama.cpp's early-exit probe); such a flag is never the verdict: the full
+model decides (phase 2 for a piece, the confirming check for a rewrite), so every recorded score at or above
+a threshold is the full model's.
 
 Text beyond ``max_text_chars`` is not scored: the fallback policy applies to it as one span. After a
-backend failure (retries spent, or a timeout) no later piece of the text is sent: the failing piece and the
-rest of the checked text become one span handled by ``on_backend_error``.
+backend failure (retries spent, or a timeout) nothing more of the text is sent: everything from the first
+piece whose outcome is not settled to the end of the checked text becomes one span handled by
+``on_backend_error``.
 
 A :class:`~srllm_guard.backends.base.TokenBudget` backend (llama.cpp, Hugging Face) is asked, in the same timed
 call, whether a piece that could be too long fits; one that does not is cut smaller at whitespace and its
-parts are judged instead. A timed-out call cannot be killed (Python cannot stop a thread inside a C call);
-its worker is abandoned as a daemon thread and finishes in the background, while the backend's per-model lock
-keeps the model consistent (later calls into that model wait for it, under their own timeout).
+parts are judged instead. ``timeout_s`` bounds each call (a batch counts as one). A timed-out call cannot be
+killed (Python cannot stop a thread inside a C call); its worker is abandoned as a daemon thread and finishes
+in the background, while the backend's per-model lock keeps the model consistent (later calls into that model
+wait for it, under their own timeout).
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from typing import Any, Union
 from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from srllm_guard.audit import AuditRecord, Span
-from srllm_guard.backends.base import Backend, Check, Screening, TokenBudget
+from srllm_guard.backends.base import Backend, Check, TokenBudget
 from srllm_guard.config import GuardConfig
 from srllm_guard.errors import BackendError, BackendTimeout, SRGuardError
 from srllm_guard.policy import Processed, action_for, checked_end, make_record, replacement, returned_text
@@ -60,15 +64,17 @@ _WORD = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class _Call:
+    """One ``check`` on the full model: with its rewrite (phase 2), or without (a re-check's flag confirmed)."""
+
     text: str
     threshold: float
-    rewrite: bool
+    rewrite: bool = True
 
 
 @dataclass(frozen=True)
-class _Screen:
-    """Ask a backend with ``screen_many`` which pieces it clears cheaply (one batched early-exit pass); only
-    clears are used (a piece it flags still needs the full model's verdict and rewrite)."""
+class _Batch:
+    """One ``check_many`` without rewrites (phases 1 and 3); a text over the backend's token budget gets a
+    :class:`_TooLong` in its place instead of being sent."""
 
     texts: tuple[str, ...]
     threshold: float
@@ -82,11 +88,11 @@ class _TooLong:
     limit: int
 
 
-_Outcome = Union[Check, BackendError, _TooLong, list]
+_Outcome = Union[Check, BackendError, list]
 _MAX_TOKENS_PER_CHAR = 4
-_SCREEN_PIECES, _SCREEN_CHARS = 64, 8000
-"""Most pieces / characters per screen call (each call has its own ``timeout_s``)."""
 """Upper bound of tokens per character (UTF-8 byte fallback): shorter texts skip ``count_tokens``."""
+_GROUP_PIECES, _GROUP_CHARS = 64, 8000
+"""Most pieces / characters per group (one ``check_many`` call, under one ``timeout_s``)."""
 
 
 def drift(original: str, rewrite: str) -> float:
@@ -106,7 +112,7 @@ def _keep_end_mark(original: str, rewrite: str) -> str:
     return rewrite
 
 
-def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call | _Screen, _Outcome, Processed]:
+def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call | _Batch, _Outcome, Processed]:
     """The guard's rules for one text, as a generator of backend calls (see the module docstring)."""
     result = Processed(text=text)
     if not text or text.isspace():
@@ -114,93 +120,113 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
     limit = checked_end(text, config.max_text_chars)
     pieces = deque(split_text(text[:limit], max_chars=config.max_sentence_chars))
     last_end = pieces[-1].end if pieces else limit
-    replaced: list[tuple[Piece, str]] = []
+    scores: dict[int, float] = {}  # piece start -> score
+    replaced: dict[int, tuple[Piece, str]] = {}  # piece start -> (piece, what it ends as)
+    spans: dict[int, Span] = {}
 
     def fallback(piece: Piece, score: float | None, reason: str, policy: str, recheck: float | None = None):
         action = action_for(policy)
         original = text[piece.start : piece.end]
         instead = replacement(action, original, config)
-        result.spans.append(
-            Span(start=piece.start, end=piece.end, original=original, replacement=instead, score=score,
-                 action=action, recheck_score=recheck, reason=reason, part=part)
-        )
-        replaced.append((piece, instead))
+        spans[piece.start] = Span(start=piece.start, end=piece.end, original=original, replacement=instead,
+                                  score=score, action=action, recheck_score=recheck, reason=reason, part=part)
+        replaced[piece.start] = (piece, instead)
         result.refused = result.refused or action == "refuse"
 
-    def give_up(error: BackendError, start: int, score: float | None) -> None:
-        """The backend failed: everything from ``start`` to the end of the checked text becomes one span."""
+    def give_up(error: BackendError, start: int) -> None:
+        """The backend failed: everything from ``start`` to the end of the checked text becomes one span (what
+        was decided beyond ``start`` is dropped: none of it is settled)."""
+        for kept in (scores, replaced, spans):
+            for key in [key for key in kept if key > start or (key == start and kept is not scores)]:
+                del kept[key]
+        result.refused = any(span.action == "refuse" for span in spans.values())
         result.error = f"{type(error).__name__}: {error}"
         reason = "timeout" if isinstance(error, BackendTimeout) else "backend_error"
-        fallback(Piece(start, last_end), score, reason, config.on_backend_error)
+        fallback(Piece(start, last_end), scores.get(start), reason, config.on_backend_error)
 
-    cleared: dict[tuple[int, int], Check] = {}
-    screened: set[tuple[int, int]] = set()
-    screening = True
     while pieces:
-        if screening and (pieces[0].start, pieces[0].end) not in screened:
-            # the next pieces, bounded so that one screen call fits one timeout
-            group: list[Piece] = []
-            size = 0
-            for p in pieces:
-                if group and (len(group) >= _SCREEN_PIECES or size + p.end - p.start > _SCREEN_CHARS):
-                    break
-                group.append(p)
-                size += p.end - p.start
-            answer = yield _Screen(tuple(text[p.start : p.end] for p in group), config.threshold)
-            screened.update((p.start, p.end) for p in group)
-            if isinstance(answer, list):
-                cleared.update(((p.start, p.end), c) for p, c in zip(group, answer)
-                               if c is not None and c.score < config.threshold)
-            else:  # a failed screen is no verdict: the rest of the text gets the full model
-                screening = False
-        piece = pieces.popleft()
-        original = text[piece.start : piece.end]
-        if (piece.start, piece.end) in cleared:
-            result.scores.append(cleared[piece.start, piece.end].score)
-            continue
-        outcome = yield _Call(original, config.threshold, True)
-        if isinstance(outcome, _TooLong):  # more tokens than the backend takes: cut it smaller, in place
-            size = piece.end - piece.start
-            smaller = max(1, min(size - 1, size * outcome.limit // outcome.tokens))
-            pieces.extendleft(reversed(chunk(text, piece, smaller)))
-            continue
-        score = None
-        if isinstance(outcome, Check):  # else the BackendError it ended in
-            score = outcome.score
-            result.scores.append(score)
+        group = [pieces.popleft()]  # the next pieces, bounded so that one call fits one timeout
+        size = group[0].end - group[0].start
+        while pieces and len(group) < _GROUP_PIECES and size + pieces[0].end - pieces[0].start <= _GROUP_CHARS:
+            size += pieces[0].end - pieces[0].start
+            group.append(pieces.popleft())
+
+        # 1. score every piece of the group
+        outcome = yield _Batch(tuple(text[p.start : p.end] for p in group), config.threshold)
+        if isinstance(outcome, BackendError):
+            give_up(outcome, group[0].start)
+            break
+        assert isinstance(outcome, list)  # a batch's outcome: one Check or _TooLong per text
+        flagged, cut = [], []
+        for piece, check in zip(group, outcome):
+            if isinstance(check, _TooLong):  # more tokens than the backend takes: cut it smaller, in place
+                size = piece.end - piece.start
+                cut += chunk(text, piece, max(1, min(size - 1, size * check.limit // check.tokens)))
+            elif check.score < config.threshold:
+                scores[piece.start] = check.score
+            else:
+                flagged.append(piece)
+        pieces.extendleft(reversed(cut))
+
+        # 2. rewrite the flagged pieces (the full model's score decides)
+        candidates: list[tuple[Piece, float, str]] = []
+        failed = None
+        for piece in flagged:
+            original = text[piece.start : piece.end]
+            outcome = yield _Call(original, config.threshold)
+            if isinstance(outcome, BackendError):
+                failed = (outcome, min([piece.start] + [c[0].start for c in candidates]))
+                break
+            assert isinstance(outcome, Check)
+            scores[piece.start] = score = outcome.score
             if score < config.threshold:
                 continue
             rewrite = _keep_end_mark(original, (outcome.rewrite or "").strip())
             if not rewrite:
                 fallback(piece, score, "no_rewrite", config.fallback)
-                continue
-            if drift(original, rewrite) > config.max_drift:
+            elif drift(original, rewrite) > config.max_drift:
                 fallback(piece, score, "drift", config.fallback)
-                continue
-            outcome = yield _Call(rewrite, config.recheck_at, False)
-            if isinstance(outcome, _TooLong):
-                fallback(piece, score, "too_long", config.fallback)
-                continue
-            if isinstance(outcome, Check):
-                if outcome.score >= config.recheck_at:
-                    fallback(piece, score, "recheck_failed", config.fallback, recheck=outcome.score)
-                    continue
-                result.spans.append(
-                    Span(start=piece.start, end=piece.end, original=original, replacement=rewrite, score=score,
-                         action="rewrite", recheck_score=outcome.score, part=part)
-                )
-                replaced.append((piece, rewrite))
-                continue
-        assert isinstance(outcome, BackendError)  # a call's outcome is a Check, a _TooLong or the error it ended in
-        give_up(outcome, piece.start, score)  # this piece and everything after it, one span
-        break
+            else:
+                candidates.append((piece, score, rewrite))
+
+        # 3. re-check every rewrite of the group in one call; a screened flag is confirmed by the full model
+        # (a screen's flag is never the verdict, as in phase 2)
+        if candidates and failed is None:
+            outcome = yield _Batch(tuple(rewrite for _, _, rewrite in candidates), config.recheck_at)
+            if isinstance(outcome, BackendError):
+                failed = (outcome, candidates[0][0].start)
+            else:
+                assert isinstance(outcome, list)
+                for (piece, score, rewrite), check in zip(candidates, outcome):
+                    if isinstance(check, _TooLong):
+                        fallback(piece, score, "too_long", config.fallback)
+                        continue
+                    if check.screened and check.score >= config.recheck_at:
+                        check = yield _Call(rewrite, config.recheck_at, rewrite=False)
+                        if isinstance(check, BackendError):
+                            failed = (check, piece.start)
+                            break
+                        assert isinstance(check, Check)
+                    if check.score >= config.recheck_at:
+                        fallback(piece, score, "recheck_failed", config.fallback, recheck=check.score)
+                    else:
+                        spans[piece.start] = Span(start=piece.start, end=piece.end, replacement=rewrite,
+                                                  original=text[piece.start : piece.end], score=score,
+                                                  action="rewrite", recheck_score=check.score, part=part)
+                        replaced[piece.start] = (piece, rewrite)
+        if failed is not None:
+            give_up(*failed)
+            break
 
     excess = trim(text, limit, len(text)) if limit < len(text) else None
     if excess is not None:
         fallback(excess, None, "too_long", config.fallback)
 
+    result.scores = [scores[key] for key in sorted(scores)]
+    result.spans = [spans[key] for key in sorted(spans)]
     out, pos = [], 0
-    for piece, instead in replaced:
+    for key in sorted(replaced):
+        piece, instead = replaced[key]
         out += [text[pos : piece.start], instead]
         pos = piece.end
     out.append(text[pos:])
@@ -211,25 +237,22 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
 # --- calling the backend ---------------------------------------------------------------------------------
 
 
-def _valid_screen(result: Any, call: _Screen) -> list[Check | None]:
-    if not isinstance(result, (list, tuple)) or len(result) != len(call.texts):
-        raise BackendError(f"backend screen_many returned {type(result).__name__}, expected a list of "
-                           f"{len(call.texts)} Check-or-None")
-    checked = [None if c is None else _valid(c) for c in result]
-    if any(isinstance(c, _TooLong) for c in checked):
-        raise BackendError("backend screen_many returned a too-long marker; expected Check or None")
-    return checked  # type: ignore[return-value]
+def _valid_many(result: Any, expected: int) -> list[Check]:
+    if not isinstance(result, (list, tuple)) or len(result) != expected:
+        raise BackendError(f"backend check_many returned {type(result).__name__}"
+                           f"{f' of {len(result)}' if isinstance(result, (list, tuple)) else ''}, expected a list of "
+                           f"{expected} Check")
+    return [_valid(check) for check in result]
 
 
-def _valid(check: Any) -> Check | _TooLong:
-    if isinstance(check, _TooLong):
-        return check
+def _valid(check: Any) -> Check:
     if not isinstance(check, Check):
         raise BackendError(f"backend returned {type(check).__name__}; expected a Check")
     score = check.score
     if not isinstance(score, numbers.Real) or isinstance(score, bool) or not 0.0 <= float(score) <= 1.0:
         raise BackendError(f"backend returned an invalid score {score!r}; expected a probability in [0, 1]")
-    return Check(score=float(score), rewrite=check.rewrite if isinstance(check.rewrite, str) else None)
+    return Check(score=float(score), rewrite=check.rewrite if isinstance(check.rewrite, str) else None,
+                 screened=check.screened is True)
 
 
 def _may_be_too_long(backend: Backend | None, text: str) -> bool:
@@ -266,32 +289,37 @@ def _retry_kwargs(config: GuardConfig) -> dict[str, Any]:
     )
 
 
-def _call_once(backend: Backend, call: _Call | _Screen, config: GuardConfig) -> Check | _TooLong | list:
+def _timeout(config: GuardConfig) -> BackendTimeout:
+    return BackendTimeout(
+        f"backend did not answer within timeout_s={config.timeout_s}s; the call was abandoned "
+        "(raise timeout_s or lower max_new_tokens / max_sentence_chars)"
+    )
+
+
+def _sync_work(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> Check | list[Check | _TooLong]:
+    """What one call does, in the worker thread: the token budget first, then the backend."""
+    if isinstance(call, _Call):
+        return _valid(backend.check(call.text, threshold=call.threshold, rewrite=call.rewrite,
+                                    max_new_tokens=config.max_new_tokens))
+    marks = [_too_long(backend, text) for text in call.texts]
+    send = [text for text, mark in zip(call.texts, marks) if mark is None]
+    checks = iter(_valid_many(backend.check_many(send, threshold=call.threshold, rewrite=False), len(send))
+                  if send else [])
+    return [mark or next(checks) for mark in marks]
+
+
+def _call_once(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> Check | list[Check | _TooLong]:
     """One backend call in a daemon worker thread, waited on for ``timeout_s``.
 
     The worker runs in an empty ``contextvars`` context, so nothing the backend does can attach to the
     caller's LangChain run (no callbacks into the user's stream). On timeout the worker is abandoned.
     """
-    if isinstance(call, _Screen):
-        if not isinstance(backend, Screening):
-            return [None] * len(call.texts)
-        screen = backend
-
-        def work() -> Any:
-            return screen.screen_many(list(call.texts), threshold=call.threshold)
-    else:
-
-        def work() -> Any:
-            return _too_long(backend, call.text) or backend.check(
-                call.text, threshold=call.threshold, rewrite=call.rewrite, max_new_tokens=config.max_new_tokens
-            )
-
     box: dict[str, Any] = {}
     done = threading.Event()
 
     def run() -> None:
         try:
-            box["value"] = contextvars.Context().run(work)
+            box["value"] = contextvars.Context().run(_sync_work, backend, call, config)
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
             box["error"] = exc
         finally:
@@ -299,47 +327,38 @@ def _call_once(backend: Backend, call: _Call | _Screen, config: GuardConfig) -> 
 
     threading.Thread(target=run, name="srllm-guard-backend", daemon=True).start()
     if not done.wait(config.timeout_s):
-        raise BackendTimeout(
-            f"backend did not answer within timeout_s={config.timeout_s}s; the call was abandoned "
-            "(raise timeout_s or lower max_new_tokens / max_sentence_chars)"
-        )
+        raise _timeout(config)
     if "error" in box:
         exc = box["error"]
         if isinstance(exc, Exception) and not isinstance(exc, SRGuardError):
             raise _wrap(exc) from exc
         raise exc
-    return _valid_screen(box["value"], call) if isinstance(call, _Screen) else _valid(box["value"])
+    return box["value"]
 
 
-async def _acall_once(backend: Backend, call: _Call | _Screen, config: GuardConfig) -> Check | _TooLong | list:
-    if isinstance(call, _Screen) and not isinstance(backend, Screening):
-        return [None] * len(call.texts)
-
-    async def work() -> Any:
-        if isinstance(call, _Screen):
-            assert isinstance(backend, Screening)
-            return await asyncio.to_thread(backend.screen_many, list(call.texts), threshold=call.threshold)
-        if _may_be_too_long(backend, call.text):
-            too_long = await asyncio.to_thread(_too_long, backend, call.text)  # takes the model lock
-            if too_long:
-                return too_long
-        return await backend.acheck(call.text, threshold=call.threshold, rewrite=call.rewrite,
-                                    max_new_tokens=config.max_new_tokens)
+async def _acall_once(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> Check | list[Check | _TooLong]:
+    async def work() -> Check | list[Check | _TooLong]:
+        if isinstance(call, _Call):
+            return _valid(await backend.acheck(call.text, threshold=call.threshold, rewrite=call.rewrite,
+                                               max_new_tokens=config.max_new_tokens))
+        marks: list[_TooLong | None] = [None] * len(call.texts)
+        if any(_may_be_too_long(backend, text) for text in call.texts):  # counting takes the model lock
+            marks = await asyncio.to_thread(lambda: [_too_long(backend, text) for text in call.texts])
+        send = [text for text, mark in zip(call.texts, marks) if mark is None]
+        answer = await backend.acheck_many(send, threshold=call.threshold, rewrite=False) if send else []
+        checks = iter(_valid_many(answer, len(send)))
+        return [mark or next(checks) for mark in marks]
 
     task = contextvars.Context().run(asyncio.ensure_future, work())  # empty context: no callback leakage
     try:
-        value = await asyncio.wait_for(task, config.timeout_s)
+        return await asyncio.wait_for(task, config.timeout_s)
     except asyncio.TimeoutError:
-        raise BackendTimeout(
-            f"backend did not answer within timeout_s={config.timeout_s}s; the call was abandoned "
-            "(raise timeout_s or lower max_new_tokens / max_sentence_chars)"
-        ) from None
+        raise _timeout(config) from None
     except Exception as exc:
         wrapped = _wrap(exc)
         if wrapped is exc:
             raise
         raise wrapped from exc
-    return _valid_screen(value, call) if isinstance(call, _Screen) else _valid(value)
 
 
 def process(text: str, backend: Backend | None, config: GuardConfig, *, part: int | None = None) -> Processed:

@@ -27,7 +27,8 @@ REWRITTEN = "The meeting is at noon.\n  People from there are kind.\tThanks."
 class FakeBackend(BaseBackend):
     """Flags text containing one of ``words`` (score 0.9, else 0.1); rewrites each flagged word to 'kind'.
 
-    ``rewrite_fn`` overrides the rewrite. Thread-safe; every call is recorded in ``calls``.
+    ``rewrite_fn`` overrides the rewrite. Thread-safe; every ``check`` is recorded in ``calls`` as
+    ``(text, rewrite)``, every ``check_many`` (a loop over ``check``) in ``batches`` as ``(texts, threshold)``.
     """
 
     model_id = "fake-sr"
@@ -37,7 +38,13 @@ class FakeBackend(BaseBackend):
         self.words = tuple(words)
         self.rewrite_fn = rewrite_fn
         self.calls: list[tuple[str, bool]] = []
+        self.batches: list[tuple[list[str], float]] = []
         self._lock = threading.Lock()
+
+    def check_many(self, texts, *, threshold, rewrite=True, max_new_tokens=256):
+        with self._lock:
+            self.batches.append((list(texts), threshold))
+        return super().check_many(texts, threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens)
 
     def check(self, text, *, threshold, rewrite=True, max_new_tokens=256):
         with self._lock:

@@ -83,7 +83,7 @@ def test_batch_scores_equal_single_scores(backend: HFBackend) -> None:
 
 def test_scores_and_rewrites_agree_with_llamacpp(backend: HFBackend, llamacpp) -> None:
     threshold = median_threshold([llamacpp.score(text) for text in TEXTS])
-    ours = backend.check_batch(TEXTS, threshold=threshold, max_new_tokens=8)
+    ours = backend.check_many(TEXTS, threshold=threshold, max_new_tokens=8)
     theirs = [llamacpp.check(text, threshold=threshold, max_new_tokens=8) for text in TEXTS]
     assert max(abs(a.score - b.score) for a, b in zip(ours, theirs)) < LLAMACPP_TOL
     assert [c.rewrite for c in ours] == [c.rewrite for c in theirs]
@@ -100,7 +100,7 @@ def test_generation_stops_on_end_of_turn(backend: HFBackend, monkeypatch) -> Non
         return out
 
     monkeypatch.setattr(backend._model, "generate", spy)
-    checks = backend.check_batch(TEXTS, threshold=0.0, max_new_tokens=50)
+    checks = backend.check_many(TEXTS, threshold=0.0, max_new_tokens=50)
     assert [c.rewrite for c in checks] == ["Hello"] * len(TEXTS)
     assert widths and all(w == 2 for w in widths)  # 'Hello', then <end_of_turn> (106) ends every row
     assert backend.check(TEXTS[0], threshold=0.0, max_new_tokens=0).rewrite == ""

@@ -113,6 +113,10 @@ def test_async_and_threads_match_sequential(remote: RemoteBackend, server: str) 
     for t in threads:
         t.join()
     assert _same([results[i] for i in range(3)], expected)
+    # check_many (sent concurrently: a thread pool, or gathered) answers as the single checks, in order
+    assert _same(remote.check_many(texts, threshold=0.5, max_new_tokens=4), expected)
+    assert _same(asyncio.run(v1.acheck_many(texts, threshold=0.5, max_new_tokens=4)), expected)
+    assert remote.check_many([], threshold=0.5) == []
 
 
 def test_guard_builds_the_remote_backend_by_name(server: str) -> None:

@@ -125,10 +125,14 @@ def test_screen_many_clears_flags_and_escalates(paths, backend, tmp_path):
         else:
             assert r is None
     assert any(isinstance(r, Check) and r.score < threshold for r in result)
-    # check_many: screened verdicts where sure, the full model elsewhere and for every rewrite
-    many = screened.check_many(TEXTS, threshold=threshold)
-    for r, m, t in zip(result, many, TEXTS):
-        assert m == (r if r is not None else screened.check(t, threshold=threshold, rewrite=False))
+    # check_many (the backend contract): without rewrites the screen's verdicts where it is sure, the full model
+    # elsewhere; with rewrites only its clears, and the full model's score and rewrite for everything else
+    for rewrite in (False, True):
+        many = screened.check_many(TEXTS, threshold=threshold, rewrite=rewrite, max_new_tokens=4)
+        for r, m, t in zip(result, many, TEXTS):
+            kept = r is not None and (r.score < threshold or not rewrite)
+            assert m == (r if kept else screened.check(t, threshold=threshold, rewrite=rewrite, max_new_tokens=4))
+    assert any(r is not None and r.score >= threshold for r in result)  # a screen flag was there to be overruled
     # no probe, or a threshold below the calibrated ones: no screening at all
     assert backend.screen_many(TEXTS, threshold=threshold) == [None] * len(TEXTS)
     assert screened.screen_many(TEXTS, threshold=-0.1) == [None] * len(TEXTS)

@@ -183,19 +183,25 @@ def test_scorer_flags_a_text_by_its_worst_sentence_and_caches(tmp_path):
     assert again(["All fine here. They are lazy."]) == [0.9] and len(backend.calls) == calls
 
 
-def test_scorer_takes_only_what_the_screen_clears_and_asks_the_full_model_for_the_rest():
-    """The guard's pipeline never takes a screen's 'flagged' answer as the verdict (the full model decides and
-    writes the rewrite); the evaluation must not either, or it measures a path no user gets."""
+def test_scorer_scores_the_way_the_pipeline_does():
+    """The evaluation's scores are the pipeline's: ``check_many`` without rewrites over the sentences, batched,
+    then the full model for every sentence it flags (in the guard, the rewrite phase's full check decides: a
+    screen's flag is never the verdict); a text's score is its worst sentence's."""
     from conftest import FakeBackend
     from srllm_guard.backends.base import Check
     from srllm_guard.config import GuardConfig
+    from srllm_guard.pipeline import guard_text
 
-    class Screened(FakeBackend):
-        def screen_many(self, texts, *, threshold):
-            # clears "fine" sentences, claims to flag "odd" ones (the full model disagrees), unsure otherwise
-            return [Check(score=0.01) if "fine" in t else Check(score=0.99) if "odd" in t else None for t in texts]
+    class Screened(FakeBackend):  # the screen clears "fine" and flags "odd" sentences (the full model disagrees)
+        def check_many(self, texts, *, threshold, rewrite=True, max_new_tokens=256):
+            self.batches.append((list(texts), threshold))
+            return [Check(score=0.01, screened=True) if "fine" in t else Check(score=0.99, screened=True) if "odd" in t
+                    else self.check(t, threshold=threshold, rewrite=rewrite) for t in texts]
 
+    texts = ["All fine here. They are lazy.", "An odd line.", "They are lazy."]
     backend = Screened()
-    scores = J.Scorer(backend, GuardConfig())(["All fine here.", "An odd line.", "They are lazy."])
-    assert scores == [0.01, 0.1, 0.9]
-    assert [text for text, _ in backend.calls] == ["An odd line.", "They are lazy."]  # the full model decided
+    scores = J.Scorer(backend, GuardConfig())(texts)
+    assert scores == [0.9, 0.1, 0.9]
+    assert backend.batches == [(["All fine here.", "They are lazy.", "An odd line."], 0.5)]  # each sentence once
+    assert "All fine here." not in [text for text, _ in backend.calls] and not any(r for _, r in backend.calls)
+    assert scores == [guard_text(t, Screened(), GuardConfig()).score for t in texts]

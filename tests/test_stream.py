@@ -81,6 +81,20 @@ def test_wrapped_model_streams_as_a_child_run_and_str_streams_stay_str():
                                                  "\tThanks."]
 
 
+def test_text_that_piles_up_is_checked_as_one_window_after_the_first_sentence():
+    backend = FakeBackend()
+    text = "One is fine. Two is lazy. Three is fine. Four is stupid. Five is the end."
+    out = list(make_guard(backend=backend).stream(text))  # the whole text arrives at once
+    assert out == ["One is fine.", " Two is kind. Three is fine. Four is kind.", " Five is the end."]
+    assert [texts for texts, _ in backend.batches] == [
+        ["One is fine."],  # the first sentence alone: released as soon as it is checked
+        ["Two is lazy.", "Three is fine.", "Four is stupid."],  # what piled up: one scoring call
+        ["Two is kind.", "Four is kind."],  # and one re-check call for its rewrites
+        ["Five is the end."],  # the rest, when the input ends
+    ]
+    assert "".join(out) == make_guard().invoke(text)
+
+
 def test_first_clean_sentence_is_released_after_at_most_one_sentence_of_holdback():
     pulled = 0
     text = "The sky is blue today. The grass is green. Water is wet."
@@ -165,7 +179,9 @@ def test_refusal_mid_stream_stops_releasing_text():
     assert record.text == text and record.original == STORY and record.action == "fallback"
     (span,) = record.spans
     assert (span.action, span.reason, span.end) == ("refuse", "recheck_failed", len(STORY))
-    assert len([t for t, rewrite in backend.calls if rewrite]) == 2  # nothing after the refusal was sent
+    sent = {t for t, _ in backend.calls}
+    assert "People from there are lazy." in sent and not any("Smith" in t or "stupid" in t for t in sent)  # nothing
+    # after the refusal was sent
 
 
 def test_backend_failure_fails_open_for_the_rest_of_the_stream():

@@ -178,6 +178,7 @@ def run_tiny(tmp_path, tiny, **overrides) -> dict:
     return T.main(recipe)
 
 
+@pytest.mark.slow
 def test_tiny_end_to_end_lora_to_llamacpp(tmp_path, tiny):
     """data -> train -> export -> llama.cpp -> generate, with HF+PEFT and llama.cpp agreeing on the verdict."""
     import torch

@@ -2,7 +2,9 @@
 
 A backend turns one piece of text into a :class:`Check`: the probability that it is biased (read from the
 verdict token of the SR-LLM prompt, see :mod:`srllm_guard.prompt`) and, when that probability reaches the
-threshold and a rewrite is asked for, the model's rewrite generated from the same KV cache.
+threshold and a rewrite is asked for, the model's rewrite generated from the same KV cache. ``check_many`` does
+the same for a batch of texts in one call: the pipeline scores every piece of a text with it, and re-checks all
+rewrites with it (:mod:`srllm_guard.pipeline`); :class:`BaseBackend` gives simple backends a loop over ``check``.
 
 Backends must be safe to call from several threads: one that wraps a non-reentrant engine serializes its
 calls. The async twins run the sync methods in a worker thread unless a backend has a native async path.
@@ -14,7 +16,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Protocol, Sequence, runtime_checkable
 
-__all__ = ["Check", "Backend", "BaseBackend", "Screening", "TokenBudget"]
+__all__ = ["Check", "Backend", "BaseBackend", "TokenBudget"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,9 @@ class Check:
     """P(biased) in [0, 1]: softmax over the two verdict tokens' logits at the first answer position."""
     rewrite: str | None = None
     """The model's rewrite; ``None`` when none was asked for or the score was below the threshold."""
+    screened: bool = False
+    """Settled by a cheaper calibrated pass (llama.cpp's early-exit screen), not the full model: the score is
+    that pass's estimate. The pipeline never takes a screened flag as the verdict (the full model decides)."""
 
 
 @runtime_checkable
@@ -46,18 +51,23 @@ class Backend(Protocol):
         """Async twin of :meth:`check`."""
         ...
 
+    def check_many(
+        self, texts: Sequence[str], *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256
+    ) -> list[Check]:
+        """:meth:`check` for each text, in one call: one :class:`Check` per text, in order.
 
-@runtime_checkable
-class Screening(Protocol):
-    """Optional capability: a cheap batched pass that settles some texts before the full model.
+        A backend may settle a text by a cheaper calibrated pass where that pass is sure (llama.cpp's early-exit
+        screen, :mod:`srllm_guard.backends.llamacpp.screen`): its :class:`Check` is then ``screened``, with the
+        pass's score, on the clear side of ``threshold`` or, without ``rewrite``, on either side. With
+        ``rewrite``, every text at or above ``threshold`` has the full model's score and rewrite, exactly as
+        :meth:`check` gives them.
+        """
+        ...
 
-    Implemented by llama.cpp with an early-exit probe. The pipeline calls it once per batch of pieces and
-    gives the full model only the pieces it returns ``None`` for; a :class:`Check` it returns is trusted only
-    when it clears a piece (score below ``threshold``).
-    """
-
-    def screen_many(self, texts: Sequence[str], *, threshold: float) -> list[Check | None]:
-        """One entry per text: a :class:`Check` where the screen is sure, ``None`` where the full model decides."""
+    async def acheck_many(
+        self, texts: Sequence[str], *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256
+    ) -> list[Check]:
+        """Async twin of :meth:`check_many`."""
         ...
 
 
@@ -80,7 +90,8 @@ class TokenBudget(Protocol):
 
 
 class BaseBackend:
-    """Convenience base: async twin via a worker thread, and ``score`` as a shorthand."""
+    """Convenience base: ``check_many`` as a loop over ``check``, async twins via a worker thread, and ``score``
+    as a shorthand."""
 
     model_id: str = "unknown"
     model_hash: str | None = None
@@ -93,6 +104,19 @@ class BaseBackend:
     ) -> Check:
         return await asyncio.to_thread(
             self.check, text, threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens
+        )
+
+    def check_many(
+        self, texts: Sequence[str], *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256
+    ) -> list[Check]:
+        return [self.check(text, threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens)
+                for text in texts]
+
+    async def acheck_many(
+        self, texts: Sequence[str], *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256
+    ) -> list[Check]:
+        return await asyncio.to_thread(
+            self.check_many, texts, threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens
         )
 
     def score(self, text: str) -> float:

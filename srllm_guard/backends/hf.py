@@ -9,7 +9,7 @@ The same prompt, tokens and score as :mod:`srllm_guard.backends.llamacpp`, with 
   mask and explicit ``position_ids`` (a plain forward call does not derive them from the mask: without them a
   padded row would be scored at shifted positions), and logits computed for the last position only
   (``logits_to_keep=1``: the 262k-token output layer is most of the cost).
-* **Batched rewrites** (:meth:`HFBackend.check_batch`): everything is scored first, then the flagged texts are
+* **Batched rewrites** (:meth:`HFBackend.check_many`): everything is scored first, then the flagged texts are
   continued in one greedy ``generate`` call from ``prompt + 'biased' + '\\n'``, stopping at ``<end_of_turn>``
   (id 106 in Gemma 3) or EOS.
 * **Thread safety.** Every model call holds the instance's lock (one CUDA stream, no interleaved caches), and
@@ -128,7 +128,7 @@ class HFBackend(BaseBackend):
     Example::
 
         backend = HFBackend(adapter="adapters/sr-gemma3-270m-v3/peft", device="cuda")   # NF4 base + LoRA
-        backend.check_batch(["Women can't do math.", "It rained."], threshold=0.5)
+        backend.check_many(["Women can't do math.", "It rained."], threshold=0.5)
     """
 
     def __init__(
@@ -155,7 +155,7 @@ class HFBackend(BaseBackend):
                 adapter stays unmerged on a 4-bit base and is merged into a full-precision one.
             compute_dtype: ``'float32'``, ``'bfloat16'``, ``'float16'`` (or a torch dtype); ``None`` is
                 bfloat16 on CUDA (float16 where bf16 is unsupported) and float32 on CPU.
-            batch_size: texts per forward pass in :meth:`score_batch` / :meth:`check_batch`.
+            batch_size: texts per forward pass in :meth:`score_batch` / :meth:`check_many`.
             max_length: tokens of prompt plus rewrite; a text may use about half of what the template leaves.
             n_threads: ``torch.set_num_threads`` (process-wide!) when given; ``None`` leaves torch's setting.
         """
@@ -280,18 +280,18 @@ class HFBackend(BaseBackend):
 
     # ---- public API ---------------------------------------------------------------------------------
     def check(self, text: str, *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256) -> Check:
-        return self.check_batch([text], threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens)[0]
+        return self.check_many([text], threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens)[0]
 
     def score_batch(self, texts: Sequence[str]) -> list[float]:
         """P(biased) for each text (batched forward passes; no generation)."""
-        return [c.score for c in self.check_batch(texts, threshold=1.1, rewrite=False)]
+        return [c.score for c in self.check_many(texts, threshold=1.1, rewrite=False)]
 
-    def check_batch(
+    def check_many(
         self, texts: Sequence[str], *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256
     ) -> list[Check]:
         """:meth:`check` for many texts: all scored in batches, then the flagged ones rewritten in batches."""
         if isinstance(texts, str):
-            raise ConfigError("check_batch takes a list of texts, not one str")
+            raise ConfigError("check_many takes a list of texts, not one str")
         if not isinstance(max_new_tokens, int) or max_new_tokens < 0:
             raise ConfigError(f"max_new_tokens must be an int >= 0, got {max_new_tokens!r}")
         texts = list(texts)

@@ -38,7 +38,8 @@ import math
 import os
 import time
 import weakref
-from typing import Any, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Sequence
 from urllib.parse import urlparse
 
 from srllm_guard import prompt
@@ -186,6 +187,7 @@ class RemoteBackend(BaseBackend):
         self.model_id = f"remote:{model or 'default'}@{root}"
         key = api_key if api_key is not None else os.environ.get("SRLLM_GUARD_API_KEY")
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._max_connections = max_connections
         self._limits = self._httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._client = self._httpx.Client(headers=self._headers, limits=self._limits)
         self._aclients: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
@@ -209,6 +211,24 @@ class RemoteBackend(BaseBackend):
             return Check(score=score)
         body = await self._apost(self._rewrite_payload(text, max_new_tokens), deadline)
         return Check(score=score, rewrite=_rewrite_text(body))
+
+    def check_many(
+        self, texts: Sequence[str], *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256
+    ) -> list[Check]:
+        """:meth:`check` for each text, the requests sent concurrently (up to ``max_connections`` at a time), so an
+        engine that batches requests (vLLM; llama.cpp server with several slots) scores them together."""
+        if len(texts) <= 1:
+            return super().check_many(texts, threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens)
+        with ThreadPoolExecutor(max_workers=min(len(texts), self._max_connections)) as pool:
+            return list(pool.map(lambda text: self.check(text, threshold=threshold, rewrite=rewrite,
+                                                         max_new_tokens=max_new_tokens), texts))
+
+    async def acheck_many(
+        self, texts: Sequence[str], *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256
+    ) -> list[Check]:
+        """Async twin of :meth:`check_many` (the async client's pool bounds the requests in flight)."""
+        return list(await asyncio.gather(*(self.acheck(text, threshold=threshold, rewrite=rewrite,
+                                                       max_new_tokens=max_new_tokens) for text in texts)))
 
     def close(self) -> None:
         """Close the pooled connections (async clients are dropped; use :meth:`aclose` inside their loop)."""

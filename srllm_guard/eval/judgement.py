@@ -28,7 +28,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
-from srllm_guard.backends.base import Screening
 from srllm_guard.config import GuardConfig
 from srllm_guard.eval.detection import confusion, roc_auc
 from srllm_guard.eval.functional import OBFUSCATIONS, SuiteItem, held_out, obfuscate
@@ -62,11 +61,10 @@ class Scorer:
     """Text -> P(biased) the way the guard decides (sentences, the early-exit screen, the full model, worst
     sentence), memoised.
 
-    Exactly the pipeline's rule (:mod:`srllm_guard.pipeline`): one ``screen_many`` pass over a batch of
-    sentences; a sentence the screen *clears* (score below the threshold) keeps the screen's score, every other
-    one gets the full model's ``check``. A screen's "flagged" answer is not taken as a verdict, because the
-    guard never takes it either (it asks the full model, which also writes the rewrite). Backends without
-    ``screen_many`` are checked one sentence at a time.
+    The pipeline's first two phases (:mod:`srllm_guard.pipeline`) without generating: one ``check_many`` call
+    per batch of sentences scores them (a backend's early-exit screen settles what it is sure of), and every
+    sentence flagged by the screen alone gets the full model's score, which is what decides in the guard (its
+    rewrite phase).
     """
 
     VERSION = "pipeline-v2"
@@ -90,11 +88,8 @@ class Scorer:
 
     def _score_batch(self, texts: list[str]) -> list[float]:
         t = self.config.threshold
-        screened = (self.backend.screen_many(texts, threshold=t) if isinstance(self.backend, Screening)
-                    else [None] * len(texts))
-        return [c.score if c is not None and c.score < t else float(self.backend.check(x, threshold=t,
-                                                                                        rewrite=False).score)
-                for x, c in zip(texts, screened)]
+        return [self.backend.check(x, threshold=t, rewrite=False).score if c.screened and c.score >= t else c.score
+                for x, c in zip(texts, self.backend.check_many(texts, threshold=t, rewrite=False))]
 
     def __call__(self, texts: Sequence[str]) -> list[float]:
         pieces: dict[str, float] = {}

@@ -230,9 +230,9 @@ class LlamaCppBackend(BaseBackend):
         for i, score in self._probe(head, texts):
             mapped = head.to_teacher_scale(score)
             if score < low:
-                out[i] = Check(score=min(mapped, below))
+                out[i] = Check(score=min(mapped, below), screened=True)
             elif high is not None and score >= high and threshold <= 1:
-                out[i] = Check(score=max(mapped, threshold))
+                out[i] = Check(score=max(mapped, threshold), screened=True)
         return out
 
     def probe_scores(self, texts: Sequence[str]) -> list[float | None]:
@@ -247,10 +247,11 @@ class LlamaCppBackend(BaseBackend):
             out[i] = head.to_teacher_scale(score)
         return out
 
-    def check_many(self, texts: Sequence[str], *, threshold: float, rewrite: bool = False,
+    def check_many(self, texts: Sequence[str], *, threshold: float, rewrite: bool = True,
                    max_new_tokens: int = 256) -> list[Check]:
-        """:meth:`check` for many texts: one :meth:`screen_many` pass, the full model for the rest (and, when
-        ``rewrite``, for every flagged text, which needs the full model's rewrite)."""
+        """:meth:`check` for many texts: one :meth:`screen_many` pass, the full model for the rest. Without
+        ``rewrite`` the screen's verdicts stand both ways (its calibrated recall and precision); with ``rewrite``
+        only its clears do, and every other text gets the full model's score and rewrite."""
         screened = self.screen_many(texts, threshold=threshold)
         return [c if c is not None and not (rewrite and c.score >= threshold)
                 else self.check(t, threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens)
