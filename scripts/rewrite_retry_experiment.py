@@ -12,7 +12,7 @@ import sys
 from collections import Counter
 
 from srllm_guard.backends.llamacpp import LlamaCppBackend
-from srllm_guard.pipeline import _keep_end_mark, drift
+from srllm_guard.policy import drift, with_end_mark
 from srllm_guard.split import split_text
 
 cache = [json.loads(line) for line in open(sys.argv[1] if len(sys.argv) > 1 else "runs/v3/eval/cache.jsonl")]
@@ -27,7 +27,7 @@ for text in fb:
         c = b.check(s, threshold=0.5, max_new_tokens=256)
         if c.score < 0.5:
             continue
-        r1 = _keep_end_mark(s, (c.rewrite or "").strip())
+        r1 = with_end_mark(s, (c.rewrite or "").strip())
         if not r1 or drift(s, r1) > 0.9:
             stats["drift1"] += 1
             continue
@@ -35,7 +35,7 @@ for text in fb:
         if c1.score < 0.5:
             stats["ok1"] += 1
             continue
-        r2 = _keep_end_mark(s, (c1.rewrite or "").strip())
+        r2 = with_end_mark(s, (c1.rewrite or "").strip())
         if not r2 or drift(s, r2) > 0.9:
             stats["fail1_drift2"] += 1
             continue

@@ -38,9 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import difflib
 import numbers
-import re
 import threading
 import time
 from collections import deque
@@ -54,12 +52,20 @@ from srllm_guard.audit import AuditRecord, Span
 from srllm_guard.backends.base import Backend, Check, TokenBudget
 from srllm_guard.config import GuardConfig
 from srllm_guard.errors import BackendError, BackendTimeout, SRGuardError
-from srllm_guard.policy import Processed, action_for, checked_end, make_record, replacement, returned_text
+from srllm_guard.policy import (
+    Processed,
+    action_for,
+    checked_end,
+    drift,
+    make_record,
+    replacement,
+    returned_text,
+    with_end_mark,
+)
 from srllm_guard.split import Piece, chunk, split_text, trim
 
 __all__ = ["drift", "process", "aprocess", "guard_text", "aguard_text"]
 
-_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -93,23 +99,6 @@ _MAX_TOKENS_PER_CHAR = 4
 """Upper bound of tokens per character (UTF-8 byte fallback): shorter texts skip ``count_tokens``."""
 _GROUP_PIECES, _GROUP_CHARS = 64, 8000
 """Most pieces / characters per group (one ``check_many`` call, under one ``timeout_s``)."""
-
-
-def drift(original: str, rewrite: str) -> float:
-    """``1 -`` the difflib ratio of the casefolded word sequences: 0.0 same words, 1.0 nothing in common."""
-    a, b = _WORD.findall(original.casefold()), _WORD.findall(rewrite.casefold())
-    if not a and not b:
-        return 0.0
-    return 1.0 - difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
-
-
-def _keep_end_mark(original: str, rewrite: str) -> str:
-    """The rewrite, ending with the original sentence's closing ``.``/``!``/``?`` when the model dropped it
-    (so a rewritten sentence still reads as one inside the reply)."""
-    end = original.rstrip()
-    if rewrite and end and end[-1] in ".!?" and rewrite[-1].isalnum():
-        return rewrite + end[-1]
-    return rewrite
 
 
 def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call | _Batch, _Outcome, Processed]:
@@ -181,7 +170,7 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
             scores[piece.start] = score = outcome.score
             if score < config.threshold:
                 continue
-            rewrite = _keep_end_mark(original, (outcome.rewrite or "").strip())
+            rewrite = with_end_mark(original, (outcome.rewrite or "").strip())
             if not rewrite:
                 fallback(piece, score, "no_rewrite", config.fallback)
             elif drift(original, rewrite) > config.max_drift:

@@ -8,12 +8,16 @@ parts), so that all three answer the same way:
 * :func:`replacement`: the text a span ends as under an action.
 * :func:`checked_end`: where checking stops in a long text (``max_text_chars``, cut at whitespace).
 * :func:`returned_text`: the refusal swap: a refused output is ``refusal_message`` as a whole.
+* :func:`drift` and :func:`with_end_mark`: how far a rewrite moved from its sentence (``max_drift``), and
+  the rewrite as it replaces the sentence.
 * :func:`make_record`: the :class:`~srllm_guard.audit.AuditRecord` for one output (the original text is
   always in it).
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Literal, Sequence
@@ -22,7 +26,8 @@ from srllm_guard.audit import AuditRecord, Span, SpanAction
 from srllm_guard.backends.base import Backend
 from srllm_guard.config import GuardConfig
 
-__all__ = ["Processed", "action_for", "replacement", "checked_end", "returned_text", "make_record"]
+__all__ = ["Processed", "action_for", "replacement", "checked_end", "drift", "with_end_mark", "returned_text",
+           "make_record"]
 
 
 @dataclass
@@ -36,6 +41,8 @@ class Processed:
     refused: bool = False
     error: str | None = None
 
+
+_WORD = re.compile(r"\w+")
 
 _ACTIONS: dict[str, SpanAction] = {"fail_open": "flag", "fail_closed": "refuse", "flag": "flag", "redact": "redact",
                                    "refuse": "refuse"}
@@ -62,6 +69,23 @@ def checked_end(text: str, max_text_chars: int) -> int:
     floor = max(0, max_text_chars - 1000)
     space = max(text.rfind(" ", floor, max_text_chars), text.rfind("\n", floor, max_text_chars))
     return space if space > 0 else max_text_chars
+
+
+def drift(original: str, rewrite: str) -> float:
+    """``1 -`` the difflib ratio of the casefolded word sequences: 0.0 same words, 1.0 nothing in common."""
+    a, b = _WORD.findall(original.casefold()), _WORD.findall(rewrite.casefold())
+    if not a and not b:
+        return 0.0
+    return 1.0 - difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def with_end_mark(original: str, rewrite: str) -> str:
+    """The rewrite, ending with the original sentence's closing ``.``/``!``/``?`` when the model dropped it
+    (so a rewritten sentence still reads as one inside the reply)."""
+    end = original.rstrip()
+    if rewrite and end and end[-1] in ".!?" and rewrite[-1].isalnum():
+        return rewrite + end[-1]
+    return rewrite
 
 
 def returned_text(results: Sequence[Processed], config: GuardConfig) -> str | None:
