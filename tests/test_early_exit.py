@@ -133,6 +133,14 @@ def test_screen_many_clears_flags_and_escalates(paths, backend, tmp_path):
             kept = r is not None and (r.score < threshold or not rewrite)
             assert m == (r if kept else screened.check(t, threshold=threshold, rewrite=rewrite, max_new_tokens=4))
     assert any(r is not None and r.score >= threshold for r in result)  # a screen flag was there to be overruled
+    # a failing screen only costs time: check_many answers on the full model
+    def broken(texts, *, threshold):
+        raise RuntimeError("screen broke")
+
+    screened.screen_many = broken
+    assert screened.check_many(TEXTS, threshold=threshold, rewrite=False) == [
+        screened.check(t, threshold=threshold, rewrite=False) for t in TEXTS]
+    del screened.screen_many
     # no probe, or a threshold below the calibrated ones: no screening at all
     assert backend.screen_many(TEXTS, threshold=threshold) == [None] * len(TEXTS)
     assert screened.screen_many(TEXTS, threshold=-0.1) == [None] * len(TEXTS)

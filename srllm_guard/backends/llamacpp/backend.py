@@ -15,6 +15,7 @@ speed for graceful degradation under load.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import os
 from pathlib import Path
@@ -251,8 +252,14 @@ class LlamaCppBackend(BaseBackend):
                    max_new_tokens: int = 256) -> list[Check]:
         """:meth:`check` for many texts: one :meth:`screen_many` pass, the full model for the rest. Without
         ``rewrite`` the screen's verdicts stand both ways (its calibrated recall and precision); with ``rewrite``
-        only its clears do, and every other text gets the full model's score and rewrite."""
-        screened = self.screen_many(texts, threshold=threshold)
+        only its clears do, and every other text gets the full model's score and rewrite. The screen only saves
+        work: if it fails, every text gets the full model (logged)."""
+        try:
+            screened = self.screen_many(texts, threshold=threshold)
+        except Exception:  # noqa: BLE001 - a failed shortcut is no verdict; the full model still answers
+            logging.getLogger(__name__).warning("early-exit screen failed; checking %d texts on the full model",
+                                                len(texts), exc_info=True)
+            screened = [None] * len(texts)
         return [c if c is not None and not (rewrite and c.score >= threshold)
                 else self.check(t, threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens)
                 for t, c in zip(texts, screened)]
