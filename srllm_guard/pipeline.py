@@ -110,8 +110,7 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
     pieces = deque(split_text(text[:limit], max_chars=config.max_sentence_chars))
     last_end = pieces[-1].end if pieces else limit
     scores: dict[int, float] = {}  # piece start -> score
-    replaced: dict[int, tuple[Piece, str]] = {}  # piece start -> (piece, what it ends as)
-    spans: dict[int, Span] = {}
+    spans: dict[int, Span] = {}  # piece start -> what became of it, when it is not kept as it was
 
     def fallback(piece: Piece, score: float | None, reason: str, policy: str, recheck: float | None = None):
         action = action_for(policy)
@@ -119,13 +118,12 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
         instead = replacement(action, original, config)
         spans[piece.start] = Span(start=piece.start, end=piece.end, original=original, replacement=instead,
                                   score=score, action=action, recheck_score=recheck, reason=reason, part=part)
-        replaced[piece.start] = (piece, instead)
         result.refused = result.refused or action == "refuse"
 
     def give_up(error: BackendError, start: int) -> None:
         """The backend failed: everything from ``start`` to the end of the checked text becomes one span (what
         was decided beyond ``start`` is dropped: none of it is settled)."""
-        for kept in (scores, replaced, spans):
+        for kept in (scores, spans):
             for key in [key for key in kept if key > start or (key == start and kept is not scores)]:
                 del kept[key]
         result.refused = any(span.action == "refuse" for span in spans.values())
@@ -164,7 +162,7 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
             original = text[piece.start : piece.end]
             outcome = yield _Call(original, config.threshold)
             if isinstance(outcome, BackendError):
-                failed = (outcome, min([piece.start] + [c[0].start for c in candidates]))
+                failed = (outcome, (candidates[0][0] if candidates else piece).start)  # the first unsettled
                 break
             assert isinstance(outcome, Check)
             scores[piece.start] = score = outcome.score
@@ -202,7 +200,6 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
                         spans[piece.start] = Span(start=piece.start, end=piece.end, replacement=rewrite,
                                                   original=text[piece.start : piece.end], score=score,
                                                   action="rewrite", recheck_score=check.score, part=part)
-                        replaced[piece.start] = (piece, rewrite)
         if failed is not None:
             give_up(*failed)
             break
@@ -214,10 +211,9 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
     result.scores = [scores[key] for key in sorted(scores)]
     result.spans = [spans[key] for key in sorted(spans)]
     out, pos = [], 0
-    for key in sorted(replaced):
-        piece, instead = replaced[key]
-        out += [text[pos : piece.start], instead]
-        pos = piece.end
+    for span in result.spans:  # every span replaces its piece (a rewrite, or what the policy leaves)
+        out += [text[pos : span.start], span.replacement]
+        pos = span.end
     out.append(text[pos:])
     result.text = "".join(out)
     return result
@@ -292,8 +288,12 @@ def _sync_work(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> C
                                     max_new_tokens=config.max_new_tokens))
     marks = [_too_long(backend, text) for text in call.texts]
     send = [text for text, mark in zip(call.texts, marks) if mark is None]
-    checks = iter(_valid_many(backend.check_many(send, threshold=call.threshold, rewrite=False), len(send))
-                  if send else [])
+    return _with_marks(marks, backend.check_many(send, threshold=call.threshold, rewrite=False) if send else [])
+
+
+def _with_marks(marks: list[_TooLong | None], answer: Any) -> list[Check | _TooLong]:
+    """A batch's outcome: each too-long mark in its place, the backend's (validated) checks for the rest."""
+    checks = iter(_valid_many(answer, marks.count(None)))
     return [mark or next(checks) for mark in marks]
 
 
@@ -334,9 +334,8 @@ async def _acall_once(backend: Backend, call: _Call | _Batch, config: GuardConfi
         if any(_may_be_too_long(backend, text) for text in call.texts):  # counting takes the model lock
             marks = await asyncio.to_thread(lambda: [_too_long(backend, text) for text in call.texts])
         send = [text for text, mark in zip(call.texts, marks) if mark is None]
-        answer = await backend.acheck_many(send, threshold=call.threshold, rewrite=False) if send else []
-        checks = iter(_valid_many(answer, len(send)))
-        return [mark or next(checks) for mark in marks]
+        return _with_marks(marks, await backend.acheck_many(send, threshold=call.threshold, rewrite=False)
+                           if send else [])
 
     task = contextvars.Context().run(asyncio.ensure_future, work())  # empty context: no callback leakage
     try:
