@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from test_data import make_data_dir
 
+from srllm_guard.errors import DataError
 from srllm_guard.eval.functional import held_out
 from srllm_guard.eval.lexicon import GROUPS
 from trainers.data import DataMix, Example, build_splits
@@ -109,6 +111,23 @@ def test_stages_see_disjoint_examples_and_rewrite_share_applies(splits):
     assert rec1["with_rewrite"] == 0 and all(e.biased for e in first if e.source == "jigsaw")
     kept = {e.text: e.rewrite for e in splits.train}
     assert all(e.rewrite == kept[e.text] for e in second)
+
+
+def test_per_source_quotas_weight_a_stage_and_rewrite_shares_apply_per_source(splits):
+    sources = Counter(e.source for e in splits.train)
+    assert sources["jigsaw"] > 3 and sources["paradetox"] > 3
+    quota = {"jigsaw": 3, "paradetox": sources["paradetox"] + 100}
+    chosen, record = stage_sample(splits.train, TrainArgs(per_source=quota, rewrite_share=0.0,
+                                                          rewrite_share_by_source={"paradetox": 1.0}))
+    assert record["per_source"] == {"jigsaw": 3, "paradetox": sources["paradetox"]}
+    kept = {e.text: e.rewrite for e in splits.train}
+    assert all(e.rewrite == kept[e.text] for e in chosen if e.source == "paradetox")
+    assert record["with_rewrite"] == sum(kept[e.text] is not None for e in chosen if e.source == "paradetox") > 0
+    # the quota follows the stage's own stable order, so the same call picks the same examples
+    again, _ = stage_sample(splits.train, TrainArgs(per_source=quota))
+    assert [e.text for e in again] == [e.text for e in chosen]
+    with pytest.raises(DataError, match="per_source names source"):
+        stage_sample(splits.train, TrainArgs(per_source={"nosuch": 1}))
 
 
 def test_verdict_only_examples_encode_the_prompt_alone():

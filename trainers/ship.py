@@ -273,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", required=True)
     parser.add_argument("--name", required=True, help="adapter folder name under adapters/")
     parser.add_argument("--previous", action="append", default=[],
-                        help="earlier stage(s) this run continued from (init_adapter), for the card's history")
+                        help="earlier stage(s) this run continued from (init_adapter): run folders, or a shipped "
+                             "adapter folder when the run is gone, for the card's history")
     parser.add_argument("--notes", help="a Markdown file appended to the card: the analysis of the figures "
                                         "(the figures themselves always come from the measured files)")
     args = parser.parse_args(argv)
@@ -305,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     hashes = {f: sha256_file(dest / f) for f in ("adapter.gguf", "peft/adapter_model.safetensors",
                                                  "early_exit.npz") if (dest / f).is_file()}
     (dest / "SHA256SUMS").write_text("".join(f"{h}  {f}\n" for f, h in hashes.items()))
-    previous = [json.loads((Path(p) / "summary.json").read_text()) for p in args.previous]
+    previous = [_summary_of(Path(p)) for p in args.previous]
     probe_path = run / "early_exit.report.json"
     probe = json.loads(probe_path.read_text()) if probe_path.exists() else None
     card = model_card(args.name, summary, metrics, roundtrip, hashes, previous, stereoset, probe)
@@ -314,6 +315,16 @@ def main(argv: list[str] | None = None) -> int:
     (dest / "README.md").write_text(card)
     print(f"shipped {run} -> {dest}")
     return 0
+
+
+def _summary_of(folder: Path) -> dict:
+    """An earlier stage's training summary: a run folder's ``summary.json`` or a shipped adapter's
+    ``training_summary.json`` (when the run folder is gone)."""
+    for name in ("summary.json", "training_summary.json"):
+        if (folder / name).is_file():
+            return json.loads((folder / name).read_text())
+    raise FileNotFoundError(f"--previous {folder}: no summary.json (a training run) or training_summary.json "
+                            "(a shipped adapter) there")
 
 
 if __name__ == "__main__":

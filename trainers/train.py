@@ -22,6 +22,7 @@ import platform
 import random
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,11 @@ class TrainArgs:
     rewrite_share: float = 1.0
     """Share of the chosen biased examples that keep their rewrite; the rest train the verdict only (a
     verdict-only example costs a third of one with a rewrite on this CPU)."""
+    per_source: dict[str, int] | None = None
+    """Most examples per source in this stage (after ``skip``, in the same stable order); a source not named
+    contributes none. None: no quota, ``examples`` alone decides. Lets a stage weight the sources it works on."""
+    rewrite_share_by_source: dict[str, float] = field(default_factory=dict)
+    """``rewrite_share`` for the named sources (the rest use ``rewrite_share``)."""
     dev_examples: int | None = 800
     """Dev examples scored after training (None: all)."""
     keep_weight: float = 0.0
@@ -217,6 +223,10 @@ def validate(recipe: Recipe) -> None:
     if t.keep_weight < 0 or t.keep_per_step < 1:
         problems.append(f"train.keep_weight must be >= 0 and train.keep_per_step >= 1 (got {t.keep_weight}, "
                         f"{t.keep_per_step})")
+    if t.per_source is not None and any(not isinstance(n, int) or n < 0 for n in t.per_source.values()):
+        problems.append(f"train.per_source takes whole numbers >= 0 per source (got {t.per_source})")
+    if any(not 0 <= v <= 1 for v in [t.rewrite_share, *t.rewrite_share_by_source.values()]):
+        problems.append("train.rewrite_share and train.rewrite_share_by_source take shares in [0, 1]")
     if t.device not in {"auto", "cpu", "cuda"}:
         problems.append(f"train.device must be auto|cpu|cuda (got {t.device!r})")
     base = recipe.base
@@ -276,17 +286,31 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
     """This stage's share of the training split: ``t.examples`` examples after skipping ``t.skip`` in a stable
     hash order (so a later stage with ``skip`` = the earlier stages' total sees only new examples), and
     rewrites kept for a ``t.rewrite_share`` of the biased ones (the rest train their verdict only)."""
-    ranked = _ranked(train, "stage", t.seed)
-    chosen = ranked[t.skip : t.skip + t.examples] if t.examples is not None else ranked[t.skip :]
+    ranked = _ranked(train, "stage", t.seed)[t.skip :]
+    if t.per_source is not None:
+        unknown = sorted(set(t.per_source) - {ex.source for ex in train})
+        if unknown:
+            raise DataError(f"train.per_source names source(s) the training split lacks: {', '.join(unknown)}; "
+                            f"known: {', '.join(sorted({ex.source for ex in train}))}")
+        taken: dict[str, int] = {}
+        quota = []
+        for ex in ranked:
+            if taken.get(ex.source, 0) < t.per_source.get(ex.source, 0):
+                taken[ex.source] = taken.get(ex.source, 0) + 1
+                quota.append(ex)
+        ranked = quota
+    chosen = ranked[: t.examples] if t.examples is not None else ranked
     if t.skip and not chosen:
         raise DataError(f"train.skip={t.skip} skips the whole training split ({len(train)} examples); lower it")
     out = []
     for i, ex in enumerate(chosen):
-        keep = ex.rewrite is not None and ((i * 7919) % 1000) / 1000 < t.rewrite_share
+        share = t.rewrite_share_by_source.get(ex.source, t.rewrite_share)
+        keep = ex.rewrite is not None and ((i * 7919) % 1000) / 1000 < share
         out.append(ex if keep or ex.rewrite is None else
                    Example(ex.text, ex.biased, None, ex.source, ex.group, ex.functionality))
     record = {"pool": len(train), "skip": t.skip, "examples": len(out),
-              "with_rewrite": sum(ex.rewrite is not None for ex in out), "biased": sum(ex.biased for ex in out)}
+              "with_rewrite": sum(ex.rewrite is not None for ex in out), "biased": sum(ex.biased for ex in out),
+              "per_source": dict(sorted(Counter(ex.source for ex in out).items()))}
     return out, record
 
 
