@@ -392,7 +392,9 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
     infer = _dedupe(infer, drops["srllm_infer"])
 
     component = _components(pool)
-    train, dev, test = [], [], []
+    train: list[Example] = []
+    dev: list[Example] = []
+    test: list[Example] = []
     held_sources = set(mix.held_out_sources)
     for ex in pool:
         u = _unit(component[ex.group], mix.seed)
