@@ -79,17 +79,19 @@ def test_paper_recipe_has_the_authors_hyperparameters():
 def test_unknown_recipe_field_and_recipe_name_are_named():
     with pytest.raises(ConfigError, match="lora.rank"):
         T.load_recipe("default", {"lora.rank": 3})
-    known = "known recipes: default, default-stage2, default-stage3, paper, v1, v1-stage2"
+    known = "known recipes: default, default-stage2, default-stage3, default-stage4, paper, v1, v1-stage2"
     with pytest.raises(ConfigError, match=known):
         T.load_recipe("nope")
 
 
 def test_validate_collects_every_problem_at_once(tmp_path):
-    r = T.load_recipe("default", {"lora.r": 0, "train.lr": -1, "lora.targets": ["embed_tokens"], "train.schedule": "x"})
+    r = T.load_recipe("default", {"lora.r": 0, "train.lr": -1, "lora.targets": ["embed_tokens"], "train.schedule": "x",
+                                  "train.per_source": "{jigsaw: -1}", "train.rewrite_share_by_source": "{srllm: 2}"})
     with pytest.raises(ConfigError) as err:
         T.validate(r)
     text = str(err.value)
-    for needle in ("data_dir", "lora.r", "lora.targets", "train.lr", "train.schedule"):
+    for needle in ("data_dir", "lora.r", "lora.targets", "train.lr", "train.schedule", "train.per_source",
+                   "train.rewrite_share_by_source"):
         assert needle in text
 
 
