@@ -130,6 +130,30 @@ def test_per_source_quotas_weight_a_stage_and_rewrite_shares_apply_per_source(sp
         stage_sample(splits.train, TrainArgs(per_source={"nosuch": 1}))
 
 
+def test_run_on_copies_are_verdict_only_train_side_and_leave_the_test_split_alone(tmp_path, splits):
+    from dataclasses import replace
+
+    from trainers.mix import plain_text
+
+    cased = build_splits(write_extra_sources(tmp_path / "data"), replace(MIX, run_on_share=1.0))
+    assert [(e.text, e.biased) for e in cased.test] == [(e.text, e.biased) for e in splits.test]
+    assert [e.text for e in cased.dev] == [e.text for e in splits.dev]
+    copies = [e for e in cased.train if e.functionality == "run_on"]
+    assert copies and cased.manifest["dropped"]["run_on"]["added"] == len(copies)
+    natural = [e for e in splits.train if e.source not in ("functional", "seegull", "holistic_bias")]
+    biased_plain = [plain_text(e.text) for e in natural if e.biased]
+    for copy in copies:
+        assert copy.rewrite is None and copy.text == plain_text(copy.text)
+        # it carries one original of its own group and label; a neutral run holds no biased text
+        assert any(e.group == copy.group and e.biased == copy.biased and plain_text(e.text) in copy.text
+                   for e in natural)
+        assert copy.biased or not any(b in copy.text for b in biased_plain)
+    assert max(len(c.text.split()) for c in copies) > max(len(e.text.split()) for e in natural)  # joined runs
+    held = {plain_text(t) for e in cased.test + cased.dev for t in (e.text, e.rewrite) if t}
+    assert not held & {c.text for c in copies}
+    assert plain_text("Well, she's an IDIOT!") == "well shes an idiot"
+
+
 def test_verdict_only_examples_encode_the_prompt_alone():
     pytest.importorskip("transformers")
     import transformers

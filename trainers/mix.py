@@ -28,6 +28,7 @@ import csv
 import difflib
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,11 +39,14 @@ if TYPE_CHECKING:
     from srllm_guard.eval.functional import SuiteItem
     from trainers.data import DataMix, Example
 
-__all__ = ["extra_sources", "near_copy", "templated", "PARADETOX_CANNOT", "JIGSAW_TOXIC", "BOLD_DIR"]
+__all__ = ["extra_sources", "near_copy", "plain_text", "run_on", "templated", "PARADETOX_CANNOT", "JIGSAW_TOXIC",
+           "BOLD_DIR", "TEMPLATED_SOURCES"]
 
 PARADETOX_CANNOT = "paradetox/paradetox_cannot_rewrite.tsv"
 JIGSAW_TOXIC = "jigsaw/test_toxic.csv"
 BOLD_DIR = "bold"
+TEMPLATED_SOURCES = frozenset({"functional", "seegull", "holistic_bias"})
+"""Sources made from templates (their own split rules and obfuscated copies); the rest are human-written."""
 
 
 def _unit(key: str, seed: int) -> float:
@@ -54,6 +58,33 @@ def near_copy(text: str, rewrite: str, threshold: float) -> bool:
     """Whether ``rewrite`` is nearly ``text`` (word-level similarity ratio at or above ``threshold``)."""
     a, b = text.casefold().split(), rewrite.casefold().split()
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= threshold
+
+
+def plain_text(text: str) -> str:
+    """``text`` in lower case with punctuation dropped and spaces collapsed."""
+    return " ".join(re.sub(r"[^\w\s]", "", text.casefold()).split())
+
+
+def run_on(examples: list[Example], share: float, seed: int, max_chars: int) -> list[Example]:
+    """Verdict-only run-on copies of a ``share`` of ``examples`` (chosen by a stable hash of the text): the
+    text in plain case (:func:`plain_text`) with 0-3 plain-case *neutral* examples around it, one piece with no
+    sentence ends, as long unpunctuated comments arrive. The copy keeps the example's label (neutral text added
+    to a biased one leaves it biased), source and group; copies longer than ``max_chars`` are not made."""
+    from trainers.data import Example
+
+    neutral = [ex for ex in examples if not ex.biased]
+    out = []
+    for ex in examples:
+        if _unit("run-on:" + ex.text, seed) >= share:
+            continue
+        k = int(_unit("run-on-k:" + ex.text, seed) * 4) if neutral else 0
+        parts = [plain_text(neutral[int(_unit(f"run-on-{j}:" + ex.text, seed) * len(neutral))].text)
+                 for j in range(k)]
+        parts.insert(int(_unit("run-on-at:" + ex.text, seed) * (k + 1)), plain_text(ex.text))
+        text = " ".join(p for p in parts if p)
+        if text and text != ex.text and len(text) <= max_chars:
+            out.append(Example(text, ex.biased, None, ex.source, ex.group, functionality="run_on"))
+    return out
 
 
 def _sample(items: list, limit: int | None, seed: int, key) -> list:
