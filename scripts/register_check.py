@@ -1,0 +1,68 @@
+"""Quick check of how adapters judge informal, unpunctuated text (not the full evaluation: minutes, not half an hour).
+
+For each adapter, the full model's verdicts (no early-exit screen, merged weights, threshold 0.5) on:
+
+- the labelled Jigsaw slices no recipe trains on (``trainers.evaluate``'s unseen sources): non-toxic and toxic
+  comments flagged, each comment scored sentence by sentence as the guard reads it;
+- *run-on* neutral text: neutral test-split texts of human-written sources joined three at a time in lower case
+  with no punctuation (:func:`trainers.mix.run_on` makes the same shape for training), one piece each;
+- the test split's human-written rows: F1 and false-positive rate per source.
+
+    python scripts/register_check.py --test runs/v4/splits/test.jsonl \\
+        adapters/sr-gemma3-270m-v3/adapter.gguf runs/my-stage/adapter.gguf
+
+Used for the `mix.run_on_share` notes (CHANGELOG, issue 10).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from pathlib import Path
+
+from srllm_guard.backends.llamacpp import LlamaCppBackend
+from srllm_guard.config import GuardConfig
+from srllm_guard.eval import judgement as J
+from trainers.data import read_jsonl
+from trainers.evaluate import _unseen_rows
+from trainers.mix import plain_text
+
+NATURAL = ("paradetox", "srllm", "srllm_infer", "wnc", "jigsaw", "paradetox_cannot")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("adapters", nargs="+", help="adapter GGUF files")
+    parser.add_argument("--test", required=True, help="a trainer's test split (JSONL)")
+    parser.add_argument("--data-dir", default="../shared/data")
+    parser.add_argument("--runs", type=int, default=80, help="run-on pieces of three neutral texts")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    unseen = _unseen_rows(Path(args.data_dir), None)
+    test = read_jsonl(args.test)
+    neutral = [e.text for e in test if not e.biased and e.source in ("paradetox", "bold", "srllm", "srllm_infer")]
+    random.Random(0).shuffle(neutral)
+    runs = [" ".join(plain_text(t) for t in neutral[i : i + 3]) for i in range(0, 3 * args.runs, 3)]
+    natural = [e for e in test if e.source in NATURAL]
+    for adapter in args.adapters:
+        backend = LlamaCppBackend(adapter_path=adapter, n_threads=args.threads, screen=None, merge=True)
+        score = J.Scorer(backend, GuardConfig(timeout_s=None, retries=0))
+        u, r, n = score([t for t, _, _ in unseen]), score(runs), score([e.text for e in natural])
+        neg = [s >= 0.5 for (_, y, _), s in zip(unseen, u) if not y]
+        pos = [s >= 0.5 for (_, y, _), s in zip(unseen, u) if y]
+        line = (f"{adapter}: unseen non-toxic flagged {sum(neg)}/{len(neg)}, toxic {sum(pos)}/{len(pos)}; "
+                f"run-on neutral flagged {sum(s >= 0.5 for s in r)}/{len(runs)}")
+        for src in NATURAL:
+            rows = [(e.biased, s >= 0.5) for e, s in zip(natural, n) if e.source == src]
+            tp = sum(y and f for y, f in rows)
+            fp = sum(f and not y for y, f in rows)
+            fn = sum(y and not f for y, f in rows)
+            negatives = sum(not y for y, _ in rows)
+            line += f"; {src} F1 {2 * tp / (2 * tp + fp + fn) if tp else 0.0:.3f}"
+            line += f" FPR {fp / negatives:.2f}" if negatives else ""
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
