@@ -136,8 +136,9 @@ class DataMix:
     """Share of the human-written *training* examples (every source but the templated ones) that also get a
     verdict-only run-on copy (:func:`trainers.mix.run_on`: lower case, no punctuation, joined with other neutral
     training texts into one piece), so that a long unpunctuated comment is judged by what it says. Dev and test
-    are unchanged. (Measured on neutral test-split texts joined three at a time this way: v3 flags 19 of 80 such
-    runs, the experiment-natural-rewrites stage 57 of 80, against 11 and 9 of 80 for the same texts punctuated.)"""
+    are unchanged. (Measured through the guard's path on neutral test-split texts joined three at a time this
+    way: v3 flags 19 of 80 such runs, the experiment-natural-rewrites stage 57 of 80, against 11 and 9 of 80 for
+    the same texts punctuated; `scripts/register_check.py` measures the full model alone.)"""
 
 
 @dataclass
