@@ -18,6 +18,8 @@ source                      what                                             lab
 
 Obfuscated copies (leetspeak, swapped, spaced or masked letters) are added for a share of the templated
 biased items and for half that share of the neutral ones, so odd spelling alone never decides the verdict.
+With ``run_on_share``, a share of the human-written training examples also gets a run-on copy (lower case, no
+punctuation, joined with other neutral training text), so a long unpunctuated comment is judged by what it says.
 The labelled Jigsaw slices (``jigsaw/dummy_sample``, ``jigsaw/ibm_max_sample``) are never read here: they stay
 a source the adapter never saw, for the evaluation.
 """

@@ -284,8 +284,9 @@ def _ranked(examples: list[Example], salt: str, seed: int) -> list[Example]:
 
 def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dict]:
     """This stage's share of the training split: ``t.examples`` examples after skipping ``t.skip`` in a stable
-    hash order (so a later stage with ``skip`` = the earlier stages' total sees only new examples), and
-    rewrites kept for a ``t.rewrite_share`` of the biased ones (the rest train their verdict only)."""
+    hash order (so a later stage with ``skip`` = the earlier stages' total sees only new examples), at most
+    ``t.per_source`` of each source when quotas are set, and rewrites kept for a ``t.rewrite_share`` (or the
+    source's ``t.rewrite_share_by_source``) of the biased ones (the rest train their verdict only)."""
     ranked = _ranked(train, "stage", t.seed)[t.skip :]
     if t.per_source is not None:
         unknown = sorted(set(t.per_source) - {ex.source for ex in train})
