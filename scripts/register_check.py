@@ -24,10 +24,11 @@ from srllm_guard.backends.llamacpp import LlamaCppBackend
 from srllm_guard.config import GuardConfig
 from srllm_guard.eval import judgement as J
 from trainers.data import read_jsonl
-from trainers.evaluate import _unseen_rows
+from trainers.evaluate import NATURAL_SOURCES, _unseen_rows
 from trainers.mix import plain_text
 
-NATURAL = ("paradetox", "srllm", "srllm_infer", "wnc", "jigsaw", "paradetox_cannot")
+NATURAL = (*NATURAL_SOURCES, "paradetox_cannot")
+THRESHOLD = 0.5
 
 
 def main() -> None:
@@ -44,23 +45,17 @@ def main() -> None:
     neutral = [e.text for e in test if not e.biased and e.source in ("paradetox", "bold", "srllm", "srllm_infer")]
     random.Random(0).shuffle(neutral)
     runs = [" ".join(plain_text(t) for t in neutral[i : i + 3]) for i in range(0, 3 * args.runs, 3)]
-    natural = [e for e in test if e.source in NATURAL]
+    natural = [(e.text, e.biased, e.source) for e in test if e.source in NATURAL]
     for adapter in args.adapters:
         backend = LlamaCppBackend(adapter_path=adapter, n_threads=args.threads, screen=None, merge=True)
         score = J.Scorer(backend, GuardConfig(timeout_s=None, retries=0))
-        u, r, n = score([t for t, _, _ in unseen]), score(runs), score([e.text for e in natural])
-        neg = [s >= 0.5 for (_, y, _), s in zip(unseen, u) if not y]
-        pos = [s >= 0.5 for (_, y, _), s in zip(unseen, u) if y]
-        line = (f"{adapter}: unseen non-toxic flagged {sum(neg)}/{len(neg)}, toxic {sum(pos)}/{len(pos)}; "
-                f"run-on neutral flagged {sum(s >= 0.5 for s in r)}/{len(runs)}")
-        for src in NATURAL:
-            rows = [(e.biased, s >= 0.5) for e, s in zip(natural, n) if e.source == src]
-            tp = sum(y and f for y, f in rows)
-            fp = sum(f and not y for y, f in rows)
-            fn = sum(y and not f for y, f in rows)
-            negatives = sum(not y for y, _ in rows)
-            line += f"; {src} F1 {2 * tp / (2 * tp + fp + fn) if tp else 0.0:.3f}"
-            line += f" FPR {fp / negatives:.2f}" if negatives else ""
+        u, r, n = score([t for t, _, _ in unseen]), score(runs), score([t for t, _, _ in natural])
+        comments = J.detection_by_source(unseen, u, THRESHOLD)["overall"]
+        line = (f"{adapter}: unseen non-toxic flagged {comments['fp']}/{comments['negatives']}, toxic "
+                f"{comments['tp']}/{comments['positives']}; run-on neutral flagged "
+                f"{sum(s >= THRESHOLD for s in r)}/{len(runs)}")
+        for src, m in J.detection_by_source(natural, n, THRESHOLD)["by_source"].items():
+            line += f"; {src} F1 {m['f1'] or 0.0:.3f}" + (f" FPR {m['fpr']:.2f}" if m["fpr"] is not None else "")
         print(line, flush=True)
 
 

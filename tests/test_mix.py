@@ -16,7 +16,7 @@ from srllm_guard.errors import DataError
 from srllm_guard.eval.functional import held_out
 from srllm_guard.eval.lexicon import GROUPS
 from trainers.data import DataMix, Example, build_splits
-from trainers.mix import near_copy
+from trainers.mix import TEMPLATED_SOURCES, near_copy
 from trainers.train import TrainArgs, encode, stage_sample
 
 
@@ -80,7 +80,7 @@ def test_every_source_arrives_with_its_label(splits):
 
 
 def test_held_out_groups_and_templates_stay_in_test(splits):
-    templated = [ex for ex in splits.train + splits.dev if ex.source in ("functional", "seegull", "holistic_bias")]
+    templated = [ex for ex in splits.train + splits.dev if ex.source in TEMPLATED_SOURCES]
     for ex in templated:
         _, template, group, attribute = ex.group.split(":")
         assert not held_out("template", template), ex
@@ -140,7 +140,7 @@ def test_run_on_copies_are_verdict_only_train_side_and_leave_the_test_split_alon
     assert [e.text for e in cased.dev] == [e.text for e in splits.dev]
     copies = [e for e in cased.train if e.functionality == "run_on"]
     assert copies and cased.manifest["dropped"]["run_on"]["added"] == len(copies)
-    natural = [e for e in splits.train if e.source not in ("functional", "seegull", "holistic_bias")]
+    natural = [e for e in splits.train if e.source not in TEMPLATED_SOURCES]
     biased_plain = [plain_text(e.text) for e in natural if e.biased]
     for copy in copies:
         assert copy.rewrite is None and copy.text == plain_text(copy.text)

@@ -293,11 +293,11 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
         if unknown:
             raise DataError(f"train.per_source names source(s) the training split lacks: {', '.join(unknown)}; "
                             f"known: {', '.join(sorted({ex.source for ex in train}))}")
-        taken: dict[str, int] = {}
+        taken: Counter[str] = Counter()
         quota = []
         for ex in ranked:
-            if taken.get(ex.source, 0) < t.per_source.get(ex.source, 0):
-                taken[ex.source] = taken.get(ex.source, 0) + 1
+            if taken[ex.source] < t.per_source.get(ex.source, 0):
+                taken[ex.source] += 1
                 quota.append(ex)
         ranked = quota
     chosen = ranked[: t.examples] if t.examples is not None else ranked
