@@ -48,6 +48,9 @@ class Span(BaseModel):
     reason: str | None = None
     """Why a fallback applied: ``'no_rewrite'``, ``'drift'``, ``'recheck_failed'``, ``'too_long'``,
     ``'backend_error'`` or ``'timeout'``; ``None`` for an accepted rewrite."""
+    attempts: int = 0
+    """Rewrites the model wrote for the piece (``GuardConfig.rewrite_attempts``: each after the first rewrites the
+    previous one, which the re-check flagged); 0 when none was asked for (too long, backend failure)."""
     part: int | None = None
     """Index of the content part the piece belongs to, for list content; ``None`` for plain text."""
 

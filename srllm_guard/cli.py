@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     flags.add_argument("--fallback", choices=["flag", "redact", "refuse"],
                         help="when a rewrite fails the re-check or drifts: keep and flag it, redact the "
                              "sentence, or refuse the whole text (default redact)")
+    flags.add_argument("--rewrite-attempts", type=int, dest="rewrite_attempts", metavar="N",
+                        help="rewrites the model may write for one flagged sentence: a rewrite that fails the "
+                             "re-check is rewritten again while attempts are left (default 1)")
     flags.add_argument("--on-error", choices=["fail_open", "fail_closed"], dest="on_backend_error",
                         help="when the model fails or times out: return the original text, or the "
                              "refusal (default fail_closed)")
@@ -126,6 +129,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "model_path": args.model,
         "threshold": args.threshold,
         "fallback": args.fallback,
+        "rewrite_attempts": args.rewrite_attempts,
         "on_backend_error": args.on_backend_error,
         "timeout_s": args.timeout_s,
         "n_threads": args.n_threads,

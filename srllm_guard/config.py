@@ -43,6 +43,12 @@ class GuardConfig(BaseModel):
     ``1.0`` disables the test. A rewrite that drifts more is handled by ``fallback``.
     """
 
+    rewrite_attempts: int = Field(default=1, ge=1, le=4)
+    """Rewrites the model may write for one flagged piece. When the re-check flags a rewrite and attempts are
+    left, the model is asked to rewrite that rewrite (one more generation, only for such pieces); the new
+    rewrite passes the same drift test against the original piece and the same re-check. ``1``: a rewrite
+    that fails the re-check goes straight to ``fallback``."""
+
     fallback: Literal["flag", "redact", "refuse"] = "redact"
     """What replaces a flagged piece whose rewrite is missing, fails the re-check or drifts too far, and what
     happens to text beyond ``max_text_chars``: ``'flag'`` keeps the original piece (the audit record flags

@@ -14,7 +14,11 @@ characters, in three phases per group::
                     no rewrite / drift > max_drift --> fallback policy
     3. re-check check_many(rewrites, recheck_at)    one call for the group's rewrites; a screened flag is
                                                     confirmed by check(rewrite, rewrite=False)
-                    score >= recheck threshold --> fallback policy; otherwise the rewrite replaces the piece
+                    score < recheck threshold --> the rewrite replaces the piece
+                    score >= recheck threshold, attempts left (``rewrite_attempts``) --> check(rewrite,
+                        rewrite=True): the model rewrites its own flagged rewrite; the new one must pass the
+                        drift test against the *original* piece and is re-checked by check(new, ...) in turn
+                    no attempt left --> fallback policy
 
 then the policy (:mod:`srllm_guard.policy`) and the reassembly. ``check_many`` may flag a text by the backend's
 screen alone (a ``screened`` check: llama.cpp's early-exit probe); such a flag is never the verdict: the full
@@ -112,12 +116,14 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
     scores: dict[int, float] = {}  # piece start -> score
     spans: dict[int, Span] = {}  # piece start -> what became of it, when it is not kept as it was
 
-    def fallback(piece: Piece, score: float | None, reason: str, policy: str, recheck: float | None = None):
+    def fallback(piece: Piece, score: float | None, reason: str, policy: str, recheck: float | None = None,
+                 attempts: int = 0):
         action = action_for(policy)
         original = text[piece.start : piece.end]
         instead = replacement(action, original, config)
         spans[piece.start] = Span(start=piece.start, end=piece.end, original=original, replacement=instead,
-                                  score=score, action=action, recheck_score=recheck, reason=reason, part=part)
+                                  score=score, action=action, recheck_score=recheck, reason=reason,
+                                  attempts=attempts, part=part)
         result.refused = result.refused or action == "refuse"
 
     def give_up(error: BackendError, start: int) -> None:
@@ -170,9 +176,9 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
                 continue
             rewrite = with_end_mark(original, (outcome.rewrite or "").strip())
             if not rewrite:
-                fallback(piece, score, "no_rewrite", config.fallback)
+                fallback(piece, score, "no_rewrite", config.fallback, attempts=1)
             elif drift(original, rewrite) > config.max_drift:
-                fallback(piece, score, "drift", config.fallback)
+                fallback(piece, score, "drift", config.fallback, attempts=1)
             else:
                 candidates.append((piece, score, rewrite))
 
@@ -188,18 +194,36 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
                     if isinstance(check, _TooLong):
                         fallback(piece, score, "too_long", config.fallback)
                         continue
-                    if check.screened and check.score >= config.recheck_at:
-                        check = yield _Call(rewrite, config.recheck_at, rewrite=False)
+                    original, attempt = text[piece.start : piece.end], 1
+                    while True:
+                        more = attempt < config.rewrite_attempts
+                        # a screened flag is confirmed by the full model; a flag with attempts left asks the
+                        # full model for its verdict and, when it flags the rewrite too, the next rewrite
+                        if check.score >= config.recheck_at and (check.screened or (more and check.rewrite is None)):
+                            check = yield _Call(rewrite, config.recheck_at, rewrite=more)
+                            if isinstance(check, BackendError):
+                                failed = (check, piece.start)
+                                break
+                            assert isinstance(check, Check)
+                        if check.score < config.recheck_at:
+                            spans[piece.start] = Span(start=piece.start, end=piece.end, replacement=rewrite,
+                                                      original=original, score=score, action="rewrite",
+                                                      recheck_score=check.score, attempts=attempt, part=part)
+                            break
+                        nxt = with_end_mark(original, (check.rewrite or "").strip()) if more else ""
+                        if not nxt or drift(original, nxt) > config.max_drift:  # measured from the original
+                            fallback(piece, score, "recheck_failed" if not more else
+                                     "no_rewrite" if not nxt else "drift", config.fallback,
+                                     recheck=check.score, attempts=attempt)
+                            break
+                        rewrite, attempt = nxt, attempt + 1  # the model's rewrite of its own flagged rewrite
+                        check = yield _Call(rewrite, config.recheck_at, rewrite=attempt < config.rewrite_attempts)
                         if isinstance(check, BackendError):
                             failed = (check, piece.start)
                             break
                         assert isinstance(check, Check)
-                    if check.score >= config.recheck_at:
-                        fallback(piece, score, "recheck_failed", config.fallback, recheck=check.score)
-                    else:
-                        spans[piece.start] = Span(start=piece.start, end=piece.end, replacement=rewrite,
-                                                  original=text[piece.start : piece.end], score=score,
-                                                  action="rewrite", recheck_score=check.score, part=part)
+                    if failed is not None:
+                        break
         if failed is not None:
             give_up(*failed)
             break

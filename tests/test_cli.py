@@ -38,13 +38,14 @@ def test_check_prints_the_json_record(configs, capsys):
 def test_rewrite_reads_stdin_and_flags_reach_the_config(configs, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(BIASED))
     argv = ["rewrite", "-", "--model", "base.gguf", "--adapter", "none", "--threshold", "0.6",
-            "--fallback", "refuse", "--threads", "1", "--timeout", "9", "--on-error", "fail_open", "--screen", "none"]
+            "--fallback", "refuse", "--threads", "1", "--timeout", "9", "--on-error", "fail_open", "--screen", "none",
+            "--rewrite-attempts", "2"]
     assert main(argv) == 0
     assert capsys.readouterr().out == REWRITTEN + "\n"
     (config,) = configs
     assert (config.model_path, config.adapter_path, config.threshold, config.fallback, config.n_threads,
-            config.timeout_s, config.on_backend_error, config.screen) == (
-        "base.gguf", None, 0.6, "refuse", 1, 9.0, "fail_open", None)
+            config.timeout_s, config.on_backend_error, config.screen, config.rewrite_attempts) == (
+        "base.gguf", None, 0.6, "refuse", 1, 9.0, "fail_open", None, 2)
 
 
 def test_backend_options_from_the_command_line(configs, capsys):

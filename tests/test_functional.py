@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 
+from srllm_guard.config import GuardConfig
 from srllm_guard.eval import functional as F
 from srllm_guard.eval import judgement as J
 from srllm_guard.eval.lexicon import GROUPS, POSITIVE, Group
@@ -205,3 +206,16 @@ def test_scorer_scores_the_way_the_pipeline_does():
     assert backend.batches == [(["All fine here.", "They are lazy.", "An odd line."], 0.5)]  # each sentence once
     assert "All fine here." not in [text for text, _ in backend.calls] and not any(r for _, r in backend.calls)
     assert scores == [guard_text(t, Screened(), GuardConfig()).score for t in texts]
+
+
+def test_guard_cache_key_holds_every_setting_that_changes_the_guards_answer():
+    from trainers.evaluate import guard_key
+
+    base = GuardConfig(timeout_s=None, retries=0)
+    key = guard_key("scorer", base)
+    changed = [base.merged(rewrite_attempts=2), base.merged(fallback="flag"), base.merged(max_drift=0.5),
+               base.merged(recheck_threshold=0.4), base.merged(max_new_tokens=64), base.merged(redaction_text="x")]
+    assert len({key, *(guard_key("scorer", c) for c in changed)}) == 1 + len(changed)
+    assert guard_key("other-model", base) != key
+    # settings that only bound waiting do not change an answer, so a cached one stays valid
+    assert guard_key("scorer", base.merged(timeout_s=5.0, retries=3, n_threads=2)) == key

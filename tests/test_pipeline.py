@@ -98,6 +98,42 @@ def test_rewrite_failing_recheck_uses_fallback(fallback, expected):
     assert (span.action, span.reason, span.recheck_score) == (fallback, "recheck_failed", 0.9)
 
 
+@pytest.mark.parametrize("run", ["sync", "async"])
+def test_a_second_attempt_rewrites_the_flagged_rewrite_and_is_rechecked(run):
+    # first rewrite keeps "lazy" (the re-check flags it); the rewrite of that rewrite drops it
+    backend = FakeBackend(rewrite_fn=lambda t: t.replace("lazy, honestly", "kind") if "honestly" in t
+                          else t.replace("lazy", "lazy, honestly"))
+    config = cfg(rewrite_attempts=2)
+    record = guard_text(BIASED, backend, config) if run == "sync" else asyncio.run(aguard_text(BIASED, backend, config))
+    assert record.text == "The meeting is at noon.\n  People from there are kind.\tThanks."
+    (span,) = record.spans
+    assert (span.action, span.reason, span.attempts, span.recheck_score) == ("rewrite", None, 2, 0.1)
+    assert span.original == "People from there are lazy." and record.original == BIASED
+    # the batched re-check flagged the first rewrite; one check asked for its rewrite, one re-checked that
+    assert [t for t, rewrite in backend.calls if rewrite] == [
+        "People from there are lazy.", "People from there are lazy, honestly."]
+    assert backend.calls[-1] == ("People from there are kind.", False)
+
+
+def test_attempts_end_in_the_fallback_and_each_is_drift_checked_against_the_original():
+    stubborn = FakeBackend(rewrite_fn=lambda t: t.replace("lazy", "lazy, honestly"))
+    record = guard_text(BIASED, stubborn, cfg(rewrite_attempts=3, fallback="flag"))
+    (span,) = record.spans
+    assert (span.action, span.reason, span.attempts, span.recheck_score) == ("flag", "recheck_failed", 3, 0.9)
+    assert record.text == BIASED
+    # a later rewrite that wanders off topic is a drift from the original piece, not a new original
+    wander = FakeBackend(rewrite_fn=lambda t: "Bananas grow on trees in warm climates, mostly." if "honestly" in t
+                         else t.replace("lazy", "lazy, honestly"))
+    record = guard_text(BIASED, wander, cfg(rewrite_attempts=2, fallback="redact"))
+    (span,) = record.spans
+    assert (span.action, span.reason, span.attempts) == ("redact", "drift", 1)
+    assert "[removed]" in record.text and "Bananas" not in record.text
+    # one attempt (the default): no rewrite of a rewrite is asked for
+    once = FakeBackend(rewrite_fn=lambda t: t.replace("lazy", "lazy, honestly"))
+    guard_text(BIASED, once, cfg())
+    assert not any("honestly" in text and rewrite for text, rewrite in once.calls)
+
+
 def test_drifting_or_missing_rewrite_falls_back_without_recheck():
     backend = FakeBackend(rewrite_fn=lambda t: "Bananas grow on trees in warm climates, mostly.")
     record = guard_text(BIASED, backend, cfg(fallback="redact"))

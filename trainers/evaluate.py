@@ -117,6 +117,13 @@ def _unseen_rows(data_dir: Path | None, files: list[str] | None) -> list[tuple[s
     return rows
 
 
+def guard_key(scorer_system: str, config: GuardConfig) -> str:
+    """Cache key of a text's trip through the guard: the scorer's key (model, adapter, probe, threshold) and
+    every ``GuardConfig`` field that can change what the guard returns (not the ones that only bound waiting)."""
+    return scorer_system + ":" + json.dumps(config.model_dump(mode="json", exclude={
+        "audit_hook", "timeout_s", "retries", "max_concurrency", "n_threads"}), sort_keys=True)
+
+
 def _rate(flags: list[bool]) -> float | None:
     return sum(flags) / len(flags) if flags else None
 
@@ -137,7 +144,7 @@ def main(args: argparse.Namespace) -> dict:
     screen = None if args.screen == "none" else args.screen
     backend = LlamaCppBackend(model_path=args.model, adapter_path=adapter, n_threads=args.threads, screen=screen,
                               merge=not args.no_merge)
-    config = GuardConfig(threshold=args.threshold, timeout_s=None, retries=0)
+    config = GuardConfig(threshold=args.threshold, timeout_s=None, retries=0, rewrite_attempts=args.rewrite_attempts)
     cache = ResultCache(out / "cache.jsonl")
     bar = tqdm(desc="sentences scored", unit="sent", dynamic_ncols=True)
     scorer = J.Scorer(backend, config, cache=cache, progress=bar.update)
@@ -204,7 +211,7 @@ def main(args: argparse.Namespace) -> dict:
 
     def through_guard(items: list, desc: str) -> list:
         out = []
-        system = scorer.system + f":{config.max_new_tokens}"
+        system = guard_key(scorer.system, config)
         for item in tqdm(items, desc=desc, unit="text", dynamic_ncols=True):
             hit = cache.get("guard", system, item.text)
             if hit is None:
@@ -331,6 +338,8 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-judge", action="store_true", help="skip the MiniLM judge and SIM")
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N test items")
     parser.add_argument("--threshold", type=float, default=GuardConfig().threshold)
+    parser.add_argument("--rewrite-attempts", type=int, default=GuardConfig().rewrite_attempts,
+                        help="rewrites the guard may write for one flagged piece (GuardConfig.rewrite_attempts)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, help="folder for metrics.json, scores.jsonl and cache.jsonl")
