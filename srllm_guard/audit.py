@@ -51,6 +51,9 @@ class Span(BaseModel):
     attempts: int = 0
     """Rewrites the model wrote for the piece (``GuardConfig.rewrite_attempts``: each after the first rewrites the
     previous one, which the re-check flagged); 0 when none was asked for (too long, backend failure)."""
+    rejected_rewrite: str | None = None
+    """The model's last rewrite when the fallback applied because of it (``'drift'``, ``'recheck_failed'``):
+    what was not returned, kept so that a fallback can be read and judged; ``None`` otherwise."""
     part: int | None = None
     """Index of the content part the piece belongs to, for list content; ``None`` for plain text."""
 

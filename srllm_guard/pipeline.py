@@ -117,13 +117,13 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
     spans: dict[int, Span] = {}  # piece start -> what became of it, when it is not kept as it was
 
     def fallback(piece: Piece, score: float | None, reason: str, policy: str, recheck: float | None = None,
-                 attempts: int = 0):
+                 attempts: int = 0, rejected: str | None = None):
         action = action_for(policy)
         original = text[piece.start : piece.end]
         instead = replacement(action, original, config)
         spans[piece.start] = Span(start=piece.start, end=piece.end, original=original, replacement=instead,
                                   score=score, action=action, recheck_score=recheck, reason=reason,
-                                  attempts=attempts, part=part)
+                                  attempts=attempts, rejected_rewrite=rejected, part=part)
         result.refused = result.refused or action == "refuse"
 
     def give_up(error: BackendError, start: int) -> None:
@@ -178,7 +178,7 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
             if not rewrite:
                 fallback(piece, score, "no_rewrite", config.fallback, attempts=1)
             elif drift(original, rewrite) > config.max_drift:
-                fallback(piece, score, "drift", config.fallback, attempts=1)
+                fallback(piece, score, "drift", config.fallback, attempts=1, rejected=rewrite)
             else:
                 candidates.append((piece, score, rewrite))
 
@@ -214,7 +214,7 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
                         if not nxt or drift(original, nxt) > config.max_drift:  # measured from the original
                             fallback(piece, score, "recheck_failed" if not more else
                                      "no_rewrite" if not nxt else "drift", config.fallback,
-                                     recheck=check.score, attempts=attempt)
+                                     recheck=check.score, attempts=attempt, rejected=nxt or rewrite)
                             break
                         rewrite, attempt = nxt, attempt + 1  # the model's rewrite of its own flagged rewrite
                         check = yield _Call(rewrite, config.recheck_at, rewrite=attempt < config.rewrite_attempts)

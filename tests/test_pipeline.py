@@ -120,7 +120,8 @@ def test_attempts_end_in_the_fallback_and_each_is_drift_checked_against_the_orig
     record = guard_text(BIASED, stubborn, cfg(rewrite_attempts=3, fallback="flag"))
     (span,) = record.spans
     assert (span.action, span.reason, span.attempts, span.recheck_score) == ("flag", "recheck_failed", 3, 0.9)
-    assert record.text == BIASED
+    assert record.text == BIASED  # the last rewrite is kept in the record, not returned
+    assert span.rejected_rewrite == "People from there are lazy, honestly, honestly, honestly."
     # a later rewrite that wanders off topic is a drift from the original piece, not a new original
     wander = FakeBackend(rewrite_fn=lambda t: "Bananas grow on trees in warm climates, mostly." if "honestly" in t
                          else t.replace("lazy", "lazy, honestly"))
@@ -128,6 +129,7 @@ def test_attempts_end_in_the_fallback_and_each_is_drift_checked_against_the_orig
     (span,) = record.spans
     assert (span.action, span.reason, span.attempts) == ("redact", "drift", 1)
     assert "[removed]" in record.text and "Bananas" not in record.text
+    assert span.rejected_rewrite == "Bananas grow on trees in warm climates, mostly."  # readable in the record
     # one attempt (the default): no rewrite of a rewrite is asked for
     once = FakeBackend(rewrite_fn=lambda t: t.replace("lazy", "lazy, honestly"))
     guard_text(BIASED, once, cfg())
@@ -138,6 +140,7 @@ def test_drifting_or_missing_rewrite_falls_back_without_recheck():
     backend = FakeBackend(rewrite_fn=lambda t: "Bananas grow on trees in warm climates, mostly.")
     record = guard_text(BIASED, backend, cfg(fallback="redact"))
     assert record.spans[0].reason == "drift" and "[removed]" in record.text
+    assert record.spans[0].rejected_rewrite == "Bananas grow on trees in warm climates, mostly."
     assert len(backend.batches) == 1  # the scoring call; no re-check call was made
     record = guard_text(BIASED, FakeBackend(rewrite_fn=lambda t: "  "), cfg(fallback="flag"))
     assert record.spans[0].reason == "no_rewrite" and record.text == BIASED
