@@ -93,6 +93,13 @@ def test_held_out_groups_and_templates_stay_in_test(splits):
 def test_near_copy_pairs_train_the_verdict_only():
     assert near_copy("you are a stupid idiot", "you are an idiot", 0.6)
     assert not near_copy("you are a stupid idiot", "I disagree with you", 0.8)
+    # with edits, a similar rewrite that deletes or replaces a word differs in substance: kept as a target
+    assert not near_copy("we all fucking know it .", "We all know it", 0.6, edits=True)
+    assert not near_copy("weird shit happens in both directions", "weird things happens in both directions", 0.6,
+                         edits=True)
+    # case, punctuation or added words only: still a copy
+    assert near_copy("holy shit!", "Holy shit", 0.8, edits=True)
+    assert near_copy("they are lazy.", "They are lazy, honestly.", 0.6, edits=True)
 
 
 def test_held_out_source_goes_to_test_whole(tmp_path):
@@ -152,6 +159,22 @@ def test_run_on_copies_are_verdict_only_train_side_and_leave_the_test_split_alon
     held = {plain_text(t) for e in cased.test + cased.dev for t in (e.text, e.rewrite) if t}
     assert not held & {c.text for c in copies}
     assert plain_text("Well, she's an IDIOT!") == "well shes an idiot"
+
+
+def test_near_copy_edits_give_minimal_edits_back_their_rewrite_and_leave_every_split_alone(tmp_path, splits):
+    from dataclasses import replace
+
+    edits = build_splits(write_extra_sources(tmp_path / "data"), replace(MIX, near_copy_edits=True))
+    for name in ("train", "dev", "test"):
+        assert [(e.text, e.biased) for e in getattr(edits, name)] == [(e.text, e.biased) for e in getattr(splits, name)]
+    # the fixture's WNC pairs drop one framing word ("the brilliant mayor spoke ." -> "the mayor spoke ."):
+    # detection-only by the ratio alone, a rewrite target with near_copy_edits
+    before = {e.text: e.rewrite for e in splits.train if e.source == "wnc" and e.biased}
+    after = {e.text: e.rewrite for e in edits.train if e.source == "wnc" and e.biased}
+    assert before and not any(before.values())
+    assert all(rewrite and "brilliant" not in rewrite and "brilliant" in text for text, rewrite in after.items())
+    assert edits.manifest["dropped"]["near_copy"].get("near_copy_detection_only", 0) < \
+        splits.manifest["dropped"]["near_copy"]["near_copy_detection_only"]
 
 
 def test_verdict_only_examples_encode_the_prompt_alone():

@@ -56,10 +56,17 @@ def _unit(key: str, seed: int) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def near_copy(text: str, rewrite: str, threshold: float) -> bool:
-    """Whether ``rewrite`` is nearly ``text`` (word-level similarity ratio at or above ``threshold``)."""
-    a, b = text.casefold().split(), rewrite.casefold().split()
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= threshold
+def near_copy(text: str, rewrite: str, threshold: float, edits: bool = False) -> bool:
+    """Whether ``rewrite`` is nearly ``text`` (word-level similarity ratio at or above ``threshold``).
+
+    With ``edits``, words are compared in plain case without punctuation, and a similar rewrite is a near copy
+    only when it also drops no word of ``text``: a minimal edit that deletes or replaces the offending word
+    ("we all fucking know it." -> "We all know it") differs in substance and is kept."""
+    if not edits:
+        a, b = text.casefold().split(), rewrite.casefold().split()
+        return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= threshold
+    a, b = plain_text(text).split(), plain_text(rewrite).split()
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= threshold and not set(a) - set(b)
 
 
 def plain_text(text: str) -> str:
