@@ -246,6 +246,30 @@ def test_seed_changes_the_split(tmp_path):
     assert split_of(build_splits(root, FULL)) != split_of(build_splits(root, DataMix(paradetox=None, wnc=None, seed=1)))
 
 
+def test_negated_rewrites_off_makes_antonym_rewrites_detection_only_and_keeps_every_split(tmp_path):
+    from dataclasses import replace
+
+    from trainers.mix import negates
+
+    root = make_data_dir(tmp_path)
+    write_paradetox(root / "paradetox" / "paradetox.tsv",
+                    [[f"p{i} you are a stupid idiot !", f"p{i} you are not smart." if i % 2 else f"p{i} you are wrong.",
+                      "", ""] for i in range(20)])
+    kept, dropped = build_splits(root, FULL), build_splits(root, replace(FULL, negated_rewrites=False))
+    for name in ("train", "dev", "test"):
+        assert [(e.text, e.biased) for e in getattr(kept, name)] == [(e.text, e.biased) for e in getattr(dropped, name)]
+    def pairs(splits):
+        rows = splits.train + splits.dev + splits.test
+        return {e.text: e.rewrite for e in rows if e.source == "paradetox" and e.biased}
+
+    rewrites, after = pairs(kept), pairs(dropped)
+    assert sum(negates(t, r) for t, r in rewrites.items() if r) >= 5  # the fixture has antonym rewrites to drop
+    assert all(after[t] is None if negates(t, r) else after[t] == r for t, r in rewrites.items() if r)
+    assert dropped.manifest["dropped"]["near_copy"]["negation_detection_only"] == \
+        sum(negates(t, r) for t, r in rewrites.items() if r)
+    assert not negates("He is not nice, the idiot.", "He is not nice.") and not negates("idiot", "I don't agree.")
+
+
 def test_infer_rows_only_in_test_and_groups_never_straddle(tmp_path):
     root = make_data_dir(tmp_path)
     splits = build_splits(root, FULL)

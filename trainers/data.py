@@ -114,6 +114,10 @@ class DataMix:
     """Count a similar pair as a near copy only when its rewrite drops no word of the text: minimal edits that
     delete or replace an insult stay rewrite targets (ParaDetox at ``near_copy`` 0.8: 6,667 of its 19,743 pairs are
     near copies by the ratio alone, 154 by this rule: the rest delete or replace a word). Off in the v3 recipes."""
+    negated_rewrites: bool = True
+    """Keep rewrites that bring in a bare "not" the text lacks (:func:`trainers.mix.negates`). False makes those
+    pairs detection-only: ParaDetox's antonym rewrites ("are liars" -> "are not right"; 806 of its 19,743 pairs)
+    teach the model to restate a stereotype as its negated opposite ("Women are not smart.")."""
     paradetox_cannot: int | None = 0
     """Sentences from ``paradetox_cannot_rewrite.tsv`` as detection-only positives (None = all, 0 = none)."""
     jigsaw: int | None = 0
@@ -236,17 +240,22 @@ def _finish(pairs: list[list[Example]], limit: int | None, seed: int, drops: Cou
 
 
 def _detect_near_copies(examples: list[Example], threshold: float, drops: Counter,
-                        edits: bool = False) -> list[Example]:
-    """Biased examples whose rewrite nearly copies the text keep their label but lose the rewrite."""
-    if threshold > 1:
+                        edits: bool = False, negated: bool = True) -> list[Example]:
+    """Biased examples whose rewrite nearly copies the text (or, unless ``negated``, negates its opposite) keep
+    their label but lose the rewrite."""
+    if threshold > 1 and negated:
         return examples
-    from trainers.mix import near_copy
+    from trainers.mix import near_copy, negates
 
     out = []
     for ex in examples:
-        if ex.biased and ex.rewrite and near_copy(ex.text, ex.rewrite, threshold, edits):
-            drops["near_copy_detection_only"] += 1
-            ex = Example(ex.text, True, None, ex.source, ex.group, ex.functionality)
+        if ex.biased and ex.rewrite:
+            if threshold <= 1 and near_copy(ex.text, ex.rewrite, threshold, edits):
+                drops["near_copy_detection_only"] += 1
+                ex = Example(ex.text, True, None, ex.source, ex.group, ex.functionality)
+            elif not negated and negates(ex.text, ex.rewrite):
+                drops["negation_detection_only"] += 1
+                ex = Example(ex.text, True, None, ex.source, ex.group, ex.functionality)
         out.append(ex)
     return out
 
@@ -391,7 +400,7 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
         pool += extra
     infer, drops["srllm_infer"] = _srllm(root / SRLLM_INFER, "srllm_infer", None, mix.seed, hint)
     drops["near_copy"] = Counter()
-    pool = _detect_near_copies(pool, mix.near_copy, drops["near_copy"], mix.near_copy_edits)
+    pool = _detect_near_copies(pool, mix.near_copy, drops["near_copy"], mix.near_copy_edits, mix.negated_rewrites)
     from trainers.mix import extra_sources, templated
 
     extra, extra_files = extra_sources(root, mix)

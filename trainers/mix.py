@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from srllm_guard.eval.functional import SuiteItem
     from trainers.data import DataMix, Example
 
-__all__ = ["extra_sources", "near_copy", "plain_text", "run_on", "templated", "PARADETOX_CANNOT", "JIGSAW_TOXIC",
+__all__ = ["extra_sources", "near_copy", "negates", "plain_text",
+           "run_on", "templated", "PARADETOX_CANNOT", "JIGSAW_TOXIC",
            "BOLD_DIR", "TEMPLATED_SOURCES"]
 
 PARADETOX_CANNOT = "paradetox/paradetox_cannot_rewrite.tsv"
@@ -67,6 +68,14 @@ def near_copy(text: str, rewrite: str, threshold: float, edits: bool = False) ->
         return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= threshold
     a, b = plain_text(text).split(), plain_text(rewrite).split()
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= threshold and not set(a) - set(b)
+
+
+def negates(text: str, rewrite: str) -> bool:
+    """Whether ``rewrite`` brings in a bare "not" that ``text`` lacks: the antonym rewrite ("every single one of
+    them are liars !" -> "All of them are not right.") that keeps the claim and only negates its opposite, the
+    form that turns "Women are dumb." into "Women are not smart." ("n't" is not counted: "don't care" drops an
+    insult without restating it)."""
+    return "not" in plain_text(rewrite).split() and "not" not in plain_text(text).split()
 
 
 def plain_text(text: str) -> str:
