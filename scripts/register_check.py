@@ -9,7 +9,7 @@ For each adapter, the full model's verdicts (no early-exit screen, merged weight
 - the test split's human-written rows: F1 and false-positive rate per source.
 
     python scripts/register_check.py --test runs/v4/splits/test.jsonl \\
-        adapters/sr-gemma3-270m-v3/adapter.gguf runs/my-stage/adapter.gguf
+        adapters/sr-gemma3-270m-v4/adapter.gguf runs/my-stage/adapter.gguf
 
 Used for the `mix.run_on_share` notes (CHANGELOG, issue 10).
 """

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Reproduce the shipped default adapter end to end: three training stages, the early-exit probe refitted on
+# Reproduce the shipped default adapter end to end: four training stages, the early-exit probe refitted on
 # the result, the export round trip, the judgement evaluation, StereoSet (knowledge kept), and the model card
 # (adapters/$NAME/).
 #
-#   bash scripts/train_default.sh                      # this 2-core CPU: <= 90 min per stage, ~5.5 h in all
+#   bash scripts/train_default.sh                      # this 2-core CPU: <= 90 min per stage, ~6.5 h in all
 #   DEVICE=cuda bash scripts/train_default.sh          # a CUDA machine: the same recipe, minutes per stage
 #
-# Env: DATA (default ../shared/data), OUT (runs/sr-gemma3-270m-v3), NAME (sr-gemma3-270m-v3), DEVICE (cpu|cuda),
+# Env: DATA (default ../shared/data), OUT (runs/sr-gemma3-270m-v4), NAME (sr-gemma3-270m-v4), DEVICE (cpu|cuda),
 # THREADS (llama.cpp threads for the probe and the evaluation; 1 leaves a core free).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
-OUT=${OUT:-runs/sr-gemma3-270m-v3}
-NAME=${NAME:-sr-gemma3-270m-v3}
+OUT=${OUT:-runs/sr-gemma3-270m-v4}
+NAME=${NAME:-sr-gemma3-270m-v4}
 DEVICE=${DEVICE:-cpu}
 THREADS=${THREADS:-1}
 PY=${PY:-.venv/bin/python}
@@ -25,8 +25,10 @@ fi
 "$PY" -m trainers.train --recipe default --data-dir "$DATA" --out "$OUT-s1" "${EXTRA[@]}"
 "$PY" -m trainers.train --recipe default-stage2 --data-dir "$DATA" --out "$OUT-s2" \
   --set init_adapter="$OUT-s1/peft" "${EXTRA[@]}"
-"$PY" -m trainers.train --recipe default-stage3 --data-dir "$DATA" --out "$OUT" \
+"$PY" -m trainers.train --recipe default-stage3 --data-dir "$DATA" --out "$OUT-s3" \
   --set init_adapter="$OUT-s2/peft" "${EXTRA[@]}"
+"$PY" -m trainers.train --recipe default-stage4 --data-dir "$DATA" --out "$OUT" \
+  --set init_adapter="$OUT-s3/peft" "${EXTRA[@]}"
 
 # the early-exit probe, fitted on the merged model's own verdicts (the trainer's train split plus the distill
 # corpus; never the test split, infer_50 or counterfactual-inhouse)
@@ -40,4 +42,4 @@ fi
   --out "$OUT/eval" --threads "$THREADS"
 "$PY" -m srllm_guard.cli eval --tasks stereoset --data-dir "$DATA" --adapter "$OUT/adapter.gguf" \
   --limit-stereoset 600 --threads "$THREADS" --out "$OUT/stereoset" --no-plots
-"$PY" -m trainers.ship --run "$OUT" --name "$NAME" --previous "$OUT-s1" --previous "$OUT-s2"
+"$PY" -m trainers.ship --run "$OUT" --name "$NAME" --previous "$OUT-s1" --previous "$OUT-s2" --previous "$OUT-s3"

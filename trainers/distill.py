@@ -3,10 +3,10 @@
 The shipped early-exit probe of the default adapter (read by ``LlamaCppBackend(screen='default')``, see
 :mod:`srllm_guard.backends.llamacpp.screen`; ``scripts/train_default.sh`` runs this on the training run)::
 
-    python -m trainers.distill --data-dir ../shared/data --adapter runs/sr-gemma3-270m-v3/adapter.gguf \\
-        --train-split runs/sr-gemma3-270m-v3/splits/train.jsonl --cache runs/sr-gemma3-270m-v3/distill/teacher.jsonl \\
+    python -m trainers.distill --data-dir ../shared/data --adapter runs/sr-gemma3-270m-v4/adapter.gguf \\
+        --train-split runs/sr-gemma3-270m-v4/splits/train.jsonl --cache runs/sr-gemma3-270m-v4/distill/teacher.jsonl \\
         --per-source 300 --budget-min 25 --n-threads 1 --features early --early-layer 6 \\
-        --early-position text_end --recall 0.995 --precision 0.98 --out runs/sr-gemma3-270m-v3/early_exit.npz
+        --early-position text_end --recall 0.995 --precision 0.98 --out runs/sr-gemma3-270m-v4/early_exit.npz
 
 (the first adapter's probe: ``--adapter adapters/sr-gemma3-270m/adapter.gguf --per-source 800 --budget-min 15``
 without ``--train-split``). The head and its fitting helpers live in :mod:`srllm_guard.probe`.

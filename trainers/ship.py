@@ -1,7 +1,7 @@
 """Copy a finished training run into ``adapters/<name>/`` and write its model card from the measured files.
 
-    python -m trainers.ship --run runs/sr-gemma3-270m-v3 --name sr-gemma3-270m-v3 \\
-        --previous runs/sr-gemma3-270m-v3-s1 --previous runs/sr-gemma3-270m-v3-s2
+    python -m trainers.ship --run runs/sr-gemma3-270m-v4 --name sr-gemma3-270m-v4 \\
+        --previous runs/sr-gemma3-270m-v4-s1 --previous runs/sr-gemma3-270m-v4-s2 --previous runs/sr-gemma3-270m-v4-s3
 
 Reads ``summary.json`` (trainer), ``eval/metrics.json`` (``trainers.evaluate``) and ``roundtrip.json``
 (``trainers.roundtrip``) from the run; every number in the card comes from those files.
