@@ -258,15 +258,16 @@ def test_negated_rewrites_off_makes_antonym_rewrites_detection_only_and_keeps_ev
     kept, dropped = build_splits(root, FULL), build_splits(root, replace(FULL, negated_rewrites=False))
     for name in ("train", "dev", "test"):
         assert [(e.text, e.biased) for e in getattr(kept, name)] == [(e.text, e.biased) for e in getattr(dropped, name)]
+
     def pairs(splits):
         rows = splits.train + splits.dev + splits.test
         return {e.text: e.rewrite for e in rows if e.source == "paradetox" and e.biased}
 
     rewrites, after = pairs(kept), pairs(dropped)
-    assert sum(negates(t, r) for t, r in rewrites.items() if r) >= 5  # the fixture has antonym rewrites to drop
+    negated = sum(negates(t, r) for t, r in rewrites.items() if r)
+    assert negated >= 5  # the fixture has antonym rewrites to drop
     assert all(after[t] is None if negates(t, r) else after[t] == r for t, r in rewrites.items() if r)
-    assert dropped.manifest["dropped"]["near_copy"]["negation_detection_only"] == \
-        sum(negates(t, r) for t, r in rewrites.items() if r)
+    assert dropped.manifest["dropped"]["near_copy"]["negation_detection_only"] == negated
     assert not negates("He is not nice, the idiot.", "He is not nice.") and not negates("idiot", "I don't agree.")
 
 

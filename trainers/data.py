@@ -30,7 +30,7 @@ import hashlib
 import io
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -249,13 +249,15 @@ def _detect_near_copies(examples: list[Example], threshold: float, drops: Counte
 
     out = []
     for ex in examples:
+        reason = None
         if ex.biased and ex.rewrite:
             if threshold <= 1 and near_copy(ex.text, ex.rewrite, threshold, edits):
-                drops["near_copy_detection_only"] += 1
-                ex = Example(ex.text, True, None, ex.source, ex.group, ex.functionality)
+                reason = "near_copy_detection_only"
             elif not negated and negates(ex.text, ex.rewrite):
-                drops["negation_detection_only"] += 1
-                ex = Example(ex.text, True, None, ex.source, ex.group, ex.functionality)
+                reason = "negation_detection_only"
+        if reason:
+            drops[reason] += 1
+            ex = replace(ex, rewrite=None)
         out.append(ex)
     return out
 
