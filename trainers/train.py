@@ -307,8 +307,7 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
     for i, ex in enumerate(chosen):
         share = t.rewrite_share_by_source.get(ex.source, t.rewrite_share)
         keep = ex.rewrite is not None and ((i * 7919) % 1000) / 1000 < share
-        out.append(ex if keep or ex.rewrite is None else
-                   Example(ex.text, ex.biased, None, ex.source, ex.group, ex.functionality))
+        out.append(ex if keep or ex.rewrite is None else dataclasses.replace(ex, rewrite=None))
     record = {"pool": len(train), "skip": t.skip, "examples": len(out),
               "with_rewrite": sum(ex.rewrite is not None for ex in out), "biased": sum(ex.biased for ex in out),
               "per_source": dict(sorted(Counter(ex.source for ex in out).items()))}
