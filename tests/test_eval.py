@@ -453,6 +453,18 @@ def test_minilm_embedder_and_judge_round_trip(tmp_path):
     assert again.prob_biased(["you absolute idiot"]) == pytest.approx(probs[:1])
     rows = score_rewrites([RewriteCase("the same text", "the same text")], judge, embedder)
     assert rows[0]["sim"] == pytest.approx(1.0, abs=1e-5)
+    # one hidden layer: the numpy forward pass reproduces scikit-learn's, and survives a save
+    from sklearn.neural_network import MLPClassifier
+
+    texts, labels = (toxic + clean) * 4, ([1] * 4 + [0] * 4) * 4
+    mlp = MiniLMJudge.fit(embedder, texts, labels, hidden=8, seed=3)
+    assert mlp.name == "minilm-mlp8"
+    reference = MLPClassifier(hidden_layer_sizes=(8,), alpha=1e-3, max_iter=300, early_stopping=True, random_state=3)
+    reference.fit(embedder.encode(texts), labels)
+    probe = ["you absolute idiot", "have a nice afternoon"]
+    assert mlp.prob_biased(probe) == pytest.approx(reference.predict_proba(embedder.encode(probe))[:, 1].tolist())
+    mlp.save(tmp_path / "mlp.json")
+    assert MiniLMJudge.load(tmp_path / "mlp.json", embedder).prob_biased(probe) == pytest.approx(mlp.prob_biased(probe))
 
 
 def test_llamacpp_likelihood_matches_token_by_token_evaluation():

@@ -237,7 +237,7 @@ def main(args: argparse.Namespace) -> dict:
         from srllm_guard.eval.judges import MiniLMEmbedder
 
         embedder = MiniLMEmbedder(n_threads=1)
-        judge = J.fit_judge(data_dir, embedder, seed=args.seed)
+        judge = J.fit_judge(data_dir, embedder, seed=args.seed, exclude=[r[0] for r in rows])
     metrics["rewrites"] = J.rewrite_outcomes(results, judge=judge, embedder=embedder)
     if natural_results:
         metrics["rewrites_natural"] = {**J.rewrite_outcomes(natural_results, judge=judge, embedder=embedder),

@@ -291,31 +291,46 @@ def obfuscated_copies(items: Sequence[SuiteItem], *, per_method: int, seed: int 
 
 
 
-def fit_judge(data_dir: Any, embedder: Any, *, per_file: int = 600, seed: int = 0) -> Any:
-    """A MiniLM logistic judge, independent of the model under test, fitted on labelled text: Jigsaw's labelled
-    train slice, ParaDetox toxic vs rewritten, the SR-LLM pairs, and the suite's *train* side (its sentences,
-    never its rewrites, so the judge has not been shown the phrasings it will grade)."""
+def fit_judge(data_dir: Any, embedder: Any, *, per_file: int = 3000, hidden: int = 256, seed: int = 0,
+              exclude: Iterable[str] = ()) -> Any:
+    """A MiniLM judge, independent of the model under test, fitted on labelled text: Jigsaw's labelled train
+    slice, ParaDetox toxic vs rewritten, the SR-LLM pairs (``per_file`` rows each, balanced), and the whole train
+    side of the functional suite (its sentences, never its rewrites, so the judge has not been shown the
+    phrasings it will grade). Pairs whose biased side is in ``exclude`` (the evaluated test split) are left out,
+    so the judge never saw a human rewrite of a sentence whose guard output it grades.
+
+    The defaults (one ReLU layer of 256 units, 3,000 rows per file, the whole suite train side) were chosen on
+    data disjoint from every evaluation slice: suite train-side items with held-out groups *and* templates, and
+    unused rows of the three files. Against the earlier logistic judge (600 rows per file, 1,200 suite items)
+    they raised accuracy there from 0.747 to 0.776 (suite; specificity 0.58 -> 0.67) and from 0.713 to 0.877
+    (the files' unused rows; specificity 0.56 -> 0.83)."""
     from pathlib import Path
 
     from srllm_guard.eval.datasets import balanced_sample, read_detection
     from srllm_guard.eval.functional import generate
     from srllm_guard.eval.judges import MiniLMJudge
 
+    def key(text: str) -> str:
+        return " ".join(text.lower().split())
+
+    skip = {key(t) for t in exclude}
     root = Path(data_dir)
     texts: list[str] = []
     labels: list[int] = []
-    files = {}
+    files: dict[str, int] = {}
     for rel, name in (("jigsaw/dummy_sample/train.csv", "jigsaw"), ("paradetox/paradetox.tsv", "paradetox"),
                       ("sr_llm_inhouse/train_500.csv", "srllm")):
         path = root / rel
         if path.is_file():
-            items = balanced_sample(read_detection(path, dataset=name), per_file, seed)
+            rows = [it for it in read_detection(path, dataset=name)
+                    if key(it.text) not in skip and key(it.group or it.text) not in skip]
+            items = balanced_sample(rows, per_file, seed)
             texts += [it.text for it in items]
             labels += [it.label for it in items]
             files[rel] = len(items)
     suite = generate(GROUPS, side="train", per_group=1, seed=seed)
-    suite = random.Random(seed).sample(suite, min(len(suite), 2 * per_file))
     texts += [it.text for it in suite]
     labels += [int(it.biased) for it in suite]
     files["functional(train side)"] = len(suite)
-    return MiniLMJudge.fit(embedder, texts, labels, info={"files": files, "seed": seed})
+    return MiniLMJudge.fit(embedder, texts, labels, hidden=hidden, seed=seed,
+                           info={"files": files, "seed": seed, "excluded_test_texts": len(skip)})
