@@ -45,7 +45,9 @@ class GuardConfig(BaseModel):
 
     rewrite_attempts: int = Field(default=1, ge=1, le=4)
     """Rewrites the model may write for one flagged piece. When the re-check flags a rewrite and attempts are
-    left, the model is asked to rewrite that rewrite (one more generation, only for such pieces); the new
+    left, the model is asked to rewrite that rewrite (one more generation, only for such pieces), decoded so
+    that it cannot copy it where the backend can (llama.cpp, Hugging Face: dynamic blocking, see
+    :class:`~srllm_guard.backends.base.CopyBlocking`; most failed rewrites are copies of the original); the new
     rewrite passes the same drift test against the original piece and the same re-check. ``1``: a rewrite
     that fails the re-check goes straight to ``fallback``."""
 

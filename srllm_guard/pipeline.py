@@ -16,8 +16,10 @@ characters, in three phases per group::
                                                     confirmed by check(rewrite, rewrite=False)
                     score < recheck threshold --> the rewrite replaces the piece
                     score >= recheck threshold, attempts left (``rewrite_attempts``) --> check(rewrite,
-                        rewrite=True): the model rewrites its own flagged rewrite; the new one must pass the
-                        drift test against the *original* piece and is re-checked by check(new, ...) in turn
+                        rewrite=True): the model rewrites its own flagged rewrite, decoded so that it cannot
+                        copy it (``check_no_copy`` where the backend has it: greedy decoding would return the
+                        same copy again); the new one must pass the drift test against the *original* piece
+                        and is re-checked by check(new, ...) in turn
                     no attempt left --> fallback policy
 
 then the policy (:mod:`srllm_guard.policy`) and the reassembly. ``check_many`` may flag a text by the backend's
@@ -53,7 +55,7 @@ from typing import Any, Union
 from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from srllm_guard.audit import AuditRecord, Span
-from srllm_guard.backends.base import Backend, Check, TokenBudget
+from srllm_guard.backends.base import Backend, Check, CopyBlocking, TokenBudget
 from srllm_guard.config import GuardConfig
 from srllm_guard.errors import BackendError, BackendTimeout, SRGuardError
 from srllm_guard.policy import (
@@ -79,6 +81,9 @@ class _Call:
     text: str
     threshold: float
     rewrite: bool = True
+    no_copy: bool = False
+    """A retry: the rewrite is decoded so that it cannot copy ``text`` where the backend can
+    (:class:`~srllm_guard.backends.base.CopyBlocking`)."""
 
 
 @dataclass(frozen=True)
@@ -200,7 +205,7 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
                         # a screened flag is confirmed by the full model; a flag with attempts left asks the
                         # full model for its verdict and, when it flags the rewrite too, the next rewrite
                         if check.score >= config.recheck_at and (check.screened or (more and check.rewrite is None)):
-                            check = yield _Call(rewrite, config.recheck_at, rewrite=more)
+                            check = yield _Call(rewrite, config.recheck_at, rewrite=more, no_copy=more)
                             if isinstance(check, BackendError):
                                 failed = (check, piece.start)
                                 break
@@ -217,7 +222,8 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
                                      recheck=check.score, attempts=attempt, rejected=nxt or rewrite)
                             break
                         rewrite, attempt = nxt, attempt + 1  # the model's rewrite of its own flagged rewrite
-                        check = yield _Call(rewrite, config.recheck_at, rewrite=attempt < config.rewrite_attempts)
+                        more = attempt < config.rewrite_attempts
+                        check = yield _Call(rewrite, config.recheck_at, rewrite=more, no_copy=more)
                         if isinstance(check, BackendError):
                             failed = (check, piece.start)
                             break
@@ -308,6 +314,9 @@ def _timeout(config: GuardConfig) -> BackendTimeout:
 def _sync_work(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> Check | list[Check | _TooLong]:
     """What one call does, in the worker thread: the token budget first, then the backend."""
     if isinstance(call, _Call):
+        if call.no_copy and call.rewrite and isinstance(backend, CopyBlocking):
+            return _valid(backend.check_no_copy(call.text, threshold=call.threshold,
+                                                max_new_tokens=config.max_new_tokens))
         return _valid(backend.check(call.text, threshold=call.threshold, rewrite=call.rewrite,
                                     max_new_tokens=config.max_new_tokens))
     marks = [_too_long(backend, text) for text in call.texts]
@@ -352,6 +361,9 @@ def _call_once(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> C
 async def _acall_once(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> Check | list[Check | _TooLong]:
     async def work() -> Check | list[Check | _TooLong]:
         if isinstance(call, _Call):
+            if call.no_copy and call.rewrite and isinstance(backend, CopyBlocking):
+                return _valid(await asyncio.to_thread(backend.check_no_copy, call.text, threshold=call.threshold,
+                                                      max_new_tokens=config.max_new_tokens))
             return _valid(await backend.acheck(call.text, threshold=call.threshold, rewrite=call.rewrite,
                                                max_new_tokens=config.max_new_tokens))
         marks: list[_TooLong | None] = [None] * len(call.texts)

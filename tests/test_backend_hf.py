@@ -90,6 +90,22 @@ def test_scores_and_rewrites_agree_with_llamacpp(backend: HFBackend, llamacpp) -
     assert {c.rewrite for c in ours} == {None, "Hello"}  # both sides of the threshold are exercised
 
 
+def test_no_copy_rewrites_agree_with_llamacpp_and_the_processor_bars_what_follows(backend: HFBackend,
+                                                                                  llamacpp) -> None:
+    from srllm_guard.backends.hf import _dynamic_blocking
+
+    ours = [backend.check_no_copy(text, threshold=0.0, max_new_tokens=8) for text in TEXTS[:3]]
+    theirs = [llamacpp.check_no_copy(text, threshold=0.0, max_new_tokens=8) for text in TEXTS[:3]]
+    assert [c.rewrite for c in ours] == [c.rewrite for c in theirs]
+    import transformers
+
+    processor = _dynamic_blocking(transformers, [{5: frozenset({7, 8})}, {}], start=3)
+    scores = torch.zeros(2, 10)
+    assert processor(torch.tensor([[1, 2, 5], [1, 2, 5]]), scores.clone()).isinf().sum() == 0  # prompt's last token
+    barred = processor(torch.tensor([[1, 2, 3, 5], [1, 2, 3, 5]]), scores.clone())
+    assert barred[0].isinf().nonzero().flatten().tolist() == [7, 8] and not barred[1].isinf().any()
+
+
 def test_generation_stops_on_end_of_turn(backend: HFBackend, monkeypatch) -> None:
     widths = []
     generate = backend._model.generate

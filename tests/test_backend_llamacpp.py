@@ -84,6 +84,21 @@ def test_warm_prefix_cache_matches_cold_and_skips_work(backend: LlamaCppBackend)
     assert backend.evaluated_tokens == before
 
 
+def test_no_copy_rewrite_repeats_no_two_token_run_of_the_text(backend: LlamaCppBackend) -> None:
+    # the bare base echoes its input: its plain rewrite copies runs of the sentence, the blocked one cannot
+    def bigrams(text: str) -> set[tuple[int, int]]:
+        ids = backend.engine.tokenize(text, special=False)
+        return set(zip(ids, ids[1:]))
+
+    plain = backend.check(SENTENCE, threshold=0.0, max_new_tokens=24).rewrite
+    blocked = backend.check_no_copy(SENTENCE, threshold=0.0, max_new_tokens=24)
+    assert plain and blocked.rewrite and blocked.rewrite != plain
+    assert bigrams(plain) & bigrams(SENTENCE)  # the copy the blocking is for
+    assert not bigrams(blocked.rewrite) & bigrams(SENTENCE)
+    assert blocked.score == pytest.approx(backend.score(SENTENCE), abs=1e-4)
+    assert backend.check_no_copy(SENTENCE, threshold=1.1).rewrite is None  # below threshold: no rewrite
+
+
 def test_rewrite_stops_within_max_new_tokens(backend: LlamaCppBackend) -> None:
     backend.score(SENTENCE)
     before = backend.evaluated_tokens

@@ -115,6 +115,45 @@ def test_a_second_attempt_rewrites_the_flagged_rewrite_and_is_rechecked(run):
     assert backend.calls[-1] == ("People from there are kind.", False)
 
 
+class CopyingBackend(FakeBackend):
+    """Greedy rewrites copy the text (the commonest re-check failure); ``check_no_copy`` rewrites it."""
+
+    def __init__(self):
+        super().__init__(rewrite_fn=lambda t: t)
+        self.no_copy: list[str] = []
+
+    def check_no_copy(self, text, *, threshold, max_new_tokens=256):
+        self.no_copy.append(text)
+        check = self.check(text, threshold=threshold, rewrite=False)
+        return Check(score=check.score, rewrite=text.replace("lazy", "kind") if check.score >= threshold else None)
+
+
+@pytest.mark.parametrize("run", ["sync", "async"])
+def test_a_retry_is_decoded_without_copying_where_the_backend_can(run):
+    backend = CopyingBackend()
+    config = cfg(rewrite_attempts=2)
+    record = guard_text(BIASED, backend, config) if run == "sync" else asyncio.run(aguard_text(BIASED, backend, config))
+    (span,) = record.spans
+    assert (span.action, span.attempts, span.replacement) == ("rewrite", 2, "People from there are kind.")
+    assert backend.no_copy == ["People from there are lazy."]  # the copy, rewritten with blocking
+    # one attempt: the copy fails its re-check and nothing is retried
+    once = CopyingBackend()
+    (span,) = guard_text(BIASED, once, cfg()).spans
+    assert (span.action, span.reason, span.rejected_rewrite, once.no_copy) == (
+        "redact", "recheck_failed", "People from there are lazy.", [])
+    # a backend without the capability gets a plain check for the retry (here: the same copy again)
+    plain = FakeBackend(rewrite_fn=lambda t: t)
+    (span,) = guard_text(BIASED, plain, config).spans
+    assert (span.reason, span.attempts) == ("recheck_failed", 2)
+
+
+def test_copy_blocks_bar_every_token_that_follows_in_the_text():
+    from srllm_guard.backends.base import copy_blocks
+
+    assert copy_blocks([5, 7, 5, 9, 7]) == {5: frozenset({7, 9}), 7: frozenset({5}), 9: frozenset({7})}
+    assert copy_blocks([3]) == {} == copy_blocks([])
+
+
 def test_attempts_end_in_the_fallback_and_each_is_drift_checked_against_the_original():
     stubborn = FakeBackend(rewrite_fn=lambda t: t.replace("lazy", "lazy, honestly"))
     record = guard_text(BIASED, stubborn, cfg(rewrite_attempts=3, fallback="flag"))

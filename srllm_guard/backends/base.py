@@ -16,7 +16,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Protocol, Sequence, runtime_checkable
 
-__all__ = ["Check", "Backend", "BaseBackend", "TokenBudget"]
+__all__ = ["Check", "Backend", "BaseBackend", "CopyBlocking", "TokenBudget", "copy_blocks"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,33 @@ class TokenBudget(Protocol):
     def count_tokens(self, text: str) -> int:
         """How many of :attr:`max_text_tokens` ``text`` uses."""
         ...
+
+
+@runtime_checkable
+class CopyBlocking(Protocol):
+    """Optional capability: a rewrite decoded so that it cannot copy the text it rewrites.
+
+    Greedy decoding is deterministic, so when the model's rewrite is a copy of a flagged text (the commonest
+    re-check failure on human-written text), asking again for a rewrite of that copy returns the same copy. A
+    retry (``GuardConfig.rewrite_attempts``) therefore asks a backend with this capability for
+    :meth:`check_no_copy`: the same verdict, and a rewrite decoded with *dynamic blocking* (Niu et al. 2021,
+    "Unsupervised Paraphrasing with Pretrained Language Models"): right after the decoder emits a token of the
+    text, the token that follows it there is barred, so no two-token run of the text is copied (see
+    :func:`copy_blocks`). llama.cpp and Hugging Face have it; a remote engine's retry is its plain decode.
+    """
+
+    def check_no_copy(self, text: str, *, threshold: float, max_new_tokens: int = 256) -> Check:
+        """:meth:`Backend.check` with ``rewrite=True``, the rewrite decoded with dynamic blocking against ``text``."""
+        ...
+
+
+def copy_blocks(source: Sequence[int]) -> dict[int, frozenset[int]]:
+    """Dynamic blocking's table for a text's token ids: token -> the tokens that follow it in the text (barred
+    right after the decoder emits it)."""
+    follows: dict[int, set[int]] = {}
+    for token, nxt in zip(source, source[1:]):
+        follows.setdefault(token, set()).add(nxt)
+    return {token: frozenset(nxt) for token, nxt in follows.items()}
 
 
 class BaseBackend:

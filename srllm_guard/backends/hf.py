@@ -36,7 +36,7 @@ from typing import Any, Literal, Sequence
 from urllib.parse import urlparse
 
 from srllm_guard import prompt
-from srllm_guard.backends.base import BaseBackend, Check
+from srllm_guard.backends.base import BaseBackend, Check, copy_blocks
 from srllm_guard.errors import BackendError, ConfigError, ModelFileError, require
 
 __all__ = ["HFBackend"]
@@ -286,10 +286,20 @@ class HFBackend(BaseBackend):
         """P(biased) for each text (batched forward passes; no generation)."""
         return [c.score for c in self.check_many(texts, threshold=1.1, rewrite=False)]
 
+    def check_no_copy(self, text: str, *, threshold: float, max_new_tokens: int = 256) -> Check:
+        """:meth:`check` whose rewrite cannot copy ``text`` (dynamic blocking, see
+        :class:`~srllm_guard.backends.base.CopyBlocking`): what a retry asks for."""
+        return self._check_many([text], threshold=threshold, rewrite=True, max_new_tokens=max_new_tokens,
+                                no_copy=True)[0]
+
     def check_many(
         self, texts: Sequence[str], *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256
     ) -> list[Check]:
         """:meth:`check` for many texts: all scored in batches, then the flagged ones rewritten in batches."""
+        return self._check_many(texts, threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens)
+
+    def _check_many(self, texts: Sequence[str], *, threshold: float, rewrite: bool, max_new_tokens: int,
+                    no_copy: bool = False) -> list[Check]:
         if isinstance(texts, str):
             raise ConfigError("check_many takes a list of texts, not one str")
         if not isinstance(max_new_tokens, int) or max_new_tokens < 0:
@@ -306,7 +316,8 @@ class HFBackend(BaseBackend):
         with self._lock:
             scores = self._scores(ids)
             flagged = [i for i, s in enumerate(scores) if rewrite and s >= threshold]
-            rewrites = dict(zip(flagged, self._rewrites([ids[i] for i in flagged], max_new_tokens)))
+            blocks = [copy_blocks(row) for row in self._plain([texts[i] for i in flagged])] if no_copy else None
+            rewrites = dict(zip(flagged, self._rewrites([ids[i] for i in flagged], max_new_tokens, blocks)))
         return [Check(score=s, rewrite=rewrites.get(i)) for i, s in enumerate(scores)]
 
     def close(self) -> None:
@@ -351,7 +362,10 @@ class HFBackend(BaseBackend):
                 out[i] = 1.0 / (1.0 + math.exp(d)) if d < 700 else 0.0
         return out
 
-    def _rewrites(self, rows: list[list[int]], max_new_tokens: int) -> list[str]:
+    def _rewrites(self, rows: list[list[int]], max_new_tokens: int,
+                  blocks: list[dict[int, frozenset[int]]] | None = None) -> list[str]:
+        """Greedy rewrites; ``blocks`` (one per row, :func:`~srllm_guard.backends.base.copy_blocks`): dynamic
+        blocking, as llama.cpp's engine does it."""
         if not rows:
             return []
         transformers, torch, model = require("transformers", extra="hf"), self._torch, self._live()
@@ -365,12 +379,34 @@ class HFBackend(BaseBackend):
             config = transformers.GenerationConfig(
                 max_new_tokens=budget, do_sample=False, eos_token_id=self._stop, pad_token_id=self._pad,
             )
+            extra = {}
+            if blocks is not None:
+                extra["logits_processor"] = transformers.LogitsProcessorList(
+                    [_dynamic_blocking(transformers, [blocks[i] for i in batch], ids.shape[1])])
             try:
                 with torch.inference_mode():
-                    generated = model.generate(input_ids=ids, attention_mask=mask, generation_config=config)
+                    generated = model.generate(input_ids=ids, attention_mask=mask, generation_config=config,
+                                               **extra)
             except (RuntimeError, ValueError) as exc:
                 raise BackendError(f"transformers failed to generate {len(batch)} rewrites: {exc}") from exc
             for i, new in zip(batch, generated[:, ids.shape[1]:].tolist()):
                 cut = next((k for k, t in enumerate(new) if t in self._stop), len(new))
                 out[i] = self._tok.decode(new[:cut], skip_special_tokens=True).strip()
         return out
+
+
+def _dynamic_blocking(transformers: Any, blocks: list[dict[int, frozenset[int]]], start: int) -> Any:
+    """A ``LogitsProcessor`` barring, per row, the tokens that follow the row's last generated token in its text
+    (nothing before the first generated token: the prompt's last token is not the rewrite's)."""
+
+    class DynamicBlocking(transformers.LogitsProcessor):
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            if input_ids.shape[1] <= start:
+                return scores
+            for row, table in enumerate(blocks):
+                barred = table.get(int(input_ids[row, -1]))
+                if barred:
+                    scores[row, sorted(barred)] = -float("inf")
+            return scores
+
+    return DynamicBlocking()

@@ -212,21 +212,29 @@ class Engine:
             raise BackendError("llama.cpp returned no logits for the last position")
         return ptr
 
-    def greedy_rewrite(self, max_new_tokens: int) -> str:
-        """Greedy rewrite after the prompt just scored: ``"biased\\n"``, then tokens until end of turn."""
+    def greedy_rewrite(self, max_new_tokens: int, blocks: dict[int, frozenset[int]] | None = None) -> str:
+        """Greedy rewrite after the prompt just scored: ``"biased\\n"``, then tokens until end of turn.
+
+        ``blocks`` (:func:`srllm_guard.backends.base.copy_blocks` of the text): after each token, the tokens it
+        maps to are barred at the next step (dynamic blocking: the rewrite cannot copy the text)."""
         llm = self.llm
         self.eval(self.ids.answer)
         budget = min(max_new_tokens, self.n_ctx - llm.n_tokens)
         n_vocab = llm.n_vocab()
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         out: list[str] = []
+        barred: frozenset[int] = frozenset()
         for i in range(budget):
             logits = np.ctypeslib.as_array(self.last_logits(), shape=(n_vocab,))
+            if barred:
+                logits = logits.copy()
+                logits[list(barred)] = -np.inf
             token = int(logits.argmax())
             self.generated += 1
             if token in self.stop_ids:
                 break
             out.append(decoder.decode(self.piece(token)))
+            barred = blocks.get(token, frozenset()) if blocks else frozenset()
             if i + 1 < budget:
                 self.eval([token])
         out.append(decoder.decode(b"", final=True))
