@@ -3,7 +3,8 @@
 Flagged biased rows of a trainer's test split (the natural sources of ``trainers.evaluate``, up to
 ``--per-source`` each, seeded) go through the guard (merged weights, early-exit screen) with one attempt; the rows
 where a rewrite failed its re-check go through again with ``--attempts``. Prints the outcome counts of both and
-every row whose outcome changed, so the rescued rewrites can be read, not only counted.
+every row whose outcome changed, so the rescued rewrites can be read, not only counted, and what the first
+attempt's re-check failures were: copies of the sentence, near copies, or other rewrites.
 
     python scripts/rewrite_attempts.py --test runs/v4/splits/test.jsonl --per-source 30 --threads 1
 """
@@ -11,8 +12,10 @@ every row whose outcome changed, so the rescued rewrites can be read, not only c
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import random
+import re
 from collections import Counter, defaultdict
 
 from srllm_guard.backends.llamacpp import LlamaCppBackend
@@ -49,9 +52,13 @@ def main() -> None:
     once = SRGuard(backend=backend, config=base)
     more = SRGuard(backend=backend, config=base.merged(rewrite_attempts=args.attempts))
     counts: dict[str, Counter] = {"1": Counter(), str(args.attempts): Counter()}
+    copies: Counter = Counter()  # what the first attempt's re-check failures are
     out = []
     for source, text in items:
         first = once.check(text)
+        for span in first.spans:
+            if span.reason == "recheck_failed":
+                copies[_copy_kind(span.original, span.rejected_rewrite or "")] += 1
         # the first attempt is the same call either way (greedy): only re-check failures can change
         second = more.check(text) if any(s.reason == "recheck_failed" for s in first.spans) else first
         for key, record in (("1", first), (str(args.attempts), second)):
@@ -64,9 +71,21 @@ def main() -> None:
     for key, counter in counts.items():
         print(f"attempts={key}: " + ", ".join(f"{k} {v}" for k, v in sorted(counter.items())))
     print(f"{len(items)} flagged rows; changed: {sum(r['action_once'] != r['action_more'] for r in out)}")
+    print("first attempt's re-check failures: " + ", ".join(f"{k} {v}" for k, v in sorted(copies.items())))
     if args.out:
         with open(args.out, "w") as f:
             json.dump(out, f, indent=1)
+
+
+def _copy_kind(original: str, rewrite: str) -> str:
+    """'copy' (the same words, case and punctuation aside), 'near copy' (word overlap ratio >= 0.8) or 'other'."""
+    def words(text: str) -> list[str]:
+        return re.sub(r"[^\w\s]", "", text.lower()).split()
+
+    a, b = words(original), words(rewrite)
+    if a == b:
+        return "copy"
+    return "near copy" if difflib.SequenceMatcher(None, a, b).ratio() >= 0.8 else "other"
 
 
 if __name__ == "__main__":
