@@ -11,7 +11,8 @@ The shipped early-exit probe of the default adapter (read by ``LlamaCppBackend(s
 (the first adapter's probe: ``--adapter adapters/sr-gemma3-270m/adapter.gguf --per-source 800 --budget-min 15``
 without ``--train-split``; v3's and v4's first probe: ``--per-source 300 --budget-min 25``, 7,656 training
 sentences for v4, against 25,778 with the settings above: held-out ROC AUC 0.965 -> 0.979, flags kept 98.8% ->
-99.5%, at about the same share of the full model's clean verdicts escalated, 42% -> 37%). The head and its fitting helpers live in :mod:`srllm_guard.probe`.
+99.5%, clean verdicts sent on to the full model 42% -> 37%). The head and its fitting helpers live in
+:mod:`srllm_guard.probe`.
 
 Read top-down: ``setup`` (arguments) -> ``main`` (corpus -> teacher scores -> embeddings -> ``fit``) -> report.
 
