@@ -300,10 +300,10 @@ def fit_judge(data_dir: Any, embedder: Any, *, per_file: int = 3000, hidden: int
     so the judge never saw a human rewrite of a sentence whose guard output it grades.
 
     The defaults (one ReLU layer of 256 units, 3,000 rows per file, the whole suite train side) were chosen on
-    data disjoint from every evaluation slice: suite train-side items with held-out groups *and* templates, and
-    unused rows of the three files. Against the earlier logistic judge (600 rows per file, 1,200 suite items)
-    they raised accuracy there from 0.747 to 0.776 (suite; specificity 0.58 -> 0.67) and from 0.713 to 0.877
-    (the files' unused rows; specificity 0.56 -> 0.83)."""
+    data disjoint from every evaluation slice (``scripts/judge_select.py``): suite train-side items with held-out
+    groups *and* templates, and unused rows of the three files. Against the earlier logistic judge (600 rows per
+    file, 1,200 suite items) they raised accuracy there from 0.747 to 0.775 (suite; specificity 0.58 -> 0.67)
+    and from 0.713 to 0.883 (the files' unused rows; specificity 0.56 -> 0.85)."""
     from pathlib import Path
 
     from srllm_guard.eval.datasets import balanced_sample, read_detection
