@@ -34,7 +34,7 @@ fi
 # corpus; never the test split, infer_50 or counterfactual-inhouse)
 "$PY" -m trainers.distill --data-dir "$DATA" --adapter "$OUT/adapter.gguf" --train-split "$OUT/splits/train.jsonl" \
   --cache "$OUT/distill/teacher.jsonl" --per-source 1200 --budget-min 40 --n-threads "$THREADS" \
-  --features early --early-layer 6 --early-position text_end --recall 0.995 --precision 0.98 \
+  --features early --early-layer 10 --early-position text_end --recall 0.995 --precision 0.98 \
   --out "$OUT/early_exit.npz"
 
 "$PY" -m trainers.roundtrip --run "$OUT" --merged

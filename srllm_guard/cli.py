@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     flags.add_argument("--threads", type=int, dest="n_threads", metavar="N",
                         help="CPU threads for the model (default: the backend's choice)")
     flags.add_argument("--screen", metavar="PATH",
-                        help="llamacpp: early-exit probe that clears clearly clean sentences after block 6 "
+                        help="llamacpp: early-exit probe that clears clearly clean sentences after an early block "
                              "('default': the one shipped with the adapter; 'none': every sentence gets the "
                              "full model)")
     flags.add_argument("--backend-option", action="append", dest="backend_options", metavar="NAME=VALUE",

@@ -1,10 +1,11 @@
 """The early-exit probe: a logistic head on a hidden state of SR-LLM itself, its calibration, and its fitting.
 
 :class:`Head` is what ``LlamaCppBackend(screen=...)`` loads (see :mod:`srllm_guard.backends.llamacpp.screen`): one
-numpy dot product on the state after block 6 decides whether a sentence is clearly clean (below ``low``) and
-may skip the full model. ``trainers/distill.py`` fits it on the model's own verdicts with :func:`fit_head`,
-picks ``low`` per threshold with :func:`pick_low` (the recall of the teacher's flags it must keep), the
-optional ``high`` with :func:`pick_high`, and maps probe scores onto the teacher's scale with :func:`fit_platt`.
+numpy dot product on the state after an early block (the head's ``layer``: 6, or 10 for ``sr-gemma3-270m-v4``)
+decides whether a sentence is clearly clean (below ``low``) and may skip the full model. ``trainers/distill.py``
+fits it on the model's own verdicts with :func:`fit_head`, picks ``low`` per threshold with :func:`pick_low` (the
+recall of the teacher's flags it must keep), the optional ``high`` with :func:`pick_high`, and maps probe scores
+onto the teacher's scale with :func:`fit_platt`.
 The ``.npz`` format name stays ``srllm-detector-v1`` so shipped probes keep loading.
 """
 

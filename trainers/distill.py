@@ -1,18 +1,18 @@
-"""Distil SR-LLM's own verdicts into its early-exit screen: a probe on the model's block-6 state.
+"""Distil SR-LLM's own verdicts into its early-exit screen: a probe on the model's state after an early block.
 
 The shipped early-exit probe of the default adapter (read by ``LlamaCppBackend(screen='default')``, see
 :mod:`srllm_guard.backends.llamacpp.screen`; ``scripts/train_default.sh`` runs this on the training run)::
 
     python -m trainers.distill --data-dir ../shared/data --adapter runs/sr-gemma3-270m-v4/adapter.gguf \\
         --train-split runs/sr-gemma3-270m-v4/splits/train.jsonl --cache runs/sr-gemma3-270m-v4/distill/teacher.jsonl \\
-        --per-source 1200 --budget-min 40 --n-threads 1 --features early --early-layer 6 \\
+        --per-source 1200 --budget-min 40 --n-threads 1 --features early --early-layer 10 \\
         --early-position text_end --recall 0.995 --precision 0.98 --out runs/sr-gemma3-270m-v4/early_exit.npz
 
 (the first adapter's probe: ``--adapter adapters/sr-gemma3-270m/adapter.gguf --per-source 800 --budget-min 15``
 without ``--train-split``; v3's and v4's first probe: ``--per-source 300 --budget-min 25``, 7,656 training
 sentences for v4, against 25,778 with the settings above: held-out ROC AUC 0.965 -> 0.979, flags kept 98.8% ->
-99.5%, clean verdicts sent on to the full model 42% -> 37%). The head and its fitting helpers live in
-:mod:`srllm_guard.probe`.
+99.5%, clean verdicts sent on to the full model 42% -> 37%, both at block 6; block 10, the shipped one: AUC
+0.997, 9.5%). The head and its fitting helpers live in :mod:`srllm_guard.probe`.
 
 Read top-down: ``setup`` (arguments) -> ``main`` (corpus -> teacher scores -> embeddings -> ``fit``) -> report.
 

@@ -3,9 +3,11 @@
 The full verdict needs all 18 blocks of Gemma 3 270M plus the 262k-row output layer for every text. Measured
 (``trainers/distill.py --features early``), a logistic probe on the hidden state after block 6 at the text's
 last token already ranks texts as the full verdict does (AUC 0.993 against the first adapter's own verdicts
-on held-out sentences, 0.980 for ``sr-gemma3-270m-v3``, 0.965 for ``-v4``; block 5: 0.96; the bare base
+on held-out sentences, 0.980 for ``sr-gemma3-270m-v3``, 0.965-0.979 for ``-v4``; block 5: 0.96; the bare base
 without the adapter: 0.97 even at block 8), so a text whose probe score is far below the threshold can pass
-without the rest of the network: 7 of 18 blocks, no output layer, no template tail.
+without the rest of the network: 7 of 18 blocks, no output layer, no template tail. ``-v4``'s shipped probe
+reads block 10 (AUC 0.997; 11 of 18 blocks): it settles far more sentences, which more than pays for the four
+extra blocks on mixed traffic (README, Benchmarks). The block is the head's own ``layer``.
 
 How, inside llama.cpp (no second model file):
 
