@@ -15,7 +15,6 @@ import argparse
 import difflib
 import json
 import random
-import re
 from collections import Counter, defaultdict
 
 from srllm_guard.backends.llamacpp import LlamaCppBackend
@@ -23,6 +22,7 @@ from srllm_guard.config import GuardConfig
 from srllm_guard.guard import SRGuard
 from trainers.data import read_jsonl
 from trainers.evaluate import NATURAL_SOURCES
+from trainers.mix import plain_text
 
 
 def main() -> None:
@@ -79,10 +79,7 @@ def main() -> None:
 
 def _copy_kind(original: str, rewrite: str) -> str:
     """'copy' (the same words, case and punctuation aside), 'near copy' (word overlap ratio >= 0.8) or 'other'."""
-    def words(text: str) -> list[str]:
-        return re.sub(r"[^\w\s]", "", text.lower()).split()
-
-    a, b = words(original), words(rewrite)
+    a, b = plain_text(original).split(), plain_text(rewrite).split()
     if a == b:
         return "copy"
     return "near copy" if difflib.SequenceMatcher(None, a, b).ratio() >= 0.8 else "other"
