@@ -95,6 +95,37 @@ def test_rewrites_drop_group_or_attribute_and_stay_within_the_guards_drift(train
     assert len(drifting) / len(biased) < 0.08
 
 
+def test_frame_rewrites_key_real_templates_use_their_slots_and_never_keep_group_and_attribute():
+    from srllm_guard.eval.templates_frame import FRAME_REWRITES
+
+    by_text = {t.text: t for t in TEMPLATES}
+    assert set(FRAME_REWRITES) <= set(by_text)
+    for text, rewrites in FRAME_REWRITES.items():
+        template = by_text[text]
+        assert FUNCTIONALITIES[template.functionality] and not template.test_only, text
+        slots = set(F._SLOT.findall(text))
+        for rewrite in rewrites:
+            used = set(F._SLOT.findall(rewrite))
+            assert used <= slots, (text, rewrite)
+            if template.functionality in ("stereotype", "stereotype_polite", "dehumanisation"):
+                assert not (used & {"G", "one", "adj"} and used & {"X", "A", "A1", "Xs", "D"}), rewrite
+
+
+def test_frame_style_changes_only_the_rewrites_of_the_templates_it_covers(train_side):
+    framed = F.generate(GROUPS, side="train", per_group=1, rewrite_style="frame")
+    assert [i.text for i in framed] == [i.text for i in train_side]
+    changed = [(a, b) for a, b in zip(train_side, framed) if a.rewrite != b.rewrite]
+    assert changed and all(b.functionality != "denial" for _, b in changed)
+    group_words = {}
+    for g in GROUPS:
+        group_words.setdefault(g.key, set()).update(w for w in re.findall(r"[a-z]+", g.plural.casefold())
+                                                      if w not in {"people", "the", "with"})
+    assert not [b for b in framed if b.biased and b.rewrite and J.still_asserts(b, b.rewrite, group_words)
+                and b.functionality in ("stereotype", "stereotype_polite", "dehumanisation")]
+    with pytest.raises(ValueError, match="rewrite style"):
+        F.generate(GROUPS[:2], side="train", per_group=1, rewrite_style="fancy")
+
+
 def test_cap_selects_a_stable_subset_per_functionality():
     full = F.generate(GROUPS, side="train", per_group=1)
     capped = F.generate(GROUPS, side="train", per_group=1, cap=20)

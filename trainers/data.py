@@ -140,6 +140,11 @@ class DataMix:
     """Held-out templated items per functionality written to the test split (the eval builds its own)."""
     held_out_sources: list[str] = field(default_factory=list)
     """Sources sent to test whole (a source the adapter never sees)."""
+    rewrite_style: str = "reference"
+    """Rewrite targets of the templated biased items (:data:`srllm_guard.eval.functional.REWRITE_STYLES`):
+    ``reference``, the family's general statements (every recipe up to v4); ``frame``, the frame-keeping rewrites of
+    :mod:`srllm_guard.eval.templates_frame`, which change only the biased claim (train-side targets: median SIM
+    0.63 -> see ``scripts/rewrite_targets.py --style frame``)."""
     run_on_share: float = 0.0
     """Share of the human-written *training* examples (every source but the templated ones) that also get a
     verdict-only run-on copy (:func:`trainers.mix.run_on`: lower case, no punctuation, joined with other neutral

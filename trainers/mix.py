@@ -170,10 +170,12 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
     items: list[SuiteItem] = []
     if mix.functional_per_group:
         cap = mix.functional_cap if side == "train" else mix.test_per_functionality
-        items += functional.generate(groups, side=side, per_group=mix.functional_per_group, seed=mix.seed, cap=cap)
+        items += functional.generate(groups, side=side, per_group=mix.functional_per_group, seed=mix.seed, cap=cap,
+                                     rewrite_style=mix.rewrite_style)
     if mix.seegull and data_dir is not None:
         cap = None if side == "train" else mix.test_per_functionality
-        items += _sample(sources.seegull_items(data_dir, side=side, seed=mix.seed), cap, mix.seed, lambda x: x.text)
+        made = sources.seegull_items(data_dir, side=side, seed=mix.seed, rewrite_style=mix.rewrite_style)
+        items += _sample(made, cap, mix.seed, lambda x: x.text)
     if mix.holistic_per_template and data_dir is not None:
         made = sources.holistic_items(data_dir, side=side, per_template=mix.holistic_per_template, seed=mix.seed)
         cap = None if side == "train" else mix.test_per_functionality

@@ -34,6 +34,7 @@ __all__ = [
     "group_is_held_out",
     "generate",
     "make_item",
+    "REWRITE_STYLES",
     "slot_kinds",
     "obfuscate",
     "OBFUSCATIONS",
@@ -151,12 +152,26 @@ def _slots(template: Template, attr: Attribute | None, rng: random.Random) -> di
     return slots
 
 
-def _rewrite(template: Template, group: Group | None, slots: dict[str, str], rng: random.Random) -> str | None:
+REWRITE_STYLES = ("reference", "frame")
+"""Where a biased item's reference rewrite comes from: ``reference``, the template's own rewrites or its family's
+:data:`~srllm_guard.eval.templates.DEFAULT_REWRITES`; ``frame``, the frame-keeping rewrites of
+:data:`~srllm_guard.eval.templates_frame.FRAME_REWRITES` where the template has them (else as ``reference``)."""
+
+
+def _rewrite(template: Template, group: Group | None, slots: dict[str, str], rng: random.Random,
+             style: str = "reference") -> str | None:
     if not FUNCTIONALITIES[template.functionality]:
         return None
     from srllm_guard.pipeline import drift
 
-    options = template.rewrites or DEFAULT_REWRITES[template.functionality]
+    options: tuple[str, ...] = ()
+    if style == "frame":
+        from srllm_guard.eval.templates_frame import FRAME_REWRITES
+
+        options = FRAME_REWRITES.get(template.text, ())
+    elif style != "reference":
+        raise ValueError(f"rewrite style must be one of {', '.join(REWRITE_STYLES)}, got {style!r}")
+    options = options or template.rewrites or DEFAULT_REWRITES[template.functionality]
     usable = [fill(r, group, slots) for r in options if _fits(Template("", "", r), group)]
     if not usable:
         return None
@@ -179,20 +194,23 @@ def _parts(template: Template, group: Group | None, attr: Attribute | None, seed
 
 
 def make_item(template: Template, group: Group | None, attr: Attribute | None, *, seed: int = 0,
-              source: str = "functional", rng: random.Random | None = None) -> SuiteItem:
-    """One filled template (its rewrite drawn with ``rng``), with its held-out parts."""
+              source: str = "functional", rng: random.Random | None = None,
+              rewrite_style: str = "reference") -> SuiteItem:
+    """One filled template (its rewrite drawn with ``rng`` in ``rewrite_style``, see :data:`REWRITE_STYLES`),
+    with its held-out parts."""
     rng = rng or random.Random(f"{seed}:{template.id}:{group.plural if group else ''}:{attr.word if attr else ''}")
     slots = _slots(template, attr, rng)
     return SuiteItem(
         text=fill(template.text, group, slots), biased=FUNCTIONALITIES[template.functionality],
-        rewrite=_rewrite(template, group, slots, rng), functionality=template.functionality, template=template.id,
-        group=group.key if group else None, attribute=attr.key if attr else None,
+        rewrite=_rewrite(template, group, slots, rng, rewrite_style), functionality=template.functionality,
+        template=template.id, group=group.key if group else None, attribute=attr.key if attr else None,
         held_out=_parts(template, group, attr, seed), source=source, majority=bool(group and group.majority))
 
 
 def generate(groups: Sequence[Group], *, side: str, per_group: int = 2, seed: int = 0,
              functionalities: Iterable[str] | None = None, templates: Sequence[Template] = TEMPLATES,
-             source: str = "functional", cap: int | None = None) -> list[SuiteItem]:
+             source: str = "functional", cap: int | None = None,
+             rewrite_style: str = "reference") -> list[SuiteItem]:
     """Sentences from every template for every group (``per_group`` attribute draws each).
 
     ``side='train'`` keeps the items with no held-out part; ``'test'`` those with at least one; ``'all'``
@@ -237,7 +255,7 @@ def generate(groups: Sequence[Group], *, side: str, per_group: int = 2, seed: in
     for template, group, attr, state, _ in candidates:
         rng = random.Random()
         rng.setstate(state)
-        out.append(make_item(template, group, attr, seed=seed, source=source, rng=rng))
+        out.append(make_item(template, group, attr, seed=seed, source=source, rng=rng, rewrite_style=rewrite_style))
     return out
 
 

@@ -134,8 +134,9 @@ def _attribute(word: str) -> Attribute | None:
 
 
 def seegull_items(data_dir: str | Path, *, side: str, min_offensiveness: float = 1.0, templates_per_tuple: int = 1,
-                  seed: int = 0) -> list[SuiteItem]:
-    """Stereotype statements from SeeGULL's offensive tuples, split like the functional suite."""
+                  seed: int = 0, rewrite_style: str = "reference") -> list[SuiteItem]:
+    """Stereotype statements from SeeGULL's offensive tuples, split like the functional suite (rewrites in
+    ``rewrite_style``, see :data:`srllm_guard.eval.functional.REWRITE_STYLES`)."""
     stereo = [t for t in TEMPLATES if t.functionality in ("stereotype", "stereotype_polite") and slot_kinds(t)]
     out, seen = [], set()
     for identity, word, score, axis in _seegull_rows(Path(data_dir)):
@@ -145,7 +146,8 @@ def seegull_items(data_dir: str | Path, *, side: str, min_offensiveness: float =
         rng = random.Random(f"{seed}:seegull:{identity}:{word}")
         fitting = [t for t in stereo if attr.kind in slot_kinds(t) and ("{adj}" not in t.text or group.adj)]
         for template in rng.sample(fitting, min(templates_per_tuple, len(fitting))):
-            item = make_item(template, group, attr, seed=seed, source="seegull", rng=rng)
+            item = make_item(template, group, attr, seed=seed, source="seegull", rng=rng,
+                             rewrite_style=rewrite_style)
             if (side == "train") == bool(item.held_out) or item.text in seen:
                 continue
             seen.add(item.text)
