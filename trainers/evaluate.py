@@ -18,8 +18,9 @@ Reports (``metrics.json`` + a table on stdout, with each target):
   functionality, per held-out part, obfuscated against plain spelling; SeeGULL and HolisticBias held-out items;
 - counterfactual-inhouse (never trained on): flag rate overall and per demographic column;
 - parity: the same held-out stereotype templates and attributes for every group, majority groups included;
-- rewrites of flagged biased items: accepted share (not fallback), a MiniLM judge fitted here on labelled
-  data (never on the model's outputs), SIM (all-MiniLM-L6-v2 cosine), and the group-and-attribute rule check.
+- rewrites of flagged biased items: accepted share (not fallback), a judge fitted here on labelled data (never
+  on the model's outputs; by default MiniLM fine-tuned end to end, ``--judge``), SIM (all-MiniLM-L6-v2 cosine),
+  and the group-and-attribute rule check.
 """
 
 from __future__ import annotations
@@ -237,7 +238,8 @@ def main(args: argparse.Namespace) -> dict:
         from srllm_guard.eval.judges import MiniLMEmbedder
 
         embedder = MiniLMEmbedder(n_threads=1)
-        judge = J.fit_judge(data_dir, embedder, seed=args.seed, exclude=[r[0] for r in rows])
+        judge = J.fit_judge(data_dir, embedder, seed=args.seed, exclude=[r[0] for r in rows], kind=args.judge,
+                            n_threads=args.threads, cache=out / "judge.pt" if args.judge == "finetuned" else None)
     metrics["rewrites"] = J.rewrite_outcomes(results, judge=judge, embedder=embedder)
     if natural_results:
         metrics["rewrites_natural"] = {**J.rewrite_outcomes(natural_results, judge=judge, embedder=embedder),
@@ -249,6 +251,12 @@ def main(args: argparse.Namespace) -> dict:
         held = [i for i in suite if i.obfuscation is None]
         metrics["rewrites"]["judge_accuracy_held_out_suite"] = judge_accuracy(
             judge, [int(i.biased) for i in held], [i.text for i in held])
+        # and on hand-written minimal pairs (a biased sentence and a benign one on its topic, naming its group)
+        from srllm_guard.eval.judge_pairs import JUDGE_PAIRS
+
+        metrics["rewrites"]["judge_accuracy_minimal_pairs"] = judge_accuracy(
+            judge, [1] * len(JUDGE_PAIRS) + [0] * len(JUDGE_PAIRS),
+            [b for b, _ in JUDGE_PAIRS] + [g for _, g in JUDGE_PAIRS])
     metrics["summary"] = _summary(metrics)
     metrics["wall_time_s"] = round(time.perf_counter() - started, 1)
     metrics["command"] = "python -m trainers.evaluate " + " ".join(sys.argv[1:])
@@ -336,6 +344,8 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--natural-per-source", type=int, default=40,
                         help="flagged biased test-split rows per natural source sent through the guard")
     parser.add_argument("--no-judge", action="store_true", help="skip the MiniLM judge and SIM")
+    parser.add_argument("--judge", default="finetuned", choices=("finetuned", "mlp"),
+                        help="the rewrite judge: MiniLM fine-tuned end to end (default) or an MLP on its embeddings")
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N test items")
     parser.add_argument("--threshold", type=float, default=GuardConfig().threshold)
     parser.add_argument("--rewrite-attempts", type=int, default=GuardConfig().rewrite_attempts,

@@ -193,7 +193,11 @@ def judgement_section(m: dict) -> list[str]:
               f"Judge ({rw.get('judge', 'n/a')}): {_fmt(rw.get('judge_not_biased_share'), '.1%')} of the rewrites "
               f"not biased (the same judge: {_fmt(rw.get('judge_not_biased_share_of_sources'), '.1%')} of their "
               f"sources; its balanced accuracy on the held-out suite items "
-              f"{_fmt(rw.get('judge_accuracy_held_out_suite', {}).get('balanced_accuracy'))}). "
+              f"{_fmt(rw.get('judge_accuracy_held_out_suite', {}).get('balanced_accuracy'))}"
+              + (f", on the hand-written minimal pairs (a biased sentence and a benign one naming its group) "
+                 f"{_fmt(rw['judge_accuracy_minimal_pairs'].get('balanced_accuracy'))}, benign sides called benign "
+                 f"{_fmt(rw['judge_accuracy_minimal_pairs'].get('specificity'), '.1%')}"
+                 if rw.get("judge_accuracy_minimal_pairs") else "") + "). "
               f"SIM median {_fmt(rw.get('sim_median'))}. Rule check (group and attribute both still "
               f"there): {rw['still_asserts']['asserting']} of {rw['still_asserts']['checked']}."]
     lines += _rewrite_rows(rw, "functionality", "Sample rewrites", 10)

@@ -62,8 +62,9 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     r.add_argument("--threshold", type=float, default=0.5, metavar="P", help="the guard's threshold (default 0.5)")
     r.add_argument("--target-fpr", type=float, default=0.05, metavar="F",
                    help="report the threshold whose false-positive rate is at most F (default 0.05)")
-    r.add_argument("--judge", choices=["minilm", "profanity"], default="minilm",
-                   help="STA judge: MiniLM + logistic regression trained here, or alt-profanity-check")
+    r.add_argument("--judge", choices=["minilm", "finetuned", "profanity"], default="minilm",
+                   help="STA judge: MiniLM + logistic regression trained here (fast), MiniLM fine-tuned end to end "
+                        "here (slower, reads negation; trainers.evaluate's default), or alt-profanity-check")
     r.add_argument("--stereoset-norm", choices=["mean", "sum"], default="mean",
                    help="continuation log-prob: mean per token (default) or sum")
     r.add_argument("--fallback", choices=["flag", "redact", "refuse"],

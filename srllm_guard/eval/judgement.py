@@ -36,7 +36,7 @@ from srllm_guard.eval.templates import TEMPLATES, Template
 from srllm_guard.split import split_text
 
 __all__ = ["Scorer", "RewriteResult", "detection_by_source", "functional_rates", "parity_items", "parity_rates",
-           "rewrite_outcomes", "still_asserts", "obfuscated_copies", "fit_judge", "TARGETS"]
+           "rewrite_outcomes", "still_asserts", "obfuscated_copies", "fit_judge", "JUDGE_KINDS", "TARGETS"]
 
 TARGETS = {
     "f1_overall": (">=", 0.90),
@@ -291,19 +291,29 @@ def obfuscated_copies(items: Sequence[SuiteItem], *, per_method: int, seed: int 
 
 
 
+JUDGE_KINDS = ("finetuned", "mlp")
+"""``finetuned``: :class:`~srllm_guard.eval.judges.EncoderJudge`; ``mlp``: :class:`~srllm_guard.eval.judges.MiniLMJudge`
+with one hidden layer (``hidden=0``: logistic)."""
+
+
 def fit_judge(data_dir: Any, embedder: Any, *, per_file: int = 3000, hidden: int = 256, seed: int = 0,
-              exclude: Iterable[str] = ()) -> Any:
+              exclude: Iterable[str] = (), kind: str = "finetuned", epochs: int = 2, n_threads: int | None = None,
+              cache: Any | None = None) -> Any:
     """A MiniLM judge, independent of the model under test, fitted on labelled text: Jigsaw's labelled train
     slice, ParaDetox toxic vs rewritten, the SR-LLM pairs (``per_file`` rows each, balanced), and the whole train
     side of the functional suite (its sentences, never its rewrites, so the judge has not been shown the
     phrasings it will grade). Pairs whose biased side is in ``exclude`` (the evaluated test split) are left out,
     so the judge never saw a human rewrite of a sentence whose guard output it grades.
 
-    The defaults (one ReLU layer of 256 units, 3,000 rows per file, the whole suite train side) were chosen on
-    data disjoint from every evaluation slice (``scripts/judge_select.py``): suite train-side items with held-out
-    groups *and* templates, and unused rows of the three files. Against the earlier logistic judge (600 rows per
-    file, 1,200 suite items) they raised accuracy there from 0.747 to 0.775 (suite; specificity 0.58 -> 0.67)
-    and from 0.713 to 0.883 (the files' unused rows; specificity 0.56 -> 0.85)."""
+    The settings were chosen on data disjoint from every evaluation slice (``python scripts/judge_select.py
+    --data-dir ../shared/data``): suite train-side items with held-out groups *and* templates, unused rows of the
+    three files, and the hand-written minimal pairs of :mod:`srllm_guard.eval.judge_pairs`. Accuracy there
+    (suite / files / pairs): the first logistic judge 0.727 / 0.713 / 0.700; ``kind='mlp'`` (one ReLU layer of
+    ``hidden`` units on frozen embeddings, stop 19) 0.756 / 0.890 / 0.713; ``kind='finetuned'``, the default since
+    stop 20 (the MiniLM encoder itself fine-tuned on the same rows, :class:`~srllm_guard.eval.judges.EncoderJudge`)
+    0.787 / 0.923 / 0.775 after one epoch and 0.779 / 0.940 / 0.787 after ``epochs=2``; benign sides of the
+    minimal pairs called benign: 45%, 53%, 60%, 65%. ``cache``: a file the fitted judge is saved to and reloaded
+    from while its training rows and epochs are unchanged."""
     from pathlib import Path
 
     from srllm_guard.eval.datasets import balanced_sample, read_detection
@@ -332,5 +342,23 @@ def fit_judge(data_dir: Any, embedder: Any, *, per_file: int = 3000, hidden: int
     texts += [it.text for it in suite]
     labels += [int(it.biased) for it in suite]
     files["functional(train side)"] = len(suite)
-    return MiniLMJudge.fit(embedder, texts, labels, hidden=hidden, seed=seed,
-                           info={"files": files, "seed": seed, "excluded_test_texts": len(skip)})
+    if kind not in JUDGE_KINDS:
+        raise ValueError(f"judge kind must be one of {', '.join(JUDGE_KINDS)}, got {kind!r}")
+    info = {"files": files, "seed": seed, "excluded_test_texts": len(skip)}
+    if kind == "mlp":
+        return MiniLMJudge.fit(embedder, texts, labels, hidden=hidden, seed=seed, info=info)
+    import hashlib
+    import json
+
+    from srllm_guard.eval.judges import EncoderJudge
+
+    data_hash = hashlib.sha256(json.dumps([texts, labels]).encode("utf-8")).hexdigest()[:16]
+    info = {**info, "data_sha256": data_hash}
+    if cache is not None and Path(cache).is_file():
+        judge = EncoderJudge.load(cache)
+        if judge.info.get("data_sha256") == data_hash and judge.info.get("epochs") == epochs:
+            return judge
+    judge = EncoderJudge.fit(texts, labels, epochs=epochs, seed=seed, n_threads=n_threads, info=info)
+    if cache is not None:
+        judge.save(cache)
+    return judge

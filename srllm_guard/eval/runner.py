@@ -81,8 +81,8 @@ def _check_args(threshold: float, target_fpr: float, norm: str, tasks: Iterable[
     for name, value in vars(limits).items():
         if value is not None and (not isinstance(value, int) or value < 1):
             problems.append(f"limits.{name} must be a positive int or None, got {value!r}")
-    if isinstance(judge, str) and judge not in ("minilm", "profanity"):
-        problems.append(f"judge must be 'minilm', 'profanity' or a Judge, got {judge!r}")
+    if isinstance(judge, str) and judge not in ("minilm", "finetuned", "profanity"):
+        problems.append(f"judge must be 'minilm', 'finetuned', 'profanity' or a Judge, got {judge!r}")
     if problems:
         raise ConfigError("; ".join(problems))
 
@@ -196,18 +196,31 @@ def _run_system(system: System, data: EvalData, tasks: set[str], worker: _Worker
     return raw
 
 
-def _build_judge(judge: Judge | str, data: EvalData, out: Path, embedder: Any, seed: int, limits: Limits) -> Judge:
+def _build_judge(judge: Judge | str, data: EvalData, out: Path, embedder: Any, seed: int, limits: Limits,
+                 progress: bool = True) -> Judge:
     if not isinstance(judge, str):
         return judge
     if judge == "profanity":
         return ProfanityJudge()
     if not data.judge_train:
-        raise DataError("the 'minilm' judge is trained on labelled files the evaluation does not use, and none "
+        raise DataError(f"the {judge!r} judge is trained on labelled files the evaluation does not use, and none "
                         "was found: pass --judge-train FILE (e.g. jigsaw/dummy_sample/train.csv), --data-dir, "
                         "or --judge profanity")
     info = {"seed": seed, "per_file": limits.judge_per_file, "n": len(data.judge_train),
             "texts_sha256": hashlib.sha256("\n".join(f"{it.label}\t{it.text}" for it in data.judge_train)
                                            .encode("utf-8")).hexdigest()}
+    if judge == "finetuned":
+        from srllm_guard.eval.judges import EncoderJudge
+
+        pt = out / "judge.pt"
+        if pt.is_file():
+            loaded = EncoderJudge.load(pt)
+            if all(loaded.info.get(k) == v for k, v in info.items()):
+                return loaded
+        tuned = EncoderJudge.fit([it.text for it in data.judge_train], [it.label for it in data.judge_train],
+                                 epochs=2, seed=seed, info=info, progress=progress)
+        tuned.save(pt)
+        return tuned
     path = out / "judge.json"
     if path.is_file():
         saved = MiniLMJudge.load(path, embedder)
@@ -245,7 +258,9 @@ def run_eval(
     Args:
         out_dir: report folder: ``metrics.json``, ``report.md``, PNG plots, ``cache.jsonl`` (resume), ``judge.json``.
         data_dir: a folder shaped like shared/data; ``paths`` (a :class:`DataPaths`) overrides it file by file.
-        judge: ``'minilm'`` (trained here, see :mod:`srllm_guard.eval.judges`), ``'profanity'`` or any Judge.
+        judge: ``'minilm'`` (logistic on MiniLM embeddings, trained here, see :mod:`srllm_guard.eval.judges`),
+            ``'finetuned'`` (MiniLM fine-tuned end to end here, two epochs; ``judge.pt``), ``'profanity'`` or any
+            Judge.
         embedder: for SIM (default all-MiniLM-L6-v2, loaded only when needed).
         limits: slice sizes (:class:`Limits`). threshold: the guard's operating point; target_fpr: the
             false-positive rate whose threshold is reported. stereoset_norm: ``'mean'`` per token or ``'sum'``.
@@ -265,7 +280,8 @@ def run_eval(
         if data_dir is None:
             raise DataError("no evaluation data: pass --data-dir (a folder shaped like shared/data) or file flags")
         paths = DataPaths.from_dir(data_dir)
-    data = load_data(paths, limits, seed=seed, exclude=exclude, tasks=tasks, judge_needed=judge == "minilm")
+    data = load_data(paths, limits, seed=seed, exclude=exclude, tasks=tasks,
+                     judge_needed=judge in ("minilm", "finetuned"))
     if not (data.detection or data.counterfactual or data.stereoset):
         raise DataError(f"none of the data files for tasks {sorted(tasks)} was found or given: {paths}")
     config = _guard_config(threshold, max_new_tokens, guard_settings)
@@ -273,7 +289,7 @@ def run_eval(
     embedder = embedder or _LazyEmbedder(n_threads)
     the_judge = None
     if "rewrite" in tasks and any(data.rewrite.values()):  # before any model time: a missing judge fails fast
-        the_judge = _build_judge(judge, data, out, embedder, seed, limits)
+        the_judge = _build_judge(judge, data, out, embedder, seed, limits, progress)
 
     units = 0
     for s in systems:
