@@ -161,6 +161,25 @@ def test_run_on_copies_are_verdict_only_train_side_and_leave_the_test_split_alon
     assert plain_text("Well, she's an IDIOT!") == "well shes an idiot"
 
 
+def test_template_rewrites_become_neutral_train_examples_and_leave_dev_and_test_alone(tmp_path, splits):
+    from dataclasses import replace
+
+    framed = build_splits(write_extra_sources(tmp_path / "data"),
+                          replace(MIX, rewrite_style="frame", template_rewrites_neutral=1.0))
+    assert [(e.text, e.biased) for e in framed.test] == [(e.text, e.biased) for e in splits.test]
+    assert [e.text for e in framed.dev] == [e.text for e in splits.dev]
+    made = [e for e in framed.train if e.functionality.startswith("rewrite:")]
+    assert made and framed.manifest["dropped"]["template_rewrites_neutral"]["added"] == len(made)
+    targets = {e.rewrite for e in framed.train if e.source in TEMPLATED_SOURCES and e.biased and e.rewrite}
+    assert {e.text for e in made} <= targets
+    assert all(not e.biased and e.rewrite is None and e.source in TEMPLATED_SOURCES for e in made)
+    held = {t for e in framed.test + framed.dev for t in (e.text, e.rewrite) if t}
+    assert not held & {e.text for e in made}
+    # the frame style changes the templated targets, never the texts
+    assert sorted(e.text for e in framed.train if not e.functionality.startswith("rewrite:")) == sorted(
+        e.text for e in splits.train)
+
+
 def test_near_copy_edits_give_minimal_edits_back_their_rewrite_and_leave_every_split_alone(tmp_path, splits):
     from dataclasses import replace
 

@@ -145,6 +145,13 @@ class DataMix:
     ``reference``, the family's general statements (every recipe up to v4); ``frame``, the frame-keeping rewrites of
     :mod:`srllm_guard.eval.templates_frame`, which change only the biased claim (train-side targets: median SIM
     0.63 -> see ``scripts/rewrite_targets.py --style frame``)."""
+    template_rewrites_neutral: float = 0.0
+    """Share of the templated biased *training* items whose rewrite target also becomes a neutral, verdict-only
+    example (functionality ``rewrite:<family>``). The pair files teach this already (``neutral_from_rewrites``);
+    the templated items never did, and with frame-keeping targets (``rewrite_style: frame``) the model's own
+    re-check then flags much of what it writes: the stage5 experiment, on the held-out suite, accepted 70% of
+    its rewrites against v4's 92%, 88 of 89 fallbacks being failed re-checks (threats 29%, implicit bias 42%).
+    A copy equal to any dev or test text or reference rewrite is dropped."""
     run_on_share: float = 0.0
     """Share of the human-written *training* examples (every source but the templated ones) that also get a
     verdict-only run-on copy (:func:`trainers.mix.run_on`: lower case, no punctuation, joined with other neutral
@@ -446,6 +453,18 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
     for ex in synth_train:
         (dev if _unit("dev:" + ex.text, mix.seed) < mix.dev_fraction else train).append(ex)
     test += synth_test
+    if mix.template_rewrites_neutral:
+        from trainers.mix import TEMPLATED_SOURCES
+
+        made = [Example(ex.rewrite, False, None, ex.source, ex.group, functionality="rewrite:" + ex.functionality)
+                for ex in train if ex.source in TEMPLATED_SOURCES and ex.biased and ex.rewrite
+                and _unit("rewrite-neutral:" + ex.text, mix.seed) < mix.template_rewrites_neutral]
+        made = list({ex.text: ex for ex in made}.values())
+        held_rewrites = {ex.rewrite for ex in test + dev if ex.rewrite}
+        made, made_leaks = _remove_leaks(made, held_texts | held_rewrites | {ex.text for ex in train})
+        drops["template_rewrites_neutral"] = Counter({"added": len(made),
+                                                      "dropped_as_existing_or_held_out": made_leaks})
+        train += made
     if mix.run_on_share:
         from trainers.mix import TEMPLATED_SOURCES, plain_text, run_on
 
