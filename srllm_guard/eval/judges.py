@@ -14,10 +14,13 @@ STA counts a text as acceptable when its probability is below 0.5. Shipped judge
   toxic-only file; the judgement report of :mod:`~srllm_guard.eval.judgement` adds the functional suite's train
   side). It is trained from the data folder rather than shipped because part of that data may not be
   redistributed. Its weights and its training-file hashes are kept in ``judge.json`` in the report folder.
+* ``finetuned`` (:class:`EncoderJudge`): the same encoder fine-tuned end to end on the same kind of rows, so that
+  a negation or a changed verb counts; slower to fit (minutes), stronger on held-out text. The judgement report
+  of ``trainers.evaluate`` uses it by default.
 * ``profanity`` (:class:`ProfanityJudge`): ``alt-profanity-check``'s linear SVM, trained on its own data;
   fully independent, but weak on implicit bias.
 
-Both are scored on the held-out evaluation slices (:func:`judge_accuracy`) and the report shows it.
+All are scored on the held-out evaluation slices (:func:`judge_accuracy`) and the report shows it.
 """
 
 from __future__ import annotations
