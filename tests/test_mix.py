@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_data import make_data_dir
 
-from srllm_guard.errors import DataError
+from srllm_guard.errors import ConfigError, DataError
 from srllm_guard.eval.functional import held_out
 from srllm_guard.eval.lexicon import GROUPS
 from trainers.data import DataMix, Example, build_splits
@@ -175,6 +175,10 @@ def test_template_rewrites_become_neutral_train_examples_and_leave_dev_and_test_
     assert all(not e.biased and e.rewrite is None and e.source in TEMPLATED_SOURCES for e in made)
     held = {t for e in framed.test + framed.dev for t in (e.text, e.rewrite) if t}
     assert not held & {e.text for e in made}
+    with pytest.raises(ConfigError, match="mix.rewrite_style must be one of reference, frame"):
+        build_splits(tmp_path / "data", replace(MIX, rewrite_style="fancy"))
+    with pytest.raises(ConfigError, match="template_rewrites_neutral is a share"):
+        build_splits(tmp_path / "data", replace(MIX, template_rewrites_neutral=2.0))
     # the frame style changes the templated targets, never the texts
     assert sorted(e.text for e in framed.train if not e.functionality.startswith("rewrite:")) == sorted(
         e.text for e in splits.train)

@@ -143,8 +143,8 @@ class DataMix:
     rewrite_style: str = "reference"
     """Rewrite targets of the templated biased items (:data:`srllm_guard.eval.functional.REWRITE_STYLES`):
     ``reference``, the family's general statements (every recipe up to v4); ``frame``, the frame-keeping rewrites of
-    :mod:`srllm_guard.eval.templates_frame`, which change only the biased claim (train-side targets: median SIM
-    0.63 -> see ``scripts/rewrite_targets.py --style frame``)."""
+    :mod:`srllm_guard.eval.templates_frame`, which change only the biased claim (as targets on the suite's train
+    side, median SIM to their sentences 0.626 -> 0.789: ``scripts/rewrite_targets.py [--style frame]``)."""
     template_rewrites_neutral: float = 0.0
     """Share of the templated biased *training* items whose rewrite target also becomes a neutral, verdict-only
     example (functionality ``rewrite:<family>``). The pair files teach this already (``neutral_from_rewrites``);
@@ -388,6 +388,12 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
     for name in ("dev_fraction", "test_fraction"):
         if not 0.0 <= getattr(mix, name) < 1.0:
             raise ConfigError(f"mix.{name} must be in [0, 1), got {getattr(mix, name)}")
+    if not 0.0 <= mix.template_rewrites_neutral <= 1.0:
+        raise ConfigError(f"mix.template_rewrites_neutral is a share in [0, 1], got {mix.template_rewrites_neutral}")
+    from srllm_guard.eval.functional import REWRITE_STYLES
+
+    if mix.rewrite_style not in REWRITE_STYLES:
+        raise ConfigError(f"mix.rewrite_style must be one of {', '.join(REWRITE_STYLES)}, got {mix.rewrite_style!r}")
     if mix.dev_fraction + mix.test_fraction >= 1.0:
         raise ConfigError("mix.dev_fraction + mix.test_fraction must be below 1, or nothing is left to train on")
     root = Path(data_dir)
