@@ -488,6 +488,12 @@ def test_encoder_judge_learns_from_its_rows_and_survives_a_save(tmp_path):
     again = EncoderJudge.load(tmp_path / "judge.pt")
     assert again.prob_biased(probe) == pytest.approx(probs, abs=1e-5)
     assert again.info == judge.info
+    # cached: the saved judge comes back while epochs and the fingerprint match, else it is fitted again
+    reused = EncoderJudge.cached(tmp_path / "judge.pt", texts, labels, info={"test": True}, epochs=3)
+    assert reused.prob_biased(probe) == pytest.approx(probs, abs=1e-5)
+    refit = EncoderJudge.cached(tmp_path / "judge.pt", texts, labels, info={"test": "other"}, epochs=1, seed=2,
+                                progress=False)
+    assert refit.info["test"] == "other" and EncoderJudge.load(tmp_path / "judge.pt").info["epochs"] == 1
     with pytest.raises(DataError, match="both labels"):
         EncoderJudge.fit(toxic, [1] * 4, progress=False)
 

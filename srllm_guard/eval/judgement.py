@@ -352,13 +352,5 @@ def fit_judge(data_dir: Any, embedder: Any, *, per_file: int = 3000, hidden: int
 
     from srllm_guard.eval.judges import EncoderJudge
 
-    data_hash = hashlib.sha256(json.dumps([texts, labels]).encode("utf-8")).hexdigest()[:16]
-    info = {**info, "data_sha256": data_hash}
-    if cache is not None and Path(cache).is_file():
-        judge = EncoderJudge.load(cache)
-        if judge.info.get("data_sha256") == data_hash and judge.info.get("epochs") == epochs:
-            return judge
-    judge = EncoderJudge.fit(texts, labels, epochs=epochs, seed=seed, n_threads=n_threads, info=info)
-    if cache is not None:
-        judge.save(cache)
-    return judge
+    info = {**info, "data_sha256": hashlib.sha256(json.dumps([texts, labels]).encode("utf-8")).hexdigest()[:16]}
+    return EncoderJudge.cached(cache, texts, labels, info=info, epochs=epochs, seed=seed, n_threads=n_threads)

@@ -235,6 +235,20 @@ class EncoderJudge:
         judge.encoder.eval()
         return judge
 
+    @classmethod
+    def cached(cls, path: str | Path | None, texts: Sequence[str], labels: Sequence[int], *, info: dict,
+               epochs: int, seed: int = 0, n_threads: int | None = None, progress: bool = True) -> EncoderJudge:
+        """The judge saved at ``path`` when it was fitted with ``epochs`` and every item of ``info`` (which should
+        fingerprint the training rows) as given; otherwise one fitted here and saved there (``path`` None: fit)."""
+        if path is not None and Path(path).is_file():
+            saved = cls.load(path)
+            if saved.info.get("epochs") == epochs and all(saved.info.get(k) == v for k, v in info.items()):
+                return saved
+        judge = cls.fit(texts, labels, epochs=epochs, seed=seed, n_threads=n_threads, info=info, progress=progress)
+        if path is not None:
+            judge.save(path)
+        return judge
+
     def prob_biased(self, texts: Sequence[str]) -> list[float]:
         import torch
 

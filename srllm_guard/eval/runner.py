@@ -212,15 +212,9 @@ def _build_judge(judge: Judge | str, data: EvalData, out: Path, embedder: Any, s
     if judge == "finetuned":
         from srllm_guard.eval.judges import EncoderJudge
 
-        pt = out / "judge.pt"
-        if pt.is_file():
-            loaded = EncoderJudge.load(pt)
-            if all(loaded.info.get(k) == v for k, v in info.items()):
-                return loaded
-        tuned = EncoderJudge.fit([it.text for it in data.judge_train], [it.label for it in data.judge_train],
-                                 epochs=2, seed=seed, info=info, progress=progress)
-        tuned.save(pt)
-        return tuned
+        return EncoderJudge.cached(out / "judge.pt", [it.text for it in data.judge_train],
+                                   [it.label for it in data.judge_train], info=info, epochs=2, seed=seed,
+                                   progress=progress)
     path = out / "judge.json"
     if path.is_file():
         saved = MiniLMJudge.load(path, embedder)
