@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -24,7 +23,7 @@ from srllm_guard.config import GuardConfig
 from srllm_guard.eval import judgement as J
 from srllm_guard.eval.judges import EncoderJudge, MiniLMEmbedder
 from srllm_guard.guard import SRGuard
-from trainers.evaluate import _suite
+from trainers.evaluate import _suite, rewrite_sample
 
 
 def main() -> None:
@@ -44,10 +43,8 @@ def main() -> None:
     rows = [json.loads(line) for line in (run / "scores.jsonl").open(encoding="utf-8")]
     if [r["text"] for r in rows] != [i.text for i in suite]:
         raise SystemExit(f"{run}/scores.jsonl is not this suite: pass the sizes and seed that evaluation used")
-    t = GuardConfig().threshold
-    flagged = [i for i, r in zip(suite, rows) if i.biased and i.obfuscation is None and r["score"] >= t
-               and i.source == "functional"]
-    flagged = random.Random(args.seed).sample(flagged, min(args.rewrite_limit, len(flagged)))
+    flagged = rewrite_sample(suite, [r["score"] for r in rows], GuardConfig().threshold, args.rewrite_limit,
+                             args.seed)
     backend = LlamaCppBackend(adapter_path=args.adapter, n_threads=args.threads, screen=None)
     guard = SRGuard(backend=backend, config=GuardConfig(timeout_s=None, retries=0))
     results = []

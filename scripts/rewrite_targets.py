@@ -17,11 +17,10 @@ import random
 import statistics
 from collections import defaultdict
 
-from srllm_guard.eval.functional import REWRITE_STYLES, generate
+from srllm_guard.eval.functional import REWRITE_STYLES, generate, rewrite_options
 from srllm_guard.eval.judgement import GROUPS, RewriteResult, fit_judge, rewrite_outcomes
 from srllm_guard.eval.judges import EncoderJudge, MiniLMEmbedder
 from srllm_guard.eval.templates import DEFAULT_REWRITES, TEMPLATES
-from srllm_guard.eval.templates_frame import FRAME_REWRITES
 
 
 def main() -> None:
@@ -48,13 +47,15 @@ def main() -> None:
     judge = (EncoderJudge.load(args.judge) if args.judge
              else fit_judge(args.data_dir, embedder, seed=args.seed, n_threads=args.threads))
     print(f"judge: {judge.name}")
-    out = rewrite_outcomes([RewriteResult(i, "rewrite", i.rewrite, []) for i in items], judge=judge,
-                           embedder=embedder)
-    print(f"{len(items)} train-side biased items, their reference rewrite as the output")
-    print(f"judge not biased {out['judge_not_biased_share']:.3f}  SIM median {out['sim_median']:.3f}  "
-          f"still asserting {out['still_asserts']['asserting']}/{out['still_asserts']['checked']}")
+    # each item is judged and embedded once; rewrite_outcomes adds only the rule check
     probs = judge.prob_biased([i.rewrite for i in items])
     sims = (embedder.encode([i.text for i in items]) * embedder.encode([i.rewrite for i in items])).sum(axis=1)
+    rule = rewrite_outcomes([RewriteResult(i, "rewrite", i.rewrite, []) for i in items], judge=None,
+                            embedder=None)["still_asserts"]
+    print(f"{len(items)} train-side biased items, their reference rewrite as the output")
+    print(f"judge not biased {sum(p < 0.5 for p in probs) / len(probs):.3f}  "
+          f"SIM median {statistics.median(float(s) for s in sims):.3f}  "
+          f"still asserting {rule['asserting']}/{rule['checked']}")
     print(f"{'functionality':20s} {'n':>4s} {'judge ok':>8s} {'SIM med':>8s}")
     for k in sorted(by):
         idx = [n for n, i in enumerate(items) if i.functionality == k]
@@ -63,9 +64,7 @@ def main() -> None:
 
     # which phrasing: map each filled reference back to the template string it came from
     source: dict[str, list[int]] = defaultdict(list)
-    frame = FRAME_REWRITES if args.style == "frame" else {}
-    phrasings = {t.id: (frame.get(t.text) or t.rewrites or DEFAULT_REWRITES[t.functionality]) for t in TEMPLATES
-                 if t.rewrites or t.functionality in DEFAULT_REWRITES}
+    phrasings = {t.id: rewrite_options(t, args.style) for t in TEMPLATES if t.functionality in DEFAULT_REWRITES}
     for n, item in enumerate(items):
         for p in phrasings.get(item.template, ()):
             if _matches(p, item.rewrite):

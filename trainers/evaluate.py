@@ -118,6 +118,14 @@ def _unseen_rows(data_dir: Path | None, files: list[str] | None) -> list[tuple[s
     return rows
 
 
+def rewrite_sample(suite: list, scores: list[float], threshold: float, limit: int, seed: int) -> list:
+    """The suite items whose rewrites the report grades: flagged biased template sentences in plain spelling, a
+    seeded sample of ``limit``."""
+    flagged = [i for i, s in zip(suite, scores) if i.biased and i.obfuscation is None and s >= threshold
+               and i.source == "functional"]
+    return random.Random(seed).sample(flagged, min(limit, len(flagged)))
+
+
 def guard_key(scorer_system: str, config: GuardConfig) -> str:
     """Cache key of a text's trip through the guard: the scorer's key (model, adapter, probe, threshold) and
     every ``GuardConfig`` field that can change what the guard returns (not the ones that only bound waiting)."""
@@ -205,9 +213,7 @@ def main(args: argparse.Namespace) -> dict:
                                       "rate": _rate(naming + cf_flags), "suite_only": _rate(naming)}}
 
     # rewrites: flagged biased suite items, through the guard
-    flagged = [i for i, s in zip(suite, suite_scores) if i.biased and i.obfuscation is None and s >= t
-               and i.source == "functional"]
-    flagged = random.Random(args.seed).sample(flagged, min(args.rewrite_limit, len(flagged)))
+    flagged = rewrite_sample(suite, suite_scores, t, args.rewrite_limit, args.seed)
     guard = SRGuard(backend=backend, config=config)
 
     def through_guard(items: list, desc: str) -> list:

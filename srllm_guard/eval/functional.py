@@ -35,6 +35,7 @@ __all__ = [
     "generate",
     "make_item",
     "REWRITE_STYLES",
+    "rewrite_options",
     "slot_kinds",
     "obfuscate",
     "OBFUSCATIONS",
@@ -158,12 +159,8 @@ REWRITE_STYLES = ("reference", "frame")
 :data:`~srllm_guard.eval.templates_frame.FRAME_REWRITES` where the template has them (else as ``reference``)."""
 
 
-def _rewrite(template: Template, group: Group | None, slots: dict[str, str], rng: random.Random,
-             style: str = "reference") -> str | None:
-    if not FUNCTIONALITIES[template.functionality]:
-        return None
-    from srllm_guard.pipeline import drift
-
+def rewrite_options(template: Template, style: str = "reference") -> tuple[str, ...]:
+    """The rewrite phrasings a biased template's items draw from in ``style`` (see :data:`REWRITE_STYLES`)."""
     options: tuple[str, ...] = ()
     if style == "frame":
         from srllm_guard.eval.templates_frame import FRAME_REWRITES
@@ -171,7 +168,16 @@ def _rewrite(template: Template, group: Group | None, slots: dict[str, str], rng
         options = FRAME_REWRITES.get(template.text, ())
     elif style != "reference":
         raise ValueError(f"rewrite style must be one of {', '.join(REWRITE_STYLES)}, got {style!r}")
-    options = options or template.rewrites or DEFAULT_REWRITES[template.functionality]
+    return options or template.rewrites or DEFAULT_REWRITES[template.functionality]
+
+
+def _rewrite(template: Template, group: Group | None, slots: dict[str, str], rng: random.Random,
+             style: str = "reference") -> str | None:
+    if not FUNCTIONALITIES[template.functionality]:
+        return None
+    from srllm_guard.pipeline import drift
+
+    options = rewrite_options(template, style)
     usable = [fill(r, group, slots) for r in options if _fits(Template("", "", r), group)]
     if not usable:
         return None
