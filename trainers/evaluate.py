@@ -313,6 +313,10 @@ def _print(metrics: dict) -> None:
     print("\nflag rate per functionality (held-out side, plain spelling):")
     for name, row in metrics["functional"]["by_functionality"].items():
         print(f"  {name:22s} {row['rate']:.3f}  (n={row['n']})")
+    if metrics["functional"].get("questions"):
+        print("\nthe same, items asked as a question:")
+        for name, row in metrics["functional"]["questions"].items():
+            print(f"  {name:22s} {row['rate']:.3f}  (n={row['n']})")
     if metrics.get("fresh_templates", {}).get("by_functionality"):
         print("\nfresh test-only templates (z families, never in any training mix):")
         for name, row in metrics["fresh_templates"]["by_functionality"].items():

@@ -135,8 +135,10 @@ def detection_by_source(rows: Sequence[tuple[str, bool, str]], scores: Sequence[
 
 
 def functional_rates(items: Sequence[SuiteItem], scores: Sequence[float], threshold: float) -> dict:
-    """Flag rates of suite items: per functionality (plain spelling), per held-out part, per obfuscation."""
+    """Flag rates of suite items: per functionality (plain spelling), per held-out part, per obfuscation, and per
+    functionality for the plain items asked as a question (a ``?`` in the sentence)."""
     plain: dict[str, list[bool]] = defaultdict(list)
+    asked: dict[str, list[bool]] = defaultdict(list)
     parts: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     obf: dict[str, list[bool]] = defaultdict(list)
     plain_of: dict[tuple[str, str, str | None, str | None], bool] = {}
@@ -147,6 +149,8 @@ def functional_rates(items: Sequence[SuiteItem], scores: Sequence[float], thresh
         if item.obfuscation is None:
             plain[kind].append(flagged)
             plain_of[key] = flagged
+            if "?" in item.text:
+                asked[kind].append(flagged)
             for part in item.held_out:
                 parts[part][kind].append(flagged)
     pairs: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
@@ -164,6 +168,7 @@ def functional_rates(items: Sequence[SuiteItem], scores: Sequence[float], thresh
         "by_functionality": {k: _rate(v) for k, v in sorted(plain.items())},
         "by_held_out_part": {part: {k: _rate(v) for k, v in sorted(d.items())} for part, d in sorted(parts.items())},
         "obfuscation": obfuscation,
+        "questions": {k: _rate(v) for k, v in sorted(asked.items())},
     }
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from srllm_guard.eval.templates_extra import FRESH, HIRE, MORE
+from srllm_guard.eval.templates_extra import ASKED, FRESH, HIRE, MORE
 
 __all__ = ["Template", "TEMPLATES", "FUNCTIONALITIES", "BIASED_FUNCTIONALITIES", "DEFAULT_REWRITES"]
 
@@ -321,15 +321,17 @@ _FIRST: tuple[Template, ...] = (
 
 
 def _extended(first: tuple[Template, ...]) -> tuple[Template, ...]:
-    """``first``, each family's second batch (:data:`MORE`, ids continue the family's numbering) and the wholly
-    test-only fresh families (:data:`FRESH`, ids ``z<prefix>NN``)."""
+    """``first``, each family's second and third batches (:data:`MORE`, :data:`ASKED`; ids continue the family's
+    numbering) and the wholly test-only fresh families (:data:`FRESH`, ids ``z<prefix>NN``)."""
     out = list(first)
     for functionality in FUNCTIONALITIES:
         family = [t for t in first if t.functionality == functionality]
         prefix = family[0].id[:2]
         more = _family(functionality, prefix, *MORE.get(functionality, ()), start=len(family) + 1)
+        asked = _family(functionality, prefix, *ASKED.get(functionality, ()), start=len(family) + len(more) + 1)
         fresh = FRESH.get(functionality, ())
-        out += [*more, *_family(functionality, "z" + prefix, *fresh, test_only=tuple(range(1, len(fresh) + 1)))]
+        out += [*more, *asked,
+                *_family(functionality, "z" + prefix, *fresh, test_only=tuple(range(1, len(fresh) + 1)))]
     return tuple(out)
 
 
