@@ -171,6 +171,7 @@ def test_functional_rates_pairs_obfuscated_items_with_their_plain_form():
 
 
 def test_question_batch_is_asked_split_like_the_others_and_keeps_rewrites_short(train_side, test_side):
+    from srllm_guard.eval.templates import QUESTION_BATCH
     from srllm_guard.eval.templates_extra import ASKED, FRESH
 
     texts = {e if isinstance(e, str) else e[0] for family in ASKED.values() for e in family}
@@ -186,6 +187,7 @@ def test_question_batch_is_asked_split_like_the_others_and_keeps_rewrites_short(
     for functionality in ASKED:
         assert functionality in FUNCTIONALITIES
         assert any(i.functionality == functionality and i.template in ids for i in train_side), functionality
+    assert {t.id for t in asked} == QUESTION_BATCH
     # a question's rewrite is a statement within the guard's drift limit, as for the other batches
     rewrites = [i for i in train_side if i.template in ids and i.rewrite]
     assert rewrites and sum(drift(i.text, i.rewrite) > 0.9 for i in rewrites) / len(rewrites) < 0.08

@@ -214,3 +214,21 @@ def test_verdict_only_examples_encode_the_prompt_alone():
     assert len(neutral["input_ids"]) == neutral["prompt_len"] and neutral["verdict"] == 0
     assert full["input_ids"][: full["prompt_len"]] == only["input_ids"]
     assert tok.decode(full["input_ids"][full["prompt_len"]:]) == "biased\nYou are wrong.<end_of_turn>"
+
+
+def test_question_batch_is_drawn_only_when_the_mix_asks_and_then_on_every_templated_side(tmp_path, splits):
+    from dataclasses import replace
+
+    from srllm_guard.eval.templates import QUESTION_BATCH
+
+    def template(e: Example) -> str:
+        return e.group.split(":")[1]
+
+    templated = [e for e in splits.train + splits.dev + splits.test if e.source in ("functional", "seegull")]
+    assert templated and not any(template(e) in QUESTION_BATCH for e in templated)
+    asked = build_splits(write_extra_sources(tmp_path / "data"), replace(MIX, question_batch=True))
+    for side in (asked.train, asked.test):
+        assert {e.source for e in side if template(e) in QUESTION_BATCH} >= {"functional"}, side[:1]
+    assert any(e.source == "seegull" and template(e) in QUESTION_BATCH for e in asked.train + asked.test)
+    # held-out question templates stay out of training, as every held-out template does
+    assert not any(held_out("template", template(e)) for e in asked.train if e.source in TEMPLATED_SOURCES)

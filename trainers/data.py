@@ -152,6 +152,11 @@ class DataMix:
     re-check then flags much of what it writes: the stage5 experiment, on the held-out suite, accepted 70% of
     its rewrites against v4's 92%, 88 of 89 fallbacks being failed re-checks (threats 29%, implicit bias 42%).
     A copy equal to any dev or test text or reference rewrite is dropped."""
+    question_batch: bool = False
+    """Draw the functional suite's templated items from its third batch too (:data:`~srllm_guard.eval.templates.
+    QUESTION_BATCH`: bias asked as a question, and questions that must pass). Off, the mix draws exactly the
+    items it drew before that batch existed (the functional cap samples per family, so any new template would
+    change every draw), and the batch's held-out templates stay unseen phrasings for the adapter."""
     run_on_share: float = 0.0
     """Share of the human-written *training* examples (every source but the templated ones) that also get a
     verdict-only run-on copy (:func:`trainers.mix.run_on`: lower case, no punctuation, joined with other neutral

@@ -163,18 +163,21 @@ def _example(item: SuiteItem) -> Example:
 def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example]:
     """The functional suite, SeeGULL and HolisticBias items of one side, obfuscated copies included."""
     from srllm_guard.eval import functional, sources
+    from srllm_guard.eval.templates import QUESTION_BATCH, TEMPLATES
 
     if not (mix.functional_per_group or mix.seegull or mix.holistic_per_template):
         return []
     groups = sources.load_groups(data_dir)
     items: list[SuiteItem] = []
+    templates = TEMPLATES if mix.question_batch else tuple(t for t in TEMPLATES if t.id not in QUESTION_BATCH)
     if mix.functional_per_group:
         cap = mix.functional_cap if side == "train" else mix.test_per_functionality
         items += functional.generate(groups, side=side, per_group=mix.functional_per_group, seed=mix.seed, cap=cap,
-                                     rewrite_style=mix.rewrite_style)
+                                     templates=templates, rewrite_style=mix.rewrite_style)
     if mix.seegull and data_dir is not None:
         cap = None if side == "train" else mix.test_per_functionality
-        made = sources.seegull_items(data_dir, side=side, seed=mix.seed, rewrite_style=mix.rewrite_style)
+        made = sources.seegull_items(data_dir, side=side, seed=mix.seed, rewrite_style=mix.rewrite_style,
+                                     templates=templates)
         items += _sample(made, cap, mix.seed, lambda x: x.text)
     if mix.holistic_per_template and data_dir is not None:
         made = sources.holistic_items(data_dir, side=side, per_template=mix.holistic_per_template, seed=mix.seed)

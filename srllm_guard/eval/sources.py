@@ -26,7 +26,7 @@ from typing import Sequence
 from srllm_guard.errors import DataError
 from srllm_guard.eval.functional import SuiteItem, article, held_out, make_item, slot_kinds
 from srllm_guard.eval.lexicon import GROUPS, NEGATIVE, Attribute, Group
-from srllm_guard.eval.templates import TEMPLATES
+from srllm_guard.eval.templates import TEMPLATES, Template
 
 __all__ = ["SEEGULL_FILES", "group_key", "seegull_groups", "seegull_items", "holistic_groups", "holistic_items",
            "load_groups"]
@@ -134,10 +134,12 @@ def _attribute(word: str) -> Attribute | None:
 
 
 def seegull_items(data_dir: str | Path, *, side: str, min_offensiveness: float = 1.0, templates_per_tuple: int = 1,
-                  seed: int = 0, rewrite_style: str = "reference") -> list[SuiteItem]:
-    """Stereotype statements from SeeGULL's offensive tuples, split like the functional suite (rewrites in
-    ``rewrite_style``, see :data:`srllm_guard.eval.functional.REWRITE_STYLES`)."""
-    stereo = [t for t in TEMPLATES if t.functionality in ("stereotype", "stereotype_polite") and slot_kinds(t)]
+                  seed: int = 0, rewrite_style: str = "reference",
+                  templates: Sequence[Template] = TEMPLATES) -> list[SuiteItem]:
+    """Stereotype statements from SeeGULL's offensive tuples in the stereotype families of ``templates``, split
+    like the functional suite (rewrites in ``rewrite_style``, see
+    :data:`srllm_guard.eval.functional.REWRITE_STYLES`)."""
+    stereo = [t for t in templates if t.functionality in ("stereotype", "stereotype_polite") and slot_kinds(t)]
     out, seen = [], set()
     for identity, word, score, axis in _seegull_rows(Path(data_dir)):
         group, attr = _identity_group(identity, axis), _attribute(word)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from srllm_guard.eval.templates_extra import ASKED, FRESH, HIRE, MORE
 
-__all__ = ["Template", "TEMPLATES", "FUNCTIONALITIES", "BIASED_FUNCTIONALITIES", "DEFAULT_REWRITES"]
+__all__ = ["Template", "TEMPLATES", "QUESTION_BATCH", "FUNCTIONALITIES", "BIASED_FUNCTIONALITIES", "DEFAULT_REWRITES"]
 
 
 @dataclass(frozen=True)
@@ -337,3 +337,9 @@ def _extended(first: tuple[Template, ...]) -> tuple[Template, ...]:
 
 TEMPLATES: tuple[Template, ...] = _extended(_FIRST)
 """Every template of the functional suite (ids are unique; a test pins that)."""
+
+QUESTION_BATCH: frozenset[str] = frozenset(
+    t.id for t in TEMPLATES
+    for entry in ASKED.get(t.functionality, ()) if t.text == (entry if isinstance(entry, str) else entry[0]))
+"""Ids of the third batch (:data:`~srllm_guard.eval.templates_extra.ASKED`). The evaluation always uses them; a
+training mix only with ``mix.question_batch`` (so the recipes written before it still draw the same items)."""
