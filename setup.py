@@ -39,7 +39,9 @@ class BuildWithWeights(build_py):
         missing = [f for f in SHIPPED if not (source / f).is_file()]
         if missing:
             raise RuntimeError(f"cannot package the default adapter {name}: {', '.join(missing)} missing in {source}")
-        target = Path(self.build_lib) / "srllm_guard" / "_weights" / name
+        weights = Path(self.build_lib) / "srllm_guard" / "_weights"
+        shutil.rmtree(weights, ignore_errors=True)  # a reused build dir may hold an earlier default's files
+        target = weights / name
         for rel in SHIPPED:
             (target / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source / rel, target / rel)
