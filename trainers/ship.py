@@ -1,7 +1,8 @@
 """Copy a finished training run into ``adapters/<name>/`` and write its model card from the measured files.
 
-    python -m trainers.ship --run runs/sr-gemma3-270m-v4 --name sr-gemma3-270m-v4 \\
-        --previous runs/sr-gemma3-270m-v4-s1 --previous runs/sr-gemma3-270m-v4-s2 --previous runs/sr-gemma3-270m-v4-s3
+    python -m trainers.ship --run runs/sr-gemma3-270m-v5 --name sr-gemma3-270m-v5 \\
+        --previous runs/sr-gemma3-270m-v5-s1 --previous runs/sr-gemma3-270m-v5-s2 \\
+        --previous runs/sr-gemma3-270m-v5-s3 --previous runs/sr-gemma3-270m-v5-s4
 
 Reads ``summary.json`` (trainer), ``eval/metrics.json`` (``trainers.evaluate``) and ``roundtrip.json``
 (``trainers.roundtrip``) from the run; every number in the card comes from those files.
