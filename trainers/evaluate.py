@@ -310,17 +310,15 @@ def _print(metrics: dict) -> None:
     for name, row in metrics["summary"].items():
         value = "-" if row["value"] is None else f"{row['value']:.3f}"
         print(f"{name:36s} {value:>8s}  {row['target']:9s}  {row['met']}")
-    print("\nflag rate per functionality (held-out side, plain spelling):")
-    for name, row in metrics["functional"]["by_functionality"].items():
-        print(f"  {name:22s} {row['rate']:.3f}  (n={row['n']})")
-    if metrics["functional"].get("questions"):
-        print("\nthe same, items asked as a question:")
-        for name, row in metrics["functional"]["questions"].items():
-            print(f"  {name:22s} {row['rate']:.3f}  (n={row['n']})")
-    if metrics.get("fresh_templates", {}).get("by_functionality"):
-        print("\nfresh test-only templates (z families, never in any training mix):")
-        for name, row in metrics["fresh_templates"]["by_functionality"].items():
-            print(f"  {name:22s} {row['rate']:.3f}  (n={row['n']})")
+    for title, rows in (("flag rate per functionality (held-out side, plain spelling)",
+                         metrics["functional"]["by_functionality"]),
+                        ("the same, items asked as a question", metrics["functional"].get("questions")),
+                        ("fresh test-only templates (z families, never in any training mix)",
+                         metrics.get("fresh_templates", {}).get("by_functionality"))):
+        if rows:
+            print(f"\n{title}:")
+            for name, row in rows.items():
+                print(f"  {name:22s} {row['rate']:.3f}  (n={row['n']})")
     if "detection" in metrics:
         print("\nverdict per source (test split; unseen: sources no recipe trains on):")
         blocks = {**metrics["detection"]["by_source"], **metrics.get("unseen_sources", {}).get("by_source", {})}

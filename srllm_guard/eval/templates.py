@@ -320,26 +320,29 @@ _FIRST: tuple[Template, ...] = (
 )
 
 
-def _extended(first: tuple[Template, ...]) -> tuple[Template, ...]:
+def _extended(first: tuple[Template, ...]) -> tuple[tuple[Template, ...], frozenset[str]]:
     """``first``, each family's second and third batches (:data:`MORE`, :data:`ASKED`; ids continue the family's
-    numbering) and the wholly test-only fresh families (:data:`FRESH`, ids ``z<prefix>NN``)."""
+    numbering) and the wholly test-only fresh families (:data:`FRESH`, ids ``z<prefix>NN``); and the third
+    batch's ids."""
     out = list(first)
+    asked_ids: set[str] = set()
     for functionality in FUNCTIONALITIES:
         family = [t for t in first if t.functionality == functionality]
         prefix = family[0].id[:2]
         more = _family(functionality, prefix, *MORE.get(functionality, ()), start=len(family) + 1)
         asked = _family(functionality, prefix, *ASKED.get(functionality, ()), start=len(family) + len(more) + 1)
+        asked_ids.update(t.id for t in asked)
         fresh = FRESH.get(functionality, ())
         out += [*more, *asked,
                 *_family(functionality, "z" + prefix, *fresh, test_only=tuple(range(1, len(fresh) + 1)))]
-    return tuple(out)
+    return tuple(out), frozenset(asked_ids)
 
 
-TEMPLATES: tuple[Template, ...] = _extended(_FIRST)
+TEMPLATES: tuple[Template, ...]
 """Every template of the functional suite (ids are unique; a test pins that)."""
 
-QUESTION_BATCH: frozenset[str] = frozenset(
-    t.id for t in TEMPLATES
-    for entry in ASKED.get(t.functionality, ()) if t.text == (entry if isinstance(entry, str) else entry[0]))
+QUESTION_BATCH: frozenset[str]
 """Ids of the third batch (:data:`~srllm_guard.eval.templates_extra.ASKED`). The evaluation always uses them; a
 training mix only with ``mix.question_batch`` (so the recipes written before it still draw the same items)."""
+
+TEMPLATES, QUESTION_BATCH = _extended(_FIRST)
