@@ -22,7 +22,7 @@ from srllm_guard.backends.base import Backend
 from srllm_guard.config import GuardConfig
 from srllm_guard.errors import ConfigError
 from srllm_guard.policy import Processed, action_for, checked_end, make_record, replacement
-from srllm_guard.split import chunk, split_sentences, trim
+from srllm_guard.split import chunk, is_question, split_sentences, trim
 
 __all__ = ["HoldBack", "Segment", "is_whole_message"]
 
@@ -161,7 +161,17 @@ class HoldBack:
         else:
             pieces = split_sentences(pending + _FUTURE)
             if len(pieces) > 1:
-                end = pieces[-2].end if self._released else pieces[0].end  # see the module docstring
+                complete = pieces[:-1]
+                ends = [k for k, p in enumerate(complete) if not (self.config.answered_questions
+                                                                  and is_question(pending[p.start : p.end]))]
+                # a question waits in the buffer for the sentence after it, which may answer it (the pipeline
+                # judges a flagged question with its answer), but never beyond holdback_chars
+                if ends:
+                    end = complete[ends[-1] if self._released else ends[0]].end  # see the module docstring
+                elif len(pending) - pieces[0].end > self.config.holdback_chars:
+                    end = complete[-1].end
+                else:
+                    return None
             else:
                 last = trim(pending, pieces[0].start, len(pending)) if pieces else None
                 if last is None or last.end - last.start <= self.config.holdback_chars:

@@ -10,6 +10,10 @@ characters, in three phases per group::
 
     1. score    check_many(pieces, rewrite=False)   one call; llama.cpp screens inside it (early exit)
                     score < threshold --> keep the piece
+       answered check_many(question + next sentence)  one call for the group's flagged questions that another
+                                                    sentence follows (``answered_questions``); a screened flag
+                                                    is confirmed by check(pair, rewrite=False)
+                    the pair's score < threshold --> keep the question
     2. rewrite  check(piece, rewrite=True)          one call per flagged piece (generation is the long part)
                     no rewrite / drift > max_drift --> fallback policy
     3. re-check check_many(rewrites, recheck_at)    one call for the group's rewrites; a screened flag is
@@ -68,7 +72,7 @@ from srllm_guard.policy import (
     returned_text,
     with_end_mark,
 )
-from srllm_guard.split import Piece, chunk, split_text, trim
+from srllm_guard.split import Piece, answered_pairs, chunk, split_text, trim
 
 __all__ = ["drift", "process", "aprocess", "guard_text", "aguard_text"]
 
@@ -117,6 +121,7 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
         return result
     limit = checked_end(text, config.max_text_chars)
     pieces = deque(split_text(text[:limit], max_chars=config.max_sentence_chars))
+    pairs = answered_pairs(text, list(pieces), max_chars=config.max_sentence_chars) if config.answered_questions else {}
     last_end = pieces[-1].end if pieces else limit
     scores: dict[int, float] = {}  # piece start -> score
     spans: dict[int, Span] = {}  # piece start -> what became of it, when it is not kept as it was
@@ -165,6 +170,34 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
             else:
                 flagged.append(piece)
         pieces.extendleft(reversed(cut))
+
+        # 1b. a flagged question followed by another sentence: the two are judged together, and a pair that is
+        # not flagged keeps the question ("Are X bad at maths? No, that's a myth."); a screened flag of a pair
+        # is confirmed by the full model, as everywhere
+        asked = [(piece, pairs[piece.start]) for piece in flagged if piece.start in pairs]
+        if asked:
+            outcome = yield _Batch(tuple(text[pair.start : pair.end] for _, pair in asked), config.threshold)
+            if isinstance(outcome, BackendError):
+                give_up(outcome, flagged[0].start)
+                break
+            assert isinstance(outcome, list)
+            kept: set[int] = set()
+            for (piece, pair), check in zip(asked, outcome):
+                if isinstance(check, _TooLong):
+                    continue
+                if check.screened and check.score >= config.threshold:
+                    check = yield _Call(text[pair.start : pair.end], config.threshold, rewrite=False)
+                    if isinstance(check, BackendError):
+                        outcome = check
+                        break
+                    assert isinstance(check, Check)
+                if check.score < config.threshold:
+                    scores[piece.start] = check.score
+                    kept.add(piece.start)
+            if isinstance(outcome, BackendError):
+                give_up(outcome, flagged[0].start)
+                break
+            flagged = [piece for piece in flagged if piece.start not in kept]
 
         # 2. rewrite the flagged pieces (the full model's score decides)
         candidates: list[tuple[Piece, float, str]] = []

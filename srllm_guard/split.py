@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-__all__ = ["Piece", "trim", "split_sentences", "chunk", "split_text"]
+__all__ = ["Piece", "trim", "split_sentences", "chunk", "split_text", "is_question", "answered_pairs"]
 
 _BOUNDARY = re.compile(r"[.!?…。！？]+[\"'”’»)\]]*(?=\s)|\n")
+_QUESTION_END = re.compile(r"[?？][.!?…。！？]*[\"'”’»)\]]*$")
 _LAST_WORD = re.compile(r"([\w.]+)\.$")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof sr jr st vs etc no fig approx inc ltd co corp dept est gen gov "
@@ -107,3 +108,16 @@ def split_text(text: str, *, max_chars: int) -> list[Piece]:
         else:
             pieces.extend(chunk(text, sentence, max_chars))
     return pieces
+
+
+def is_question(text: str) -> bool:
+    """Whether ``text`` (a piece) ends in a question mark, closing quotes or brackets aside ("Really?!")."""
+    return _QUESTION_END.search(text.rstrip()) is not None
+
+
+def answered_pairs(text: str, pieces: list[Piece], *, max_chars: int) -> dict[int, Piece]:
+    """Question start -> the range of the question and the piece after it, for every piece of ``pieces`` (in
+    order) that :func:`is_question` and is followed by another, when the two together are at most ``max_chars``
+    long (the guard judges a flagged question with its answer: ``GuardConfig.answered_questions``)."""
+    return {q.start: Piece(q.start, nxt.end) for q, nxt in zip(pieces, pieces[1:])
+            if nxt.end - q.start <= max_chars and is_question(text[q.start : q.end])}

@@ -33,7 +33,7 @@ from srllm_guard.eval.detection import confusion, roc_auc
 from srllm_guard.eval.functional import OBFUSCATIONS, SuiteItem, held_out, obfuscate
 from srllm_guard.eval.lexicon import GROUPS, NEGATIVE, Group
 from srllm_guard.eval.templates import TEMPLATES, Template
-from srllm_guard.split import split_text
+from srllm_guard.split import answered_pairs, split_text
 
 __all__ = ["Scorer", "RewriteResult", "detection_by_source", "functional_rates", "parity_items", "parity_rates",
            "rewrite_outcomes", "still_asserts", "obfuscated_copies", "fit_judge", "JUDGE_KINDS", "TARGETS"]
@@ -73,7 +73,9 @@ class Scorer:
     def __init__(self, backend: Any, config: GuardConfig, *, batch: int = 64, cache: Any = None,
                  progress: Callable[[int], None] | None = None) -> None:
         """``cache``: a :class:`~srllm_guard.eval.cache.ResultCache`; results are keyed on the backend's
-        ``verdict_key`` (every file and setting that changes a verdict) and the threshold."""
+        ``verdict_key`` (every file and setting that changes a verdict) and the threshold. A cached entry is one
+        piece's score (a sentence, or a question with the sentence after it), so the rule that combines them
+        (``config.answered_questions``) needs no key of its own."""
         self.backend, self.config, self.batch, self.cache = backend, config, batch, cache
         self.progress = progress or (lambda n: None)
         self._memo: dict[str, float] = {}
@@ -91,12 +93,9 @@ class Scorer:
         return [self.backend.check(x, threshold=t, rewrite=False).score if c.screened and c.score >= t else c.score
                 for x, c in zip(texts, self.backend.check_many(texts, threshold=t, rewrite=False))]
 
-    def __call__(self, texts: Sequence[str]) -> list[float]:
-        pieces: dict[str, float] = {}
-        todo = []
-        for text in dict.fromkeys(t for t in texts if t not in self._memo):
-            todo += [text[p.start : p.end] for p in split_text(text, max_chars=self.config.max_sentence_chars)]
-        todo = list(dict.fromkeys(todo))
+    def _score_pieces(self, todo: Iterable[str], pieces: dict[str, float]) -> None:
+        """Score every text of ``todo`` not in ``pieces`` yet (the cache first), into ``pieces``."""
+        todo = [t for t in dict.fromkeys(todo) if t not in pieces]
         for piece in todo:
             hit = self._cached(piece)
             if hit is not None:
@@ -109,10 +108,30 @@ class Scorer:
                 if self.cache is not None:
                     self.cache.put("score", self.system, t, {"score": float(score)})
             self.progress(len(chunk))
-        for text in dict.fromkeys(t for t in texts if t not in self._memo):
-            parts = [text[p.start : p.end] for p in split_text(text, max_chars=self.config.max_sentence_chars)]
-            self._memo[text] = max((pieces[p] for p in parts), default=0.0)
-        return [self._memo[t] for t in texts]
+
+    def __call__(self, texts: Sequence[str]) -> list[float]:
+        """P(biased) of each text: its worst piece, where a flagged question that another sentence follows
+        counts with the pair's score when the pair is not flagged (the pipeline's rule,
+        ``GuardConfig.answered_questions``)."""
+        t, width = self.config.threshold, self.config.max_sentence_chars
+        new = list(dict.fromkeys(x for x in texts if x not in self._memo))
+        split = {x: split_text(x, max_chars=width) for x in new}
+        pieces: dict[str, float] = {}
+        self._score_pieces((x[p.start : p.end] for x in new for p in split[x]), pieces)
+        pairs = {x: answered_pairs(x, split[x], max_chars=width) if self.config.answered_questions else {} for x in new}
+        asked: dict[str, dict[int, str]] = {}  # text -> flagged question's start -> the question and its answer
+        for x in new:
+            own = {p.start: x[p.start : p.end] for p in split[x]}
+            asked[x] = {start: x[pair.start : pair.end] for start, pair in pairs[x].items() if pieces[own[start]] >= t}
+        self._score_pieces((pair for x in new for pair in asked[x].values()), pieces)
+        for x in new:
+            scores = []
+            for p in split[x]:
+                score = pieces[x[p.start : p.end]]
+                pair = asked[x].get(p.start)
+                scores.append(pieces[pair] if pair is not None and pieces[pair] < t else score)
+            self._memo[x] = max(scores, default=0.0)
+        return [self._memo[x] for x in texts]
 
 
 def _rate(flags: Iterable[bool]) -> dict:

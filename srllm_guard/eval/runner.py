@@ -100,6 +100,13 @@ def _tag(config: Any) -> str:
     return hashlib.sha256(dumped.encode()).hexdigest()[:10]
 
 
+def _verdict_tag(config: Any) -> str:
+    """The settings that change a detection score (not the rewrite policy): part of the ``detect`` task name."""
+    dumped = json.dumps(config.model_dump(mode="json", include={"threshold", "max_sentence_chars",
+                                                                "answered_questions"}), sort_keys=True)
+    return hashlib.sha256(dumped.encode()).hexdigest()[:10]
+
+
 def _text_key(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:20]
 
@@ -109,7 +116,7 @@ class _Worker:
 
     def __init__(self, system: System, cache: ResultCache, config: Any, bar: Any) -> None:
         self.system, self.cache, self.config, self.bar = system, cache, config, bar
-        self.tag = _tag(config)
+        self.tag, self.verdict_tag = _tag(config), _verdict_tag(config)
         self._guard: SRGuard | None = None
         self._scorer: Any = None
 
@@ -145,7 +152,8 @@ class _Worker:
 
     def detect(self, items: list[Item]) -> list[float]:
         self.bar.set_description(f"{self.system.name}: detection")
-        return [self._cached("detect", it.key, lambda it=it: {"score": self.score(it.text)})["score"] for it in items]
+        task = f"detect@{self.verdict_tag}"
+        return [self._cached(task, it.key, lambda it=it: {"score": self.score(it.text)})["score"] for it in items]
 
     def rewrite(self, items: list[Item]) -> list[dict]:
         self.bar.set_description(f"{self.system.name}: rewrite")

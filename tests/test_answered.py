@@ -1,0 +1,142 @@
+"""A flagged question is judged together with the sentence after it (``GuardConfig.answered_questions``): in the
+pipeline (sync and async), in a guarded stream (the question waits for its answer), and in the evaluation's
+:class:`~srllm_guard.eval.judgement.Scorer`, which must decide as the pipeline does."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from langchain_core.messages import AIMessageChunk
+
+from conftest import FakeBackend
+from srllm_guard import GuardConfig, SRGuard
+from srllm_guard.backends.base import Check
+from srllm_guard.eval.judgement import Scorer
+from srllm_guard.pipeline import aguard_text, guard_text
+from srllm_guard.split import answered_pairs, is_question, split_text
+
+ANSWERED = "Are those people lazy? No, that's a myth. The sky is blue."
+UNANSWERED = "Are those people lazy? The sky is blue."
+
+
+class Answering(FakeBackend):
+    """Flags 'lazy' / 'stupid' unless the text also says 'myth' (the answer rejects the question)."""
+
+    def check(self, text, *, threshold, rewrite=True, max_new_tokens=256):
+        if "myth" in text:
+            with self._lock:
+                self.calls.append((text, rewrite))
+            return Check(score=0.05)
+        return super().check(text, threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens)
+
+
+def _guard(text, backend, run="sync", **settings):
+    config = GuardConfig(timeout_s=5, retries=0, **settings)
+    return guard_text(text, backend, config) if run == "sync" else asyncio.run(aguard_text(text, backend, config))
+
+
+def test_questions_and_the_piece_after_them():
+    assert is_question("Really?") and is_question('He asked "why?"') and is_question("What?! ")
+    assert not is_question("No.") and not is_question("a?b")
+    text = "Are X lazy? Nope. Fine? Yes\nWhy?"
+    pairs = answered_pairs(text, split_text(text, max_chars=100), max_chars=100)
+    assert {text[p.start : p.end] for p in pairs.values()} == {"Are X lazy? Nope.", "Fine? Yes"}  # the last: none
+    assert answered_pairs(text, split_text(text, max_chars=100), max_chars=16) == {18: (18, 27)}  # pairs longer: none
+
+
+@pytest.mark.parametrize("run", ["sync", "async"])
+def test_a_question_answered_by_a_rejection_passes_and_one_left_standing_is_rewritten(run):
+    backend = Answering()
+    record = _guard(ANSWERED, backend, run)
+    assert record.text == ANSWERED and record.action == "pass" and record.spans == []
+    assert record.score == pytest.approx(0.1)  # the pair's 0.05 stands for the question's 0.9
+    assert backend.batches[1] == (["Are those people lazy? No, that's a myth."], 0.5)  # one call, no generation
+    assert not any(rewrite for _, rewrite in backend.calls)
+
+    backend = Answering()
+    record = _guard(UNANSWERED, backend, run)
+    assert record.text == "Are those people kind? The sky is blue." and record.spans[0].score == pytest.approx(0.9)
+    assert backend.batches[1] == (["Are those people lazy? The sky is blue."], 0.5)
+
+    backend = Answering()  # off: every sentence is judged alone
+    record = _guard(ANSWERED, backend, run, answered_questions=False)
+    assert record.text == "Are those people kind? No, that's a myth. The sky is blue."
+    assert len(backend.batches) == 2 and backend.batches[1][0] == ["Are those people kind?"]  # score, re-check
+
+
+def test_a_question_at_the_end_or_not_flagged_costs_no_extra_call():
+    backend = Answering()
+    assert _guard("The sky is blue. Are they lazy?", backend).text == "The sky is blue. Are they kind?"
+    assert [texts for texts, _ in backend.batches] == [["The sky is blue.", "Are they lazy?"], ["Are they kind?"]]
+    backend = Answering()
+    assert _guard("Is the sky blue? Yes.", backend).action == "pass" and len(backend.batches) == 1
+
+
+def test_a_screened_flag_of_the_pair_is_confirmed_by_the_full_model():
+    class Jumpy(Answering):  # the screen flags every text with 'lazy'; the full model reads the answer
+        def check_many(self, texts, *, threshold, rewrite=True, max_new_tokens=256):
+            self.batches.append((list(texts), threshold))
+            return [Check(score=0.97, screened=True) if "lazy" in t else Check(score=0.01) for t in texts]
+
+    backend = Jumpy()
+    record = _guard(ANSWERED, backend)
+    assert record.text == ANSWERED and record.score == pytest.approx(0.05)  # the screen cleared the rest at 0.01
+    assert ("Are those people lazy? No, that's a myth.", False) in backend.calls
+
+
+def test_a_failure_on_the_pair_is_a_backend_failure_from_the_question_on():
+    class Failing(Answering):
+        def check_many(self, texts, *, threshold, rewrite=True, max_new_tokens=256):
+            if any("myth" in t and "lazy" in t for t in texts):  # the pair only
+                raise RuntimeError("engine exploded")
+            return super().check_many(texts, threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens)
+
+    text = "The sky is blue. " + ANSWERED
+    record = _guard(text, Failing(), on_backend_error="fail_open")
+    assert record.text == text and record.error and "exploded" in record.error
+    assert [(s.original, s.reason) for s in record.spans] == [(text[len("The sky is blue. "):], "backend_error")]
+
+
+def _chunks(text):
+    return [AIMessageChunk(content=word + " ") for word in text.split(" ")]
+
+
+def test_a_stream_holds_a_question_until_its_answer_is_complete():
+    guard = SRGuard(backend=Answering(), retries=0, timeout_s=5)
+    released = []
+    stream = guard.transform(iter(_chunks(ANSWERED)))
+    for chunk in stream:
+        released.append(chunk.content)
+    text = "".join(released)
+    assert text.strip() == ANSWERED and "kind" not in text  # judged with its answer, as invoke does
+    assert released[0] == "Are those people lazy? No, that's a myth."  # never the question alone
+    assert "".join(c.content for c in SRGuard(backend=Answering(), retries=0, timeout_s=5, answered_questions=False)
+                   .transform(iter(_chunks(ANSWERED)))).startswith("Are those people kind?")
+
+
+def test_a_stream_does_not_hold_a_question_beyond_the_holdback_limit():
+    guard = SRGuard(backend=Answering(), retries=0, timeout_s=5, stream_max_holdback_chars=40)
+    pulled = 0
+    text = "Is the sky blue today? " + "and then it went on " * 10 + "forever."
+
+    def upstream():
+        nonlocal pulled
+        for chunk in _chunks(text):
+            pulled += 1
+            yield chunk
+
+    stream = guard.transform(upstream())
+    first = next(stream)
+    assert first.content == "Is the sky blue today?"
+    assert pulled < len(_chunks(text))  # released before the long sentence after it was complete
+
+
+def test_the_scorer_decides_as_the_pipeline_does():
+    texts = [ANSWERED, UNANSWERED, "The sky is blue. Are they lazy?", "Is the sky blue? Yes."]
+    for settings in ({}, {"answered_questions": False}):
+        config = GuardConfig(timeout_s=5, **settings)
+        scores = Scorer(Answering(), config)(texts)
+        flagged = [_guard(t, Answering(), **settings).spans != [] for t in texts]
+        assert [s >= config.threshold for s in scores] == flagged
+    assert Scorer(Answering(), GuardConfig())(texts)[:2] == [pytest.approx(0.1), pytest.approx(0.9)]
