@@ -276,3 +276,21 @@ def test_guard_cache_key_holds_every_setting_that_changes_the_guards_answer():
     assert guard_key("other-model", base) != key
     # settings that only bound waiting do not change an answer, so a cached one stays valid
     assert guard_key("scorer", base.merged(timeout_s=5.0, retries=3, n_threads=2)) == key
+
+
+def test_answered_items_follow_held_out_questions_and_rates_sum_per_expected_label():
+    from srllm_guard.eval.answered import ANSWERS, answered_items, answered_rates
+    from srllm_guard.eval.templates import QUESTION_BATCH
+
+    items = answered_items(GROUPS, per_functionality=5)
+    assert items and all(i.source == "answered" and i.held_out and i.template in QUESTION_BATCH for i in items)
+    for item in items:
+        family, kind = item.functionality.rsplit(":", 1)
+        assert any(item.text.endswith("? " + a) for a in ANSWERS[kind])
+        assert item.biased == (family in BIASED_FUNCTIONALITIES and (kind != "rejection" or family == "threat"))
+    rates = answered_rates(items, [1.0 if i.biased else 0.0 for i in items], 0.5)
+    summary = rates["summary"]
+    assert summary["biased_then_agreement"]["rate"] == summary["biased_then_neutral"]["rate"] == 1.0
+    assert summary["biased_then_rejection"]["rate"] == summary["not_biased_then_any"]["rate"] == 0.0
+    by = rates["by_functionality"]
+    assert sum(r["n"] for r in summary.values()) == len(items) == sum(r["n"] for r in by.values())

@@ -142,7 +142,9 @@ def main(args: argparse.Namespace) -> dict:
 
     from srllm_guard.backends.llamacpp import LlamaCppBackend
     from srllm_guard.eval import judgement as J
+    from srllm_guard.eval.answered import answered_items, answered_rates
     from srllm_guard.eval.cache import ResultCache
+    from srllm_guard.eval.sources import load_groups
     from srllm_guard.guard import SRGuard
 
     started = time.perf_counter()
@@ -153,7 +155,8 @@ def main(args: argparse.Namespace) -> dict:
     screen = None if args.screen == "none" else args.screen
     backend = LlamaCppBackend(model_path=args.model, adapter_path=adapter, n_threads=args.threads, screen=screen,
                               merge=not args.no_merge)
-    config = GuardConfig(threshold=args.threshold, timeout_s=None, retries=0, rewrite_attempts=args.rewrite_attempts)
+    config = GuardConfig(threshold=args.threshold, timeout_s=None, retries=0, rewrite_attempts=args.rewrite_attempts,
+                         answered_questions=not args.no_answered_questions)
     cache = ResultCache(out / "cache.jsonl")
     bar = tqdm(desc="sentences scored", unit="sent", dynamic_ncols=True)
     scorer = J.Scorer(backend, config, cache=cache, progress=bar.update)
@@ -161,6 +164,7 @@ def main(args: argparse.Namespace) -> dict:
     test = read_jsonl(args.test)[: args.limit] if args.test else []
     suite = _suite(data_dir, args.per_functionality, args.obfuscated_per_method, args.seed)
     fresh = _fresh(data_dir, args.per_functionality, args.seed)
+    answered = answered_items(load_groups(data_dir), per_functionality=args.answered_per_functionality, seed=args.seed)
     parity = J.parity_items(n_templates=args.parity_templates, n_attributes=args.parity_attributes, seed=args.seed)
     cf = (read_counterfactual_items(args.counterfactual, args.counterfactual_limit or None)
           if args.counterfactual else [])
@@ -171,6 +175,7 @@ def main(args: argparse.Namespace) -> dict:
     unseen_scores = scorer([r[0] for r in unseen])
     suite_scores = scorer([i.text for i in suite])
     fresh_scores = scorer([i.text for i in fresh])
+    answered_scores = scorer([i.text for i in answered])
     parity_scores = scorer([i.text for i in parity])
     cf_scores = scorer([t for _, t in cf])
     bar.close()
@@ -188,6 +193,7 @@ def main(args: argparse.Namespace) -> dict:
         metrics["unseen_sources"] = J.detection_by_source(unseen, unseen_scores, t)
     metrics["functional"] = J.functional_rates(suite, suite_scores, t)
     metrics["fresh_templates"] = J.functional_rates(fresh, fresh_scores, t)
+    metrics["answered_questions"] = answered_rates(answered, answered_scores, t)
     sources_rates: dict[str, dict] = defaultdict(lambda: defaultdict(list))
     for item, score in zip(suite, suite_scores):
         if item.source != "functional":
@@ -314,7 +320,9 @@ def _print(metrics: dict) -> None:
                          metrics["functional"]["by_functionality"]),
                         ("the same, items asked as a question", metrics["functional"].get("questions")),
                         ("fresh test-only templates (z families, never in any training mix)",
-                         metrics.get("fresh_templates", {}).get("by_functionality"))):
+                         metrics.get("fresh_templates", {}).get("by_functionality")),
+                        ("held-out questions followed by one more sentence (evaluation-only follow-ups)",
+                         metrics.get("answered_questions", {}).get("summary"))):
         if rows:
             print(f"\n{title}:")
             for name, row in rows.items():
@@ -358,6 +366,10 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=GuardConfig().threshold)
     parser.add_argument("--rewrite-attempts", type=int, default=GuardConfig().rewrite_attempts,
                         help="rewrites the guard may write for one flagged piece (GuardConfig.rewrite_attempts)")
+    parser.add_argument("--no-answered-questions", action="store_true",
+                        help="judge every sentence alone (GuardConfig.answered_questions=False)")
+    parser.add_argument("--answered-per-functionality", type=int, default=40,
+                        help="held-out questions per family, each followed by every kind of follow-up")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, help="folder for metrics.json, scores.jsonl and cache.jsonl")
