@@ -232,3 +232,36 @@ def test_question_batch_is_drawn_only_when_the_mix_asks_and_then_on_every_templa
     assert any(e.source == "seegull" and template(e) in QUESTION_BATCH for e in asked.train + asked.test)
     # held-out question templates stay out of training, as every held-out template does
     assert not any(held_out("template", template(e)) for e in asked.train if e.source in TEMPLATED_SOURCES)
+
+
+def test_answered_copies_follow_a_training_question_and_take_the_label_of_what_follows(tmp_path):
+    from dataclasses import replace
+
+    from srllm_guard.eval.answered import ANSWERS
+    from srllm_guard.eval.templates import QUESTION_BATCH, TEMPLATES
+    from trainers.mix import AGREEMENTS, NEUTRAL_FOLLOW_UPS, REJECTIONS
+
+    base = replace(MIX, question_batch=True)
+    plain = build_splits(write_extra_sources(tmp_path / "a"), base)
+    made = build_splits(write_extra_sources(tmp_path / "b"), replace(base, answered_share=1.0))
+    assert [e.text for e in made.test] == [e.text for e in plain.test] and made.dev == plain.dev
+    copies = [e for e in made.train if e.source == "answered"]
+    assert copies and made.manifest["dropped"]["answered"]["added"] == len(copies)
+    questions = {e.text: e for e in plain.train}
+    kinds = Counter()
+    for copy in copies:
+        question, follow = copy.text.split("? ", 1)[0] + "?", copy.text.split("? ", 1)[1]
+        source = questions[question]
+        kind = copy.functionality.split(":")[1]
+        kinds[kind, copy.biased] += 1
+        assert copy.rewrite is None and follow in {"rejection": REJECTIONS, "agreement": AGREEMENTS}.get(
+            kind, NEUTRAL_FOLLOW_UPS + tuple(e.text for e in plain.train))
+        # only a rejection changes the label, and only of a biased templated question that is not a threat
+        assert copy.biased == (source.biased and kind != "rejection")
+        if kind == "rejection":
+            assert source.source in TEMPLATED_SOURCES and not source.functionality.startswith("threat")
+    assert {("rejection", False), ("agreement", True), ("neutral", True), ("agreement", False)} <= set(kinds)
+    # the evaluation's follow-ups and the held-out question templates' own answers are never training text
+    asked = {t.text.split("? ", 1)[1] for t in TEMPLATES if t.id in QUESTION_BATCH and "? " in t.text}
+    training = set(REJECTIONS + AGREEMENTS + NEUTRAL_FOLLOW_UPS)
+    assert not training & (asked | {s for pool in ANSWERS.values() for s in pool})

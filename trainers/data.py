@@ -157,6 +157,14 @@ class DataMix:
     QUESTION_BATCH`: bias asked as a question, and questions that must pass). Off, the mix draws exactly the
     items it drew before that batch existed (the functional cap samples per family, so any new template would
     change every draw), and the batch's held-out templates stay unseen phrasings for the adapter."""
+    answered_share: float = 0.0
+    """Share of the single-question *training* examples that also get a verdict-only copy followed by another
+    sentence (:func:`trainers.mix.answered`, source ``answered``): a biased question answered by a rejection of its
+    premise becomes not biased; one followed by agreement or by an unrelated neutral sentence stays biased; a
+    question that is not biased stays so whatever follows. The guard judges a flagged question together with the
+    sentence after it (``GuardConfig.answered_questions``), so the model must read such pairs; v5, never taught
+    them, passed 10 of 26 held-out denial questions followed by an unrelated sentence
+    (``runs/qa/probe.py``)."""
     run_on_share: float = 0.0
     """Share of the human-written *training* examples (every source but the templated ones) that also get a
     verdict-only run-on copy (:func:`trainers.mix.run_on`: lower case, no punctuation, joined with other neutral
@@ -485,6 +493,13 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
         held_plain = held_texts | {plain_text(t) for t in held_texts}
         copies, copy_leaks = _remove_leaks(copies, held_plain | {ex.text for ex in train})
         drops["run_on"] = Counter({"added": len(copies), "dropped_as_existing_or_held_out": copy_leaks})
+        train += copies
+    if mix.answered_share:
+        from trainers.mix import answered
+
+        copies, copy_leaks = _remove_leaks(answered(train, mix.answered_share, mix.seed),
+                                           held_texts | {ex.text for ex in train})
+        drops["answered"] = Counter({"added": len(copies), "dropped_as_existing_or_held_out": copy_leaks})
         train += copies
 
     fixes = {

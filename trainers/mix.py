@@ -14,6 +14,8 @@ source                      what                                             lab
 ``seegull``                 SeeGULL's offensive identity -> attribute        biased + rewrite; split like functional
                             tuples in the stereotype templates
 ``holistic_bias``           HolisticBias's own templates x descriptors       by template; split like functional
+``answered``                training questions followed by one more sentence  verdict only, training split only
+                            (:func:`answered`)
 ==========================  ===============================================  ==========================================
 
 Obfuscated copies (leetspeak, swapped, spaced or masked letters) are added for a share of the templated
@@ -41,8 +43,8 @@ if TYPE_CHECKING:
     from srllm_guard.eval.functional import SuiteItem
     from trainers.data import DataMix, Example
 
-__all__ = ["extra_sources", "near_copy", "negates", "plain_text",
-           "run_on", "templated", "PARADETOX_CANNOT", "JIGSAW_TOXIC",
+__all__ = ["answered", "extra_sources", "near_copy", "negates", "plain_text",
+           "run_on", "AGREEMENTS", "NEUTRAL_FOLLOW_UPS", "REJECTIONS", "templated", "PARADETOX_CANNOT", "JIGSAW_TOXIC",
            "BOLD_DIR", "TEMPLATED_SOURCES"]
 
 PARADETOX_CANNOT = "paradetox/paradetox_cannot_rewrite.tsv"
@@ -102,6 +104,71 @@ def run_on(examples: list[Example], share: float, seed: int, max_chars: int) -> 
         text = " ".join(p for p in parts if p)
         if text and text != ex.text and len(text) <= max_chars:
             out.append(Example(text, ex.biased, None, ex.source, ex.group, functionality="run_on"))
+    return out
+
+
+REJECTIONS = (
+    "No, and that's a stereotype.", "Of course they aren't; that's a prejudice.",
+    "Nobody should believe that about a whole group.", "That's a bigoted idea, and it's false.",
+    "The answer is no: people are individuals.", "That's discrimination, and it has no place here.",
+    "No one deserves to be judged that way.", "It's a harmful myth, nothing more.",
+    "Nobody, because that would be a crime.", "That would be cruel and wrong.", "There is no truth in that.",
+    "No, that's bigoted nonsense.", "Talk like that is hateful, and I reject it.", "That's just prejudice talking.",
+    "Nobody sane would, and nobody should.", "They are people like anyone else, so no.",
+)
+"""Follow-ups that reject the premise of a biased question (training side of :func:`answered`; the evaluation's
+own are :data:`srllm_guard.eval.templates_extra.ANSWERS`, disjoint, tested)."""
+AGREEMENTS = (
+    "Exactly.", "Think about it.", "You know I'm right.", "Everyone knows the answer.", "I rest my case.",
+    "Just saying.", "Yes, and it's obvious.", "Obviously.", "Asking for a friend.", "Food for thought.",
+    "I'm only saying what we all think.", "The answer is yes, and you know it.",
+)
+"""Follow-ups that leave a question's meaning as it was (agreement, a nudge)."""
+NEUTRAL_FOLLOW_UPS = (
+    "Anyway, I have to go now.", "The bus was late again this morning.", "We can talk about it at dinner.",
+    "My coffee is getting cold.", "The report is due on Friday.", "I saw it on the news last night.",
+    "Tell me when you get home.", "It's been a long week.", "The game starts at seven.",
+    "I still need to buy groceries.", "Send me the link later.", "The kids are at school until three.",
+)
+"""Unrelated neutral follow-ups (with single neutral sentences of the training split itself)."""
+
+
+def answered(examples: list[Example], share: float, seed: int) -> list[Example]:
+    """Verdict-only copies of a ``share`` of the single-question examples, each followed by one more sentence.
+
+    A biased templated question gets, by a stable hash of its text, a rejection of its premise (half: the copy
+    is *not* biased: "Are {G} lazy? No, and that's a stereotype."), an agreement or an unrelated neutral sentence
+    (a quarter each: still biased). Threats and human-written biased questions (toxic wording, not a premise a
+    reply can reject) are never made benign by what follows: they get an agreement or a neutral sentence. A
+    question that is not biased gets an agreement or a neutral sentence and stays not biased. Neutral follow-ups
+    come from :data:`NEUTRAL_FOLLOW_UPS` and from single short neutral sentences among ``examples``. The copies'
+    source is ``answered`` (a stage can weight it with ``train.per_source``)."""
+    from srllm_guard.split import split_sentences
+    from trainers.data import Example
+
+    def single(text: str) -> bool:
+        return len(split_sentences(text)) == 1
+
+    neutral = list(NEUTRAL_FOLLOW_UPS) + sorted(
+        {ex.text for ex in examples if not ex.biased and ex.source not in TEMPLATED_SOURCES
+         and 20 <= len(ex.text) <= 100 and ex.text[-1:] == "." and single(ex.text)})
+    out = []
+    for ex in examples:
+        text = ex.text.strip()
+        if not text.endswith("?") or _unit("answered:" + text, seed) >= share or not single(text):
+            continue
+        u = _unit("answered-kind:" + text, seed)
+        premise = ex.source in TEMPLATED_SOURCES and not (ex.functionality or "").startswith("threat")
+        if ex.biased and premise and u < 0.5:
+            follow, biased, kind = REJECTIONS[int(u * 2 * len(REJECTIONS))], False, "rejection"
+        elif (u < 0.75) if ex.biased else (u < 0.5):
+            pool = AGREEMENTS
+            follow, biased, kind = pool[int(_unit("answered-pick:" + text, seed) * len(pool))], ex.biased, "agreement"
+        else:
+            follow = neutral[int(_unit("answered-pick:" + text, seed) * len(neutral))]
+            biased, kind = ex.biased, "neutral"
+        out.append(Example(f"{text} {follow}", biased, None, "answered", ex.group,
+                           functionality=f"answered:{kind}"))
     return out
 
 
