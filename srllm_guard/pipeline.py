@@ -10,9 +10,8 @@ characters, in three phases per group::
 
     1. score    check_many(pieces, rewrite=False)   one call; llama.cpp screens inside it (early exit)
                     score < threshold --> keep the piece
-       answered check_many(question + next sentence)  one call for the group's flagged questions that another
-                                                    sentence follows (``answered_questions``); a screened flag
-                                                    is confirmed by check(pair, rewrite=False)
+       answered check(question + next sentence,      one call per flagged question that another sentence follows
+                      rewrite=False)                (``answered_questions``): the full model, never the screen
                     the pair's score < threshold --> keep the question
     2. rewrite  check(piece, rewrite=True)          one call per flagged piece (generation is the long part)
                     no rewrite / drift > max_drift --> fallback policy
@@ -88,6 +87,9 @@ class _Call:
     no_copy: bool = False
     """A retry: the rewrite is decoded so that it cannot copy ``text`` where the backend can
     (:class:`~srllm_guard.backends.base.CopyBlocking`)."""
+    budget: bool = False
+    """Count the tokens first (a :class:`~srllm_guard.backends.base.TokenBudget` backend): a text over the limit
+    gets a :class:`_TooLong` instead of being sent."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,9 @@ class _TooLong:
     limit: int
 
 
-_Outcome = Union[Check, BackendError, list]
+_Answer = Union[Check, _TooLong, "list[Check | _TooLong]"]
+"""What a call returns: a ``_Call``'s check (or too-long mark), a ``_Batch``'s list."""
+_Outcome = Union[Check, _TooLong, BackendError, list]
 _MAX_TOKENS_PER_CHAR = 4
 """Upper bound of tokens per character (UTF-8 byte fallback): shorter texts skip ``count_tokens``."""
 _GROUP_PIECES, _GROUP_CHARS = 64, 8000
@@ -171,33 +175,26 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
                 flagged.append(piece)
         pieces.extendleft(reversed(cut))
 
-        # 1b. a flagged question followed by another sentence: the two are judged together, and a pair that is
-        # not flagged keeps the question ("Are X bad at maths? No, that's a myth."); a screened flag of a pair
-        # is confirmed by the full model, as everywhere
-        asked = [(piece, pairs[piece.start]) for piece in flagged if piece.start in pairs]
-        if asked:
-            outcome = yield _Batch(tuple(text[pair.start : pair.end] for _, pair in asked), config.threshold)
-            if isinstance(outcome, BackendError):
-                give_up(outcome, flagged[0].start)
+        # 1b. a flagged question followed by another sentence: the full model judges the two together (never the
+        # screen, which was fitted on single sentences), and a pair it does not flag keeps the question ("Are X
+        # bad at maths? No, that's a myth.")
+        kept: set[int] = set()
+        error = None
+        for piece in flagged:
+            pair = pairs.get(piece.start)
+            if pair is None:
+                continue
+            answer = yield _Call(text[pair.start : pair.end], config.threshold, rewrite=False, budget=True)
+            if isinstance(answer, BackendError):
+                error = answer
                 break
-            assert isinstance(outcome, list)
-            kept: set[int] = set()
-            for (piece, pair), check in zip(asked, outcome):
-                if isinstance(check, _TooLong):
-                    continue
-                if check.screened and check.score >= config.threshold:
-                    check = yield _Call(text[pair.start : pair.end], config.threshold, rewrite=False)
-                    if isinstance(check, BackendError):
-                        outcome = check
-                        break
-                    assert isinstance(check, Check)
-                if check.score < config.threshold:
-                    scores[piece.start] = check.score
-                    kept.add(piece.start)
-            if isinstance(outcome, BackendError):
-                give_up(outcome, flagged[0].start)
-                break
-            flagged = [piece for piece in flagged if piece.start not in kept]
+            if isinstance(answer, Check) and answer.score < config.threshold:  # not a _TooLong
+                scores[piece.start] = answer.score
+                kept.add(piece.start)
+        if error is not None:
+            give_up(error, flagged[0].start)
+            break
+        flagged = [piece for piece in flagged if piece.start not in kept]
 
         # 2. rewrite the flagged pieces (the full model's score decides)
         candidates: list[tuple[Piece, float, str]] = []
@@ -344,9 +341,11 @@ def _timeout(config: GuardConfig) -> BackendTimeout:
     )
 
 
-def _sync_work(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> Check | list[Check | _TooLong]:
+def _sync_work(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> _Answer:
     """What one call does, in the worker thread: the token budget first, then the backend."""
     if isinstance(call, _Call):
+        if call.budget and (mark := _too_long(backend, call.text)) is not None:
+            return mark
         if call.no_copy and call.rewrite and isinstance(backend, CopyBlocking):
             return _valid(backend.check_no_copy(call.text, threshold=call.threshold,
                                                 max_new_tokens=config.max_new_tokens))
@@ -363,7 +362,7 @@ def _with_marks(marks: list[_TooLong | None], answer: Any) -> list[Check | _TooL
     return [mark or next(checks) for mark in marks]
 
 
-def _call_once(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> Check | list[Check | _TooLong]:
+def _call_once(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> _Answer:
     """One backend call in a daemon worker thread, waited on for ``timeout_s``.
 
     The worker runs in an empty ``contextvars`` context, so nothing the backend does can attach to the
@@ -391,9 +390,13 @@ def _call_once(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> C
     return box["value"]
 
 
-async def _acall_once(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> Check | list[Check | _TooLong]:
-    async def work() -> Check | list[Check | _TooLong]:
+async def _acall_once(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> _Answer:
+    async def work() -> _Answer:
         if isinstance(call, _Call):
+            if call.budget and _may_be_too_long(backend, call.text):  # counting takes the model lock
+                mark = await asyncio.to_thread(_too_long, backend, call.text)
+                if mark is not None:
+                    return mark
             if call.no_copy and call.rewrite and isinstance(backend, CopyBlocking):
                 return _valid(await asyncio.to_thread(backend.check_no_copy, call.text, threshold=call.threshold,
                                                       max_new_tokens=config.max_new_tokens))

@@ -51,13 +51,14 @@ def test_a_question_answered_by_a_rejection_passes_and_one_left_standing_is_rewr
     record = _guard(ANSWERED, backend, run)
     assert record.text == ANSWERED and record.action == "pass" and record.spans == []
     assert record.score == pytest.approx(0.1)  # the pair's 0.05 stands for the question's 0.9
-    assert backend.batches[1] == (["Are those people lazy? No, that's a myth."], 0.5)  # one call, no generation
+    assert len(backend.batches) == 1  # one scoring call; the pair went to the full model, without generation
+    assert ("Are those people lazy? No, that's a myth.", False) in backend.calls
     assert not any(rewrite for _, rewrite in backend.calls)
 
     backend = Answering()
     record = _guard(UNANSWERED, backend, run)
     assert record.text == "Are those people kind? The sky is blue." and record.spans[0].score == pytest.approx(0.9)
-    assert backend.batches[1] == (["Are those people lazy? The sky is blue."], 0.5)
+    assert ("Are those people lazy? The sky is blue.", False) in backend.calls
 
     backend = Answering()  # off: every sentence is judged alone
     record = _guard(ANSWERED, backend, run, answered_questions=False)
@@ -73,24 +74,43 @@ def test_a_question_at_the_end_or_not_flagged_costs_no_extra_call():
     assert _guard("Is the sky blue? Yes.", backend).action == "pass" and len(backend.batches) == 1
 
 
-def test_a_screened_flag_of_the_pair_is_confirmed_by_the_full_model():
-    class Jumpy(Answering):  # the screen flags every text with 'lazy'; the full model reads the answer
+def test_the_pair_is_judged_by_the_full_model_never_by_the_screen():
+    class Screening(Answering):  # a screen fitted on single sentences: it clears every pair, wrongly
         def check_many(self, texts, *, threshold, rewrite=True, max_new_tokens=256):
             self.batches.append((list(texts), threshold))
-            return [Check(score=0.97, screened=True) if "lazy" in t else Check(score=0.01) for t in texts]
+            return [Check(score=0.01, screened=True) if "? " in t else
+                    self.check(t, threshold=threshold, rewrite=False) for t in texts]
 
-    backend = Jumpy()
-    record = _guard(ANSWERED, backend)
-    assert record.text == ANSWERED and record.score == pytest.approx(0.05)  # the screen cleared the rest at 0.01
-    assert ("Are those people lazy? No, that's a myth.", False) in backend.calls
+    backend = Screening()
+    record = _guard(UNANSWERED, backend)
+    assert record.text == "Are those people kind? The sky is blue."  # the full model flags the pair
+    assert not any("? " in t for texts, _ in backend.batches for t in texts)
+    assert _guard(ANSWERED, Screening()).text == ANSWERED
+
+
+def test_a_pair_over_the_token_budget_leaves_the_question_to_be_judged_alone():
+    class Budget(Answering):
+        max_text_tokens = 8
+
+        def count_tokens(self, text):
+            return len(text.split())
+
+    backend = Budget()
+    for run in ("sync", "async"):
+        record = _guard("Are they lazy? " + "No, that's a myth, " * 3 + "ok.", backend, run, max_sentence_chars=200)
+        assert record.text.startswith("Are they kind?")  # the pair was never sent
+    assert not any("lazy? No" in t for t, _ in backend.calls)
 
 
 def test_a_failure_on_the_pair_is_a_backend_failure_from_the_question_on():
     class Failing(Answering):
         def check_many(self, texts, *, threshold, rewrite=True, max_new_tokens=256):
-            if any("myth" in t and "lazy" in t for t in texts):  # the pair only
-                raise RuntimeError("engine exploded")
             return super().check_many(texts, threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens)
+
+        def check(self, text, **kwargs):
+            if "myth" in text and "lazy" in text:  # the pair only
+                raise RuntimeError("engine exploded")
+            return super().check(text, **kwargs)
 
     text = "The sky is blue. " + ANSWERED
     record = _guard(text, Failing(), on_backend_error="fail_open")

@@ -68,14 +68,16 @@ class Scorer:
     """
 
     VERSION = "pipeline-v2"
-    """Part of the cache key: bumped when the scoring rule changes (v1 took the screen's flags as verdicts)."""
+    """Part of the cache key: bumped when the rule that scores one piece changes (v1 took the screen's flags as
+    verdicts)."""
 
     def __init__(self, backend: Any, config: GuardConfig, *, batch: int = 64, cache: Any = None,
                  progress: Callable[[int], None] | None = None) -> None:
         """``cache``: a :class:`~srllm_guard.eval.cache.ResultCache`; results are keyed on the backend's
         ``verdict_key`` (every file and setting that changes a verdict) and the threshold. A cached entry is one
-        piece's score (a sentence, or a question with the sentence after it), so the rule that combines them
-        (``config.answered_questions``) needs no key of its own."""
+        piece's score (``score``: a sentence, screen then full model) or one pair's (``pair``: a question with
+        the sentence after it, full model), so the rule that combines them (``config.answered_questions``) needs
+        no key of its own."""
         self.backend, self.config, self.batch, self.cache = backend, config, batch, cache
         self.progress = progress or (lambda n: None)
         self._memo: dict[str, float] = {}
@@ -109,6 +111,19 @@ class Scorer:
                     self.cache.put("score", self.system, t, {"score": float(score)})
             self.progress(len(chunk))
 
+    def _score_pairs(self, pairs: Iterable[str]) -> dict[str, float]:
+        """The full model's score of each question-and-answer pair (the pipeline never screens a pair)."""
+        out: dict[str, float] = {}
+        for pair in pairs:
+            hit = self.cache.get("pair", self.system, pair) if self.cache is not None else None
+            if hit is None:
+                hit = {"score": float(self.backend.check(pair, threshold=self.config.threshold, rewrite=False).score)}
+                if self.cache is not None:
+                    self.cache.put("pair", self.system, pair, hit)
+                self.progress(1)
+            out[pair] = float(hit["score"])
+        return out
+
     def __call__(self, texts: Sequence[str]) -> list[float]:
         """P(biased) of each text: its worst piece, where a flagged question that another sentence follows
         counts with the pair's score when the pair is not flagged (the pipeline's rule,
@@ -123,13 +138,13 @@ class Scorer:
         for x in new:
             own = {p.start: x[p.start : p.end] for p in split[x]}
             asked[x] = {start: x[pair.start : pair.end] for start, pair in pairs[x].items() if pieces[own[start]] >= t}
-        self._score_pieces((pair for x in new for pair in asked[x].values()), pieces)
+        paired = self._score_pairs(dict.fromkeys(pair for x in new for pair in asked[x].values()))
         for x in new:
             scores = []
             for p in split[x]:
                 score = pieces[x[p.start : p.end]]
                 pair = asked[x].get(p.start)
-                scores.append(pieces[pair] if pair is not None and pieces[pair] < t else score)
+                scores.append(paired[pair] if pair is not None and paired[pair] < t else score)
             self._memo[x] = max(scores, default=0.0)
         return [self._memo[x] for x in texts]
 
