@@ -37,8 +37,9 @@ class GuardConfig(BaseModel):
     """Judge a flagged question together with the sentence after it. A question asserts nothing by itself:
     "Are women bad at maths? No, that's a myth." is counter-speech, though its first sentence alone reads as a
     biased one. When a piece that ends in ``?`` is flagged and another sentence follows it in the same text,
-    the two are scored as one (one more ``check_many`` call, no generation); if the pair is not flagged, the
-    question is kept, and its recorded score is the pair's. Otherwise the question alone is rewritten as
+    the full model scores the two as one (one more ``check`` call, no generation; never the early-exit screen,
+    which was fitted on single sentences); if the pair is not flagged, the question is kept, and its recorded
+    score is the pair's. Otherwise the question alone is rewritten as
     before (a question followed by agreement or by an unrelated sentence stays flagged when the model reads
     pairs well: the shipped adapter was trained on such pairs, see its card). A guarded stream holds a
     question back until the next sentence is complete (at most ``stream_max_holdback_chars`` more characters)
