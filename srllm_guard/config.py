@@ -33,17 +33,22 @@ class GuardConfig(BaseModel):
     recheck_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     """A rewrite whose own P(biased) reaches this fails the re-check; ``None`` means the same as ``threshold``."""
 
-    answered_questions: bool = True
+    answered_questions: bool = False
     """Judge a flagged question together with the sentence after it. A question asserts nothing by itself:
     "Are women bad at maths? No, that's a myth." is counter-speech, though its first sentence alone reads as a
     biased one. When a piece that ends in ``?`` is flagged and another sentence follows it in the same text,
     the full model scores the two as one (one more ``check`` call, no generation; never the early-exit screen,
     which was fitted on single sentences); if the pair is not flagged, the question is kept, and its recorded
-    score is the pair's. Otherwise the question alone is rewritten as
-    before (a question followed by agreement or by an unrelated sentence stays flagged when the model reads
-    pairs well: the shipped adapter was trained on such pairs, see its card). A guarded stream holds a
-    question back until the next sentence is complete (at most ``stream_max_holdback_chars`` more characters)
-    so that it is judged the same way. ``False``: every sentence is judged alone."""
+    score is the pair's. Otherwise the question alone is rewritten as before. A guarded stream holds a question
+    back until the next sentence is complete (at most ``stream_max_holdback_chars`` more characters) so that it
+    is judged the same way.
+
+    The rule is as good as the model's reading of such pairs, so it is off by default: the default adapter,
+    ``sr-gemma3-270m-v5``, was not trained on them and, under the rule, keeps only 47% of held-out biased
+    questions followed by an unrelated sentence flagged (84.6% judged alone). ``sr-gemma3-270m-v6`` (in a source
+    checkout's ``adapters/``) was trained on them and is meant to run with it: counter-speech flagged 6.7%
+    against v5's 13.3%, 89.6% of those questions still flagged; its card has the figures, and why it is not the
+    default."""
 
     max_drift: float = Field(default=0.9, ge=0.0, le=1.0)
     """Largest allowed drift of a rewrite from its original, a cheap meaning check without embeddings.

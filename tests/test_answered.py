@@ -32,7 +32,7 @@ class Answering(FakeBackend):
 
 
 def _guard(text, backend, run="sync", **settings):
-    config = GuardConfig(timeout_s=5, retries=0, **settings)
+    config = GuardConfig(timeout_s=5, retries=0, **{"answered_questions": True, **settings})
     return guard_text(text, backend, config) if run == "sync" else asyncio.run(aguard_text(text, backend, config))
 
 
@@ -123,7 +123,7 @@ def _chunks(text):
 
 
 def test_a_stream_holds_a_question_until_its_answer_is_complete():
-    guard = SRGuard(backend=Answering(), retries=0, timeout_s=5)
+    guard = SRGuard(backend=Answering(), retries=0, timeout_s=5, answered_questions=True)
     released = []
     stream = guard.transform(iter(_chunks(ANSWERED)))
     for chunk in stream:
@@ -131,12 +131,13 @@ def test_a_stream_holds_a_question_until_its_answer_is_complete():
     text = "".join(released)
     assert text.strip() == ANSWERED and "kind" not in text  # judged with its answer, as invoke does
     assert released[0] == "Are those people lazy? No, that's a myth."  # never the question alone
-    assert "".join(c.content for c in SRGuard(backend=Answering(), retries=0, timeout_s=5, answered_questions=False)
+    assert "".join(c.content for c in SRGuard(backend=Answering(), retries=0, timeout_s=5)
                    .transform(iter(_chunks(ANSWERED)))).startswith("Are those people kind?")
 
 
 def test_a_stream_does_not_hold_a_question_beyond_the_holdback_limit():
-    guard = SRGuard(backend=Answering(), retries=0, timeout_s=5, stream_max_holdback_chars=40)
+    guard = SRGuard(backend=Answering(), retries=0, timeout_s=5, stream_max_holdback_chars=40,
+                    answered_questions=True)
     pulled = 0
     text = "Is the sky blue today? " + "and then it went on " * 10 + "forever."
 
@@ -154,9 +155,11 @@ def test_a_stream_does_not_hold_a_question_beyond_the_holdback_limit():
 
 def test_the_scorer_decides_as_the_pipeline_does():
     texts = [ANSWERED, UNANSWERED, "The sky is blue. Are they lazy?", "Is the sky blue? Yes."]
-    for settings in ({}, {"answered_questions": False}):
+    for settings in ({"answered_questions": True}, {"answered_questions": False}):
         config = GuardConfig(timeout_s=5, **settings)
         scores = Scorer(Answering(), config)(texts)
         flagged = [_guard(t, Answering(), **settings).spans != [] for t in texts]
         assert [s >= config.threshold for s in scores] == flagged
-    assert Scorer(Answering(), GuardConfig())(texts)[:2] == [pytest.approx(0.1), pytest.approx(0.9)]
+    assert Scorer(Answering(), GuardConfig(answered_questions=True))(texts)[:2] == [pytest.approx(0.1),
+                                                                                    pytest.approx(0.9)]
+    assert GuardConfig().answered_questions is False  # off by default: the default adapter was not trained for it

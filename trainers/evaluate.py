@@ -156,7 +156,7 @@ def main(args: argparse.Namespace) -> dict:
     backend = LlamaCppBackend(model_path=args.model, adapter_path=adapter, n_threads=args.threads, screen=screen,
                               merge=not args.no_merge)
     config = GuardConfig(threshold=args.threshold, timeout_s=None, retries=0, rewrite_attempts=args.rewrite_attempts,
-                         answered_questions=not args.no_answered_questions)
+                         answered_questions=args.answered_questions)
     cache = ResultCache(out / "cache.jsonl")
     bar = tqdm(desc="sentences scored", unit="sent", dynamic_ncols=True)
     scorer = J.Scorer(backend, config, cache=cache, progress=bar.update)
@@ -366,8 +366,8 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=GuardConfig().threshold)
     parser.add_argument("--rewrite-attempts", type=int, default=GuardConfig().rewrite_attempts,
                         help="rewrites the guard may write for one flagged piece (GuardConfig.rewrite_attempts)")
-    parser.add_argument("--no-answered-questions", action="store_true",
-                        help="judge every sentence alone (GuardConfig.answered_questions=False)")
+    parser.add_argument("--answered-questions", action="store_true",
+                        help="judge a flagged question with the sentence after it (GuardConfig.answered_questions)")
     parser.add_argument("--answered-per-functionality", type=int, default=40,
                         help="held-out questions per family, each followed by every kind of follow-up")
     parser.add_argument("--threads", type=int, default=None)
