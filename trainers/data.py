@@ -162,9 +162,9 @@ class DataMix:
     sentence (:func:`trainers.mix.answered`, source ``answered``): a biased question answered by a rejection of its
     premise becomes not biased; one followed by agreement or by an unrelated neutral sentence stays biased; a
     question that is not biased stays so whatever follows. The guard judges a flagged question together with the
-    sentence after it (``GuardConfig.answered_questions``), so the model must read such pairs; v5, never taught
-    them, passed 10 of 26 held-out denial questions followed by an unrelated sentence
-    (``runs/qa/probe.py``)."""
+    sentence after it (``GuardConfig.answered_questions``), so the model must read such pairs: by the full model
+    alone, held-out denial questions that v5 flags stay flagged when an unrelated sentence follows 11 times in 26
+    (``scripts/question_pairs.py``; the stage-8 adapter trained with this share: 27 of 27)."""
     run_on_share: float = 0.0
     """Share of the human-written *training* examples (every source but the templated ones) that also get a
     verdict-only run-on copy (:func:`trainers.mix.run_on`: lower case, no punctuation, joined with other neutral

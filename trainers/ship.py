@@ -4,8 +4,9 @@
         --previous runs/sr-gemma3-270m-v5-s1 --previous runs/sr-gemma3-270m-v5-s2 \\
         --previous runs/sr-gemma3-270m-v5-s3 --previous runs/sr-gemma3-270m-v5-s4
 
-Reads ``summary.json`` (trainer), ``eval/metrics.json`` (``trainers.evaluate``) and ``roundtrip.json``
-(``trainers.roundtrip``) from the run; every number in the card comes from those files.
+Reads ``summary.json`` (trainer), ``eval/metrics.json`` (``trainers.evaluate``; ``--eval`` names another
+folder) and ``roundtrip.json`` (``trainers.roundtrip``) from the run; every number in the card comes from those
+files.
 """
 
 from __future__ import annotations
@@ -282,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
                              "adapter folder when the run is gone, for the card's history")
     parser.add_argument("--notes", help="a Markdown file appended to the card: the analysis of the figures "
                                         "(the figures themselves always come from the measured files)")
+    parser.add_argument("--eval", help="the trainers.evaluate output folder whose metrics.json the card shows "
+                                       "(default: the run's eval/)")
     args = parser.parse_args(argv)
     run = Path(args.run)
     dest = source_adapters_dir() / args.name
@@ -294,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         for f in ("early_exit.npz", "early_exit.report.json"):
             shutil.copy2(run / f, dest / f)
     summary = json.loads((run / "summary.json").read_text())
-    metrics_path = run / "eval" / "metrics.json"
+    metrics_path = Path(args.eval or run / "eval") / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else None
     roundtrip = json.loads((run / "roundtrip.json").read_text()) if (run / "roundtrip.json").exists() else None
     stereo_path = run / "stereoset" / "metrics.json"
