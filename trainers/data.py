@@ -161,8 +161,8 @@ class DataMix:
     """Share of the single-question *training* examples that also get a verdict-only copy followed by another
     sentence (:func:`trainers.mix.answered`, source ``answered``): a biased question answered by a rejection of its
     premise becomes not biased; one followed by agreement or by an unrelated neutral sentence stays biased; a
-    question that is not biased stays so whatever follows. The guard judges a flagged question together with the
-    sentence after it (``GuardConfig.answered_questions``), so the model must read such pairs: by the full model
+    question that is not biased stays so whatever follows. With ``GuardConfig(answered_questions=True)`` the guard
+    judges a flagged question together with the sentence after it, so the model must read such pairs: by the full model
     alone, held-out denial questions that v5 flags stay flagged when an unrelated sentence follows 11 times in 26
     (``scripts/question_pairs.py``; the stage-8 adapter trained with this share: 27 of 27)."""
     run_on_share: float = 0.0
