@@ -10,8 +10,8 @@ runs on the buffer plus a stand-in for that text, and every piece but the last i
 window is the first complete sentence, so the consumer gets it as soon as it is checked; every later window
 is all the complete sentences buffered by then, checked together by the pipeline's phases (one batched
 scoring call, see :mod:`srllm_guard.pipeline`): an upstream that runs ahead of the checks (a burst, or text
-piling up during a rewrite) is caught up in batches. A window never ends on a question while the stream goes
-on (``GuardConfig.answered_questions``): the question waits for the sentence after it, which may answer it, so
+piling up during a rewrite) is caught up in batches. With ``GuardConfig.answered_questions`` a window never ends
+on a question while the stream goes on: the question waits for the sentence after it, which may answer it, so
 that the pipeline judges the two as ``invoke`` does; it waits at most ``holdback_chars`` more characters. The
 consumer never gets text that was not checked.
 
