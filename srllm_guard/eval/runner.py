@@ -95,16 +95,15 @@ def _guard_config(threshold: float, max_new_tokens: int, settings: dict | None) 
                           "retries": 0, **(settings or {})})
 
 
-def _tag(config: Any) -> str:
-    dumped = json.dumps(config.model_dump(mode="json", exclude={"audit_hook"}), sort_keys=True)
+def _tag(config: Any, include: set[str] | None = None) -> str:
+    """A short hash of the config (every field, or only those in ``include``)."""
+    dumped = json.dumps(config.model_dump(mode="json", include=include, exclude={"audit_hook"}), sort_keys=True)
     return hashlib.sha256(dumped.encode()).hexdigest()[:10]
 
 
-def _verdict_tag(config: Any) -> str:
-    """The settings that change a detection score (not the rewrite policy): part of the ``detect`` task name."""
-    dumped = json.dumps(config.model_dump(mode="json", include={"threshold", "max_sentence_chars",
-                                                                "answered_questions"}), sort_keys=True)
-    return hashlib.sha256(dumped.encode()).hexdigest()[:10]
+_VERDICT_FIELDS = {"threshold", "max_sentence_chars", "answered_questions"}
+"""The settings that change a detection score (not the rewrite policy): their hash is part of the ``detect`` task
+name."""
 
 
 def _text_key(*parts: str) -> str:
@@ -116,7 +115,7 @@ class _Worker:
 
     def __init__(self, system: System, cache: ResultCache, config: Any, bar: Any) -> None:
         self.system, self.cache, self.config, self.bar = system, cache, config, bar
-        self.tag, self.verdict_tag = _tag(config), _verdict_tag(config)
+        self.tag, self.verdict_tag = _tag(config), _tag(config, _VERDICT_FIELDS)
         self._guard: SRGuard | None = None
         self._scorer: Any = None
 
