@@ -117,7 +117,7 @@ REJECTIONS = (
     "Nobody sane would, and nobody should.", "They are people like anyone else, so no.",
 )
 """Follow-ups that reject the premise of a biased question (training side of :func:`answered`; the evaluation's
-own are :data:`srllm_guard.eval.templates_extra.ANSWERS`, disjoint, tested)."""
+own are :data:`srllm_guard.eval.answered.ANSWERS`, disjoint, tested)."""
 AGREEMENTS = (
     "Exactly.", "Think about it.", "You know I'm right.", "Everyone knows the answer.", "I rest my case.",
     "Just saying.", "Yes, and it's obvious.", "Obviously.", "Asking for a friend.", "Food for thought.",
