@@ -126,6 +126,24 @@ def test_frame_style_changes_only_the_rewrites_of_the_templates_it_covers(train_
         F.generate(GROUPS[:2], side="train", per_group=1, rewrite_style="fancy")
 
 
+def test_checked_style_replaces_only_the_targets_the_guard_would_reject(train_side):
+    assert F.TARGET_MAX_DRIFT == GuardConfig().max_drift
+    checked = F.generate(GROUPS, side="train", per_group=1, rewrite_style="checked")
+    assert [i.text for i in checked] == [i.text for i in train_side]
+    changed = 0
+    for ref, new in zip(train_side, checked):
+        if ref.rewrite is None or drift(ref.text, ref.rewrite) <= F.TARGET_MAX_DRIFT:
+            assert new.rewrite == ref.rewrite, ref.text  # and the draws after it are those of reference
+        elif new.rewrite != ref.rewrite:
+            changed += 1
+            assert drift(new.text, new.rewrite) <= F.TARGET_MAX_DRIFT, (new.text, new.rewrite)
+    rejected = [i for i in train_side if i.rewrite and drift(i.text, i.rewrite) > F.TARGET_MAX_DRIFT]
+    still = [i for i in checked if i.rewrite and drift(i.text, i.rewrite) > F.TARGET_MAX_DRIFT]
+    assert rejected and changed and len(still) < len(rejected) / 10
+    hiring = [i for i in checked if i.text.endswith("so hiring them is a mistake.")]
+    assert hiring and all(drift(i.text, i.rewrite) <= F.TARGET_MAX_DRIFT for i in hiring)
+
+
 def test_cap_selects_a_stable_subset_per_functionality():
     full = F.generate(GROUPS, side="train", per_group=1)
     capped = F.generate(GROUPS, side="train", per_group=1, cap=20)

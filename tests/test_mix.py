@@ -265,3 +265,21 @@ def test_answered_copies_follow_a_training_question_and_take_the_label_of_what_f
     asked = {t.text.split("? ", 1)[1] for t in TEMPLATES if t.id in QUESTION_BATCH and "? " in t.text}
     training = set(REJECTIONS + AGREEMENTS + NEUTRAL_FOLLOW_UPS)
     assert not training & (asked | {s for pool in ANSWERS.values() for s in pool})
+
+
+def test_max_target_drift_makes_far_targets_detection_only_and_leaves_test_alone(tmp_path, splits):
+    from dataclasses import replace
+
+    from srllm_guard.pipeline import drift
+
+    checked = build_splits(write_extra_sources(tmp_path / "data"), replace(MIX, max_target_drift=0.5))
+    assert [(e.text, e.biased, e.rewrite) for e in checked.test] == [(e.text, e.biased, e.rewrite)
+                                                                      for e in splits.test]
+    assert [(e.text, e.biased) for e in checked.train] == [(e.text, e.biased) for e in splits.train]
+    far = [e for e in splits.train + splits.dev if e.rewrite and drift(e.text, e.rewrite) > 0.5]
+    assert far and sum(checked.manifest["dropped"]["max_target_drift"].values()) == len(far)
+    assert all(e.rewrite is None or drift(e.text, e.rewrite) <= 0.5 for e in checked.train + checked.dev)
+    kept = {(e.text, e.rewrite) for e in splits.train if e.rewrite and drift(e.text, e.rewrite) <= 0.5}
+    assert kept and kept <= {(e.text, e.rewrite) for e in checked.train}
+    with pytest.raises(ConfigError, match="max_target_drift is a drift"):
+        build_splits(tmp_path / "data", replace(MIX, max_target_drift=0.0))

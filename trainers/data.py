@@ -144,7 +144,9 @@ class DataMix:
     """Rewrite targets of the templated biased items (:data:`srllm_guard.eval.functional.REWRITE_STYLES`):
     ``reference``, the family's general statements (every recipe up to v4); ``frame``, the frame-keeping rewrites of
     :mod:`srllm_guard.eval.templates_frame`, which change only the biased claim (as targets on the suite's train
-    side, median SIM to their sentences 0.626 -> 0.789: ``scripts/rewrite_targets.py [--style frame]``)."""
+    side, median SIM to their sentences 0.626 -> 0.789: ``scripts/rewrite_targets.py [--style frame]``);
+    ``checked``, ``reference`` except where the guard's drift test would reject that target, then the frame-keeping
+    one when it passes (``default-stage9``; see ``max_target_drift``)."""
     template_rewrites_neutral: float = 0.0
     """Share of the templated biased *training* items whose rewrite target also becomes a neutral, verdict-only
     example (functionality ``rewrite:<family>``). The pair files teach this already (``neutral_from_rewrites``);
@@ -165,6 +167,13 @@ class DataMix:
     judges a flagged question together with the sentence after it, so the model must read such pairs: by the full model
     alone, held-out denial questions that v5 flags stay flagged when an unrelated sentence follows 11 times in 26
     (``scripts/question_pairs.py``; the stage-8 adapter trained with this share: 27 of 27)."""
+    max_target_drift: float | None = None
+    """Make a training or dev example detection-only when its rewrite target drifts more than this from its text
+    (:func:`srllm_guard.policy.drift`, the guard's ``max_drift`` test): the guard would replace such a rewrite by
+    its fallback, so teaching it teaches the fallback. ``None``: off (every recipe up to ``default-stage8``; in
+    ``default-stage8``'s training split 521 of 15,960 targets drift above 0.9: 477 templated, 27 ParaDetox,
+    9 WNC, 8 SR-LLM). The test split is unchanged. With ``rewrite_style: checked`` most templated ones get a
+    target that passes."""
     run_on_share: float = 0.0
     """Share of the human-written *training* examples (every source but the templated ones) that also get a
     verdict-only run-on copy (:func:`trainers.mix.run_on`: lower case, no punctuation, joined with other neutral
@@ -407,6 +416,8 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
 
     if mix.rewrite_style not in REWRITE_STYLES:
         raise ConfigError(f"mix.rewrite_style must be one of {', '.join(REWRITE_STYLES)}, got {mix.rewrite_style!r}")
+    if mix.max_target_drift is not None and not 0.0 < mix.max_target_drift <= 1.0:
+        raise ConfigError(f"mix.max_target_drift is a drift in (0, 1] or null (off), got {mix.max_target_drift}")
     if mix.dev_fraction + mix.test_fraction >= 1.0:
         raise ConfigError("mix.dev_fraction + mix.test_fraction must be below 1, or nothing is left to train on")
     root = Path(data_dir)
@@ -484,6 +495,23 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
         drops["template_rewrites_neutral"] = Counter({"added": len(made),
                                                       "dropped_as_existing_or_held_out": made_leaks})
         train += made
+    if mix.max_target_drift is not None:
+        from srllm_guard.policy import drift
+
+        limit = mix.max_target_drift
+        too_far: Counter = Counter()
+
+        def checked(split: list[Example]) -> list[Example]:
+            out = []
+            for ex in split:
+                if ex.rewrite is not None and drift(ex.text, ex.rewrite) > limit:
+                    too_far[ex.source] += 1
+                    ex = replace(ex, rewrite=None)
+                out.append(ex)
+            return out
+
+        train, dev = checked(train), checked(dev)
+        drops["max_target_drift"] = too_far
     if mix.run_on_share:
         from trainers.mix import TEMPLATED_SOURCES, plain_text, run_on
 
