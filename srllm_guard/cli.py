@@ -61,9 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     flags.add_argument("--rewrite-attempts", type=int, dest="rewrite_attempts", metavar="N",
                         help="rewrites the model may write for one flagged sentence: a rewrite that fails the "
                              "re-check is rewritten again while attempts are left (default 1)")
-    flags.add_argument("--answered-questions", action="store_true", dest="answered_questions",
+    flags.add_argument("--answered-questions", action=argparse.BooleanOptionalAction, dest="answered_questions",
                        help="judge a flagged question together with the sentence after it, which may answer it "
-                            "('Are X lazy? Of course not.'); for adapters trained on such pairs (sr-gemma3-270m-v6)")
+                            "('Are X lazy? Of course not.'); default: GuardConfig's (use --no-answered-questions "
+                            "with an adapter not trained on such pairs)")
     flags.add_argument("--on-error", choices=["fail_open", "fail_closed"], dest="on_backend_error",
                         help="when the model fails or times out: return the original text, or the "
                              "refusal (default fail_closed)")
@@ -140,8 +141,8 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides = {name: value for name, value in values.items() if value is not None}
     if args.adapter is not None:
         overrides["adapter_path"] = None if args.adapter.lower() == "none" else args.adapter
-    if args.answered_questions:
-        overrides["answered_questions"] = True
+    if args.answered_questions is not None:
+        overrides["answered_questions"] = args.answered_questions
     if args.screen is not None:
         overrides["screen"] = None if args.screen.lower() == "none" else args.screen
     if args.backend_options:

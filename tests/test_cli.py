@@ -12,6 +12,7 @@ import pytest
 from conftest import BIASED, REWRITTEN, FakeBackend
 from srllm_guard.backends import registry
 from srllm_guard.cli import main
+from srllm_guard.config import GuardConfig
 from srllm_guard.errors import ModelFileError
 
 
@@ -47,6 +48,8 @@ def test_rewrite_reads_stdin_and_flags_reach_the_config(configs, capsys, monkeyp
             config.timeout_s, config.on_backend_error, config.screen, config.rewrite_attempts,
             config.answered_questions) == ("base.gguf", None, 0.6, "refuse", 1, 9.0, "fail_open", None, 2, True)
     main(["check", "Fine."])
+    assert configs[-1].answered_questions is GuardConfig().answered_questions
+    main(["check", "--no-answered-questions", "Fine."])
     assert configs[-1].answered_questions is False
 
 

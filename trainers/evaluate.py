@@ -366,8 +366,10 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=GuardConfig().threshold)
     parser.add_argument("--rewrite-attempts", type=int, default=GuardConfig().rewrite_attempts,
                         help="rewrites the guard may write for one flagged piece (GuardConfig.rewrite_attempts)")
-    parser.add_argument("--answered-questions", action="store_true",
-                        help="judge a flagged question with the sentence after it (GuardConfig.answered_questions)")
+    parser.add_argument("--answered-questions", action=argparse.BooleanOptionalAction,
+                        default=GuardConfig().answered_questions,
+                        help="judge a flagged question with the sentence after it (GuardConfig.answered_questions; "
+                             "default: the guard's default)")
     parser.add_argument("--answered-per-functionality", type=int, default=40,
                         help="held-out questions per family, each followed by every kind of follow-up")
     parser.add_argument("--threads", type=int, default=None)
