@@ -33,7 +33,7 @@ class GuardConfig(BaseModel):
     recheck_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     """A rewrite whose own P(biased) reaches this fails the re-check; ``None`` means the same as ``threshold``."""
 
-    answered_questions: bool = False
+    answered_questions: bool = True
     """Judge a flagged question together with the sentence after it. A question asserts nothing by itself:
     "Are women bad at maths? No, that's a myth." is counter-speech, though its first sentence alone reads as a
     biased one. When a piece that ends in ``?`` is flagged and another sentence follows it in the same text,
@@ -43,12 +43,12 @@ class GuardConfig(BaseModel):
     back until the next sentence is complete (at most ``stream_max_holdback_chars`` more characters) so that it
     is judged the same way.
 
-    The rule is as good as the model's reading of such pairs, so it is off by default: the default adapter,
-    ``sr-gemma3-270m-v5``, was not trained on them and, under the rule, keeps only 47% of held-out biased
-    questions followed by an unrelated sentence flagged (84.6% judged alone). ``sr-gemma3-270m-v6`` (in a source
-    checkout's ``adapters/``) was trained on them and is meant to run with it: counter-speech flagged 6.7%
-    against v5's 13.3%, 89.6% of those questions still flagged; its card has the figures, and why it is not the
-    default."""
+    The rule is as good as the model's reading of such pairs. The default adapter, ``sr-gemma3-270m-v7``, was
+    trained on them (as was ``sr-gemma3-270m-v6``): with the rule, held-out biased questions answered by a
+    rejection of their premise are flagged 2.5% of the time while those followed by an unrelated sentence stay
+    flagged 93.2%, and counter-speech is flagged 5.8%. Turn it off (``False``, ``--no-answered-questions``) for an
+    adapter that was not: ``sr-gemma3-270m-v5`` under the rule keeps only 47% of the latter flagged (84.6% judged
+    alone)."""
 
     max_drift: float = Field(default=0.9, ge=0.0, le=1.0)
     """Largest allowed drift of a rewrite from its original, a cheap meaning check without embeddings.

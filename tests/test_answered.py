@@ -131,7 +131,7 @@ def test_a_stream_holds_a_question_until_its_answer_is_complete():
     text = "".join(released)
     assert text.strip() == ANSWERED and "kind" not in text  # judged with its answer, as invoke does
     assert released[0] == "Are those people lazy? No, that's a myth."  # never the question alone
-    assert "".join(c.content for c in SRGuard(backend=Answering(), retries=0, timeout_s=5)
+    assert "".join(c.content for c in SRGuard(backend=Answering(), retries=0, timeout_s=5, answered_questions=False)
                    .transform(iter(_chunks(ANSWERED)))).startswith("Are those people kind?")
 
 
@@ -162,4 +162,4 @@ def test_the_scorer_decides_as_the_pipeline_does():
         assert [s >= config.threshold for s in scores] == flagged
     assert Scorer(Answering(), GuardConfig(answered_questions=True))(texts)[:2] == [pytest.approx(0.1),
                                                                                     pytest.approx(0.9)]
-    assert GuardConfig().answered_questions is False  # off by default: the default adapter was not trained for it
+    assert GuardConfig().answered_questions is True  # on by default: the default adapter was trained for it
