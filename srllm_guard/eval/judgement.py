@@ -84,10 +84,10 @@ class Scorer:
         key = getattr(backend, "verdict_key", None) or f"{backend.model_id}:{getattr(backend, 'model_hash', None)}"
         self.system = f"{key}@{config.threshold}:{config.max_sentence_chars}:{self.VERSION}"
 
-    def _cached(self, piece: str) -> float | None:
+    def _cached(self, piece: str, task: str = "score") -> float | None:
         if self.cache is None:
             return None
-        hit = self.cache.get("score", self.system, piece)
+        hit = self.cache.get(task, self.system, piece)
         return None if hit is None else float(hit["score"])
 
     def _score_batch(self, texts: list[str]) -> list[float]:
@@ -115,13 +115,13 @@ class Scorer:
         """The full model's score of each question-and-answer pair (the pipeline never screens a pair)."""
         out: dict[str, float] = {}
         for pair in pairs:
-            hit = self.cache.get("pair", self.system, pair) if self.cache is not None else None
-            if hit is None:
-                hit = {"score": float(self.backend.check(pair, threshold=self.config.threshold, rewrite=False).score)}
+            score = self._cached(pair, "pair")
+            if score is None:
+                score = float(self.backend.check(pair, threshold=self.config.threshold, rewrite=False).score)
                 if self.cache is not None:
-                    self.cache.put("pair", self.system, pair, hit)
+                    self.cache.put("pair", self.system, pair, {"score": score})
                 self.progress(1)
-            out[pair] = float(hit["score"])
+            out[pair] = score
         return out
 
     def __call__(self, texts: Sequence[str]) -> list[float]:
