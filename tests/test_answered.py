@@ -104,9 +104,6 @@ def test_a_pair_over_the_token_budget_leaves_the_question_to_be_judged_alone():
 
 def test_a_failure_on_the_pair_is_a_backend_failure_from_the_question_on():
     class Failing(Answering):
-        def check_many(self, texts, *, threshold, rewrite=True, max_new_tokens=256):
-            return super().check_many(texts, threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens)
-
         def check(self, text, **kwargs):
             if "myth" in text and "lazy" in text:  # the pair only
                 raise RuntimeError("engine exploded")
