@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Iterator, Sequence
 
+from srllm_guard.config import GuardConfig
 from srllm_guard.eval import lexicon
 from srllm_guard.eval.lexicon import Attribute, Group
 from srllm_guard.eval.templates import DEFAULT_REWRITES, FUNCTIONALITIES, TEMPLATES, Template
@@ -166,9 +167,9 @@ family statements share almost no words with long or short sentences ("Never hir
 good {R}, so hiring them is a mistake."), so a model that learns them has its rewrite replaced by the fallback.
 Every other item draws exactly what ``reference`` draws."""
 
-TARGET_MAX_DRIFT = 0.9
+TARGET_MAX_DRIFT: float = GuardConfig.model_fields["max_drift"].default
 """The drift above which ``checked`` looks for another target: :class:`~srllm_guard.config.GuardConfig`'s default
-``max_drift`` (tested to match)."""
+``max_drift`` (0.9)."""
 
 
 def rewrite_options(template: Template, style: str = "reference") -> tuple[str, ...]:
