@@ -12,17 +12,16 @@ attempt's re-check failures were: copies of the sentence, near copies, or other 
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import random
 from collections import Counter, defaultdict
 
 from srllm_guard.backends.llamacpp import LlamaCppBackend
 from srllm_guard.config import GuardConfig
+from srllm_guard.eval.judgement import rejected_kind
 from srllm_guard.guard import SRGuard
 from trainers.data import read_jsonl
 from trainers.evaluate import NATURAL_SOURCES
-from trainers.mix import plain_text
 
 
 def main() -> None:
@@ -58,7 +57,7 @@ def main() -> None:
         first = once.check(text)
         for span in first.spans:
             if span.reason == "recheck_failed":
-                copies[_copy_kind(span.original, span.rejected_rewrite or "")] += 1
+                copies[rejected_kind(span.original, span.rejected_rewrite or "")] += 1
         # the first attempt is the same call either way (greedy): only re-check failures can change
         second = more.check(text) if any(s.reason == "recheck_failed" for s in first.spans) else first
         for key, record in (("1", first), (str(args.attempts), second)):
@@ -75,14 +74,6 @@ def main() -> None:
     if args.out:
         with open(args.out, "w") as f:
             json.dump(out, f, indent=1)
-
-
-def _copy_kind(original: str, rewrite: str) -> str:
-    """'copy' (the same words, case and punctuation aside), 'near copy' (word overlap ratio >= 0.8) or 'other'."""
-    a, b = plain_text(original).split(), plain_text(rewrite).split()
-    if a == b:
-        return "copy"
-    return "near copy" if difflib.SequenceMatcher(None, a, b).ratio() >= 0.8 else "other"
 
 
 if __name__ == "__main__":

@@ -243,6 +243,24 @@ def test_rewrite_outcomes_count_fallbacks_and_reasons():
     assert out["accepted_rewrite_share"] == pytest.approx(2 / 3)
     assert out["fallback_reasons"] == {"recheck_failed": 1}
     assert out["still_asserts"]["asserting"] == 1 and out["still_asserts"]["checked"] == 2
+    assert out["rejected_kinds"] == {}
+
+
+def test_rewrite_outcomes_say_what_the_rejected_rewrites_were():
+    item = F.SuiteItem("Men are lazy. The bus is late.", True, None, "stereotype", "st01", "man", "lazy", ())
+    piece = "Men are lazy."
+    results = [J.RewriteResult(item, "fallback", "[removed] The bus is late.", ["recheck_failed"],
+                               [(piece, "men are LAZY")]),
+               J.RewriteResult(item, "fallback", "[removed] The bus is late.", ["recheck_failed"],
+                               [(piece, "Men are so lazy.")]),
+               J.RewriteResult(item, "fallback", "[removed] The bus is late.", ["drift"],
+                               [(piece, "Buses are often late.")]),
+               J.RewriteResult(item, "rewrite", "Anyone can be lazy. The bus is late.", [])]
+    # compared with the piece it replaced, not the whole text
+    assert J.rewrite_outcomes(results, judge=None, embedder=None)["rejected_kinds"] == {
+        "copy": 1, "near copy": 1, "other": 1}
+    unknown = results + [J.RewriteResult(item, "fallback", "[removed]", ["drift"], None)]
+    assert J.rewrite_outcomes(unknown, judge=None, embedder=None)["rejected_kinds"] is None
 
 
 def test_scorer_flags_a_text_by_its_worst_sentence_and_caches(tmp_path):

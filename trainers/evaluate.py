@@ -230,9 +230,12 @@ def main(args: argparse.Namespace) -> dict:
             if hit is None:
                 record = guard.check(item.text)
                 hit = {"action": record.action, "output": record.text,
-                       "reasons": sorted({s.reason for s in record.spans if s.reason})}
+                       "reasons": sorted({s.reason for s in record.spans if s.reason}),
+                       "rejected": [[s.original, s.rejected_rewrite] for s in record.spans if s.rejected_rewrite]}
                 cache.put("guard", system, item.text, hit)
-            out.append(J.RewriteResult(item, hit["action"], hit["output"], hit["reasons"]))
+            # an entry cached before the rejected rewrites were kept does not say what they were
+            rejected = [(a, b) for a, b in hit["rejected"]] if "rejected" in hit else None
+            out.append(J.RewriteResult(item, hit["action"], hit["output"], hit["reasons"], rejected))
         return out
 
     results = through_guard(flagged, "rewrites")

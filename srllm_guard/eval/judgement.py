@@ -25,7 +25,7 @@ import random
 import re
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 from srllm_guard.config import GuardConfig
@@ -33,6 +33,7 @@ from srllm_guard.eval.detection import confusion, roc_auc
 from srllm_guard.eval.functional import OBFUSCATIONS, SuiteItem, held_out, obfuscate
 from srllm_guard.eval.lexicon import GROUPS, NEGATIVE, Group
 from srllm_guard.eval.templates import TEMPLATES, Template
+from srllm_guard.policy import drift
 from srllm_guard.split import answered_pairs, split_text
 
 __all__ = ["Scorer", "RewriteResult", "detection_by_source", "functional_rates", "parity_items", "parity_rates",
@@ -271,6 +272,16 @@ class RewriteResult:
     action: str
     output: str
     reasons: list[str]
+    rejected: list[tuple[str, str]] | None = field(default_factory=list)
+    """``(piece, rewrite)`` for each rewrite the guard wrote and did not return (a span's ``original`` and
+    ``rejected_rewrite``); ``None`` when not recorded."""
+
+
+def rejected_kind(original: str, rewrite: str) -> str:
+    """What a rejected rewrite is: ``copy`` (the same words, case and punctuation aside), ``near copy``
+    (:func:`~srllm_guard.policy.drift` at most 0.2: a word-level ratio of 0.8 or more) or ``other``."""
+    gap = drift(original, rewrite)
+    return "copy" if gap == 0.0 else "near copy" if gap <= 0.2 else "other"
 
 
 def rewrite_outcomes(results: Sequence[RewriteResult], *, judge: Any | None, embedder: Any | None) -> dict:
@@ -288,6 +299,12 @@ def rewrite_outcomes(results: Sequence[RewriteResult], *, judge: Any | None, emb
                            "fallback": sum(r.action == "fallback" for r in results),
                            "accepted_rewrite_share": len(rewritten) / len(results) if results else None,
                            "fallback_reasons": dict(reasons)}
+    kinds: dict[str, int] = defaultdict(int)
+    for r in results:
+        for piece, rewrite in r.rejected or ():
+            kinds[rejected_kind(piece, rewrite)] += 1
+    # what the fallbacks' rejected rewrites were (None: some results did not record them)
+    out["rejected_kinds"] = None if any(r.rejected is None for r in results) else dict(sorted(kinds.items()))
     by_kind: dict[str, list[bool]] = defaultdict(list)
     for r in results:
         by_kind[r.item.functionality].append(r.action == "rewrite")
