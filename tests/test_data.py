@@ -375,3 +375,65 @@ def test_real_data_default_mix():
     assert m["totals"]["train"] > 2000 and m["totals"]["dev"] > 50 and m["totals"]["test"] > 200
     seen = [{e.text for e in getattr(splits, n)} for n in ("train", "dev", "test")]
     assert not (seen[0] & seen[1] or seen[0] & seen[2] or seen[1] & seen[2])
+
+
+# ----------------------------------------------------------------------------------- SR-LLM sentence pairs
+
+def write_srllm_rows(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """Rows of (biased_text, biased_words as the CSV writes them, debiased_text)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(SRLLM_HEADER)
+        for biased, words, debiased in rows:
+            writer.writerow([biased, "toxicity", words, "x", "Slightly Biased", "x", debiased, ""])
+    return path
+
+
+def test_srllm_sentence_pairs_align_sentences_and_keep_only_those_with_a_biased_word(tmp_path):
+    from trainers.data import srllm_sentence_pairs
+
+    rows = [
+        # three sentences, the middle one rewritten: one pair; the first is unchanged, the third has no biased word
+        ("The vote is on Monday . Only an idiot would skip it . Bring a friend .", "['idiot']",
+         "The vote is on Monday. Please do not skip it. Bring a pal."),
+        # two sentences become one: not aligned one to one, nothing taken
+        ("You fool . You lost .", "['fool']", "You lost the game."),
+        # a two-word biased phrase must be present as words
+        ("He is a total moron , sadly . It rained .", "['total moron']", "He is mistaken, sadly. It rained."),
+        ("Not on the train side . Idiot .", "['idiot']", "Not on the train side. Please stop."),
+        ("Broken words . Jerk .", "not a list [", "Broken words. Please stop."),
+    ]
+    path = write_srllm_rows(tmp_path / "train_500.csv", rows)
+    texts = {normalize(b) for b, _, _ in rows if not b.startswith("Not on")}
+    pairs, drops = srllm_sentence_pairs(path, texts)
+    assert [(s, r) for _, s, r in pairs] == [("Only an idiot would skip it.", "Please do not skip it."),
+                                           ("He is a total moron, sadly.", "He is mistaken, sadly.")]
+    assert pairs[0][0] == normalize(rows[0][0])  # the row it came from, for its group
+    assert drops["no_biased_word"] == 1 and drops["not_aligned_one_to_one"] == 2
+    assert drops["unreadable_biased_words"] == 1 and drops["kept"] == 2
+    # the guard's drift limit and the near-copy rule apply to each sentence pair
+    assert srllm_sentence_pairs(path, texts, max_drift=0.3)[1]["drift"] >= 1
+
+
+def test_srllm_sentences_add_train_examples_and_leave_every_split_as_it_was(tmp_path):
+    from dataclasses import replace
+
+    root = make_data_dir(tmp_path)
+    rows = [(f"plan {i} is set . only an idiot votes no on plan {i} .", "['idiot']",
+             f"plan {i} is set. please vote yes on plan {i}.") for i in range(40)]
+    write_srllm_rows(root / "sr_llm_inhouse" / "train_500.csv", rows)
+    before, after = build_splits(root, FULL), build_splits(root, replace(FULL, srllm_sentences=True))
+    for name in ("dev", "test"):
+        assert getattr(before, name) == getattr(after, name)
+    assert [e for e in after.train if e.source != "srllm_sentence"] == before.train
+    added = [e for e in after.train if e.source == "srllm_sentence"]
+    on_train = {e.text: e.group for e in before.train if e.source == "srllm" and e.biased}
+    assert len(added) == 2 * len(on_train) > 0  # every train-side row: its sentence and its rewrite; no other row
+    for ex in added:
+        plan = ex.text.split("plan ")[1].split()[0].rstrip(".")
+        parent = f"plan {plan} is set. only an idiot votes no on plan {plan}."
+        assert on_train[parent] == ex.group
+        assert (ex.text, ex.rewrite) == ((f"only an idiot votes no on plan {plan}.", f"please vote yes on plan {plan}.")
+                                         if ex.biased else (f"please vote yes on plan {plan}.", None))
+    assert after.manifest["dropped"]["srllm_sentences"]["kept"] == len(on_train)

@@ -26,6 +26,7 @@ Every data problem raises :class:`~srllm_guard.errors.DataError` before any trai
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
 import io
 import json
@@ -174,6 +175,14 @@ class DataMix:
     ``default-stage8``'s training split 521 of 15,960 targets drift above 0.9: 477 templated, 27 ParaDetox,
     9 WNC, 8 SR-LLM). The test split is unchanged. With ``rewrite_style: checked`` most templated ones get a
     target that passes."""
+    srllm_sentences: bool = False
+    """Add the SR-LLM *training* pairs sentence by sentence (source ``srllm_sentence``, :func:`srllm_sentence_pairs`):
+    the guard rewrites one flagged sentence at a time, but each SR-LLM pair rewrites a whole comment (80% of them
+    have several sentences), so the model never saw the sentence-sized version of the task on that register. A
+    changed sentence aligned one to one with its rewrite and holding one of the row's ``biased_words`` becomes a
+    biased example with that target, and the aligned rewrite a neutral one; pairs the guard would reject (drift
+    above ``max_target_drift``) or near copies are left out. Only pairs already on the train side are used, with their
+    pair's group, so dev and test are unchanged."""
     run_on_share: float = 0.0
     """Share of the human-written *training* examples (every source but the templated ones) that also get a
     verdict-only run-on copy (:func:`trainers.mix.run_on`: lower case, no punctuation, joined with other neutral
@@ -327,6 +336,53 @@ def _wnc(pre_path, post_path, limit: int | None, seed: int, hint: str) -> tuple[
         raise DataError(f"{pre_path} has {len(pre)} lines but {post_path} has {len(post)}; they must be line-aligned")
     pairs = [_pair(normalize(a), [normalize(b)], "wnc", drops) for a, b in zip(pre, post) if a.strip() or b.strip()]
     return _finish([p for p in pairs if p], limit, seed, drops), drops
+
+
+def srllm_sentence_pairs(path, texts: set[str], *, max_drift: float = 1.0, near: float = 1.01,
+                         edits: bool = False) -> tuple[list[tuple[str, str, str]], Counter]:
+    """Sentence-sized pairs ``(biased text of the row, sentence, its rewrite)`` from the SR-LLM CSV rows whose
+    normalised ``biased_text`` is in ``texts`` (see :attr:`DataMix.srllm_sentences`), and what was left out."""
+    import ast
+
+    from srllm_guard.policy import drift
+    from srllm_guard.split import split_sentences
+    from trainers.mix import near_copy, plain_text
+
+    def sentences(text: str) -> list[str]:
+        return [text[p.start : p.end].strip() for p in split_sentences(text)]
+
+    drops: Counter = Counter()
+    out: list[tuple[str, str, str]] = []
+    for row in _read_table(Path(path), _SRLLM_COLUMNS, ",", "pass the path of an SR-LLM CSV"):
+        text = normalize(row["biased_text"])
+        if text not in texts:
+            continue
+        try:
+            words = [plain_text(str(w)) for w in ast.literal_eval(row.get("biased_words") or "[]")]
+        except (ValueError, SyntaxError):
+            drops["unreadable_biased_words"] += 1
+            continue
+        words = [w for w in words if w]
+        a, b = sentences(text), sentences(normalize(row["debiased_text"]))
+        matcher = difflib.SequenceMatcher(None, [plain_text(s) for s in a], [plain_text(s) for s in b], autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                continue
+            if tag != "replace" or i2 - i1 != j2 - j1:
+                drops["not_aligned_one_to_one"] += i2 - i1
+                continue
+            for sentence, rewrite in zip(a[i1:i2], b[j1:j2]):
+                tokens = set(plain_text(sentence).split())
+                if not any(set(w.split()) <= tokens for w in words):
+                    drops["no_biased_word"] += 1
+                elif drift(sentence, rewrite) > max_drift:
+                    drops["drift"] += 1
+                elif near_copy(sentence, rewrite, near, edits):
+                    drops["near_copy"] += 1
+                else:
+                    out.append((text, sentence, rewrite))
+    drops["kept"] = len(out)
+    return out, drops
 
 
 def read_srllm_csv(path) -> list[Example]:
@@ -529,6 +585,19 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
                                            held_texts | {ex.text for ex in train})
         drops["answered"] = Counter({"added": len(copies), "dropped_as_existing_or_held_out": copy_leaks})
         train += copies
+    if mix.srllm_sentences:  # after the copies above, so every other training example is as before
+        parents = {ex.text: ex.group for ex in train if ex.source == "srllm" and ex.biased}
+        pairs, drops["srllm_sentences"] = srllm_sentence_pairs(
+            root / SRLLM_TRAIN, set(parents), max_drift=mix.max_target_drift or 1.0, near=mix.near_copy,
+            edits=mix.near_copy_edits)
+        made = [ex for parent, sentence, rewrite in pairs
+                for ex in (Example(sentence, True, rewrite, "srllm_sentence", parents[parent]),
+                           Example(rewrite, False, None, "srllm_sentence", parents[parent]))]
+        made = list({(ex.text, ex.biased): ex for ex in made}.values())
+        made, made_leaks = _remove_leaks(made, held_texts | {ex.rewrite for ex in test + dev if ex.rewrite}
+                                         | {ex.text for ex in train})
+        drops["srllm_sentences"]["dropped_as_existing_or_held_out"] = made_leaks
+        train += made
 
     fixes = {
         "train": "lower mix.dev_fraction / mix.test_fraction or add data",
