@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trainers.ship import probe_section, stereoset_section
+from trainers.ship import _reasons, probe_section, stereoset_section
 
 
 def test_stereoset_section_states_the_share_of_lms_kept_against_the_target():
@@ -25,3 +25,12 @@ def test_probe_section_reads_the_held_out_slice():
     text = " ".join(probe_section(report))
     assert "block 6" in text and "keeps 99.0% of the full model's flags (2 missed)" in text
     assert "sends 40.0% on to the full model" in text and "sends 2.0% on" in text
+
+
+def test_fallback_reasons_say_what_the_rejected_rewrites_were_when_recorded():
+    rw = {"fallback_reasons": {"recheck_failed": 3, "drift": 1}}
+    assert _reasons(rw) == "recheck_failed 3, drift 1"
+    assert _reasons({**rw, "rejected_kinds": None}) == "recheck_failed 3, drift 1"
+    assert _reasons({**rw, "rejected_kinds": {"copy": 2, "other": 2}}) == (
+        "recheck_failed 3, drift 1; the rejected rewrites: copy 2, other 2")
+    assert _reasons({"fallback_reasons": {}}) == "none"

@@ -219,7 +219,11 @@ def judgement_section(m: dict) -> list[str]:
 
 
 def _reasons(rw: dict) -> str:
-    return ", ".join(f"{k} {v}" for k, v in rw["fallback_reasons"].items()) or "none"
+    text = ", ".join(f"{k} {v}" for k, v in rw["fallback_reasons"].items()) or "none"
+    kinds = rw.get("rejected_kinds")  # absent or None in evaluations that did not record the rejected rewrites
+    if kinds:
+        text += "; the rejected rewrites: " + ", ".join(f"{k} {v}" for k, v in kinds.items())
+    return text
 
 
 def _rewrite_rows(rw: dict, kind_label: str, sample_label: str, samples: int) -> list[str]:
