@@ -283,3 +283,27 @@ def test_max_target_drift_makes_far_targets_detection_only_and_leaves_test_alone
     assert kept and kept <= {(e.text, e.rewrite) for e in checked.train}
     with pytest.raises(ConfigError, match="max_target_drift is a drift"):
         build_splits(tmp_path / "data", replace(MIX, max_target_drift=0.0))
+
+
+def test_checked_apart_puts_the_items_whose_target_the_checked_rule_changed_under_their_own_source(tmp_path):
+    from dataclasses import replace
+
+    from trainers.mix import CHECKED_SOURCE
+
+    root = write_extra_sources(tmp_path / "data")
+    mix = replace(MIX, functional_cap=400, rewrite_style="checked")
+    plain, apart = build_splits(root, mix), build_splits(root, replace(mix, checked_apart=True))
+    reference = build_splits(root, replace(mix, rewrite_style="reference"))
+    for name in ("train", "dev", "test"):
+        a, b = getattr(plain, name), getattr(apart, name)
+        assert [(e.text, e.biased, e.rewrite) for e in a] == [(e.text, e.biased, e.rewrite) for e in b]
+    assert plain.test == apart.test
+    target = {e.text: e.rewrite for e in reference.train}
+    moved = [e for e in apart.train if e.source == CHECKED_SOURCE]
+    assert moved and CHECKED_SOURCE in TEMPLATED_SOURCES
+    assert all(e.biased and e.rewrite != target[e.text] for e in moved)
+    kinds = {m.functionality for m in moved}
+    stayed = [e for e in apart.train if e.source == "functional" and e.functionality in kinds]
+    assert stayed and all(e.rewrite == target[e.text] for e in stayed)
+    # off unless the targets are checked: nothing to set apart
+    assert not any(e.source == CHECKED_SOURCE for e in build_splits(root, replace(MIX, checked_apart=True)).train)

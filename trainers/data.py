@@ -148,6 +148,13 @@ class DataMix:
     side, median SIM to their sentences 0.626 -> 0.789: ``scripts/rewrite_targets.py [--style frame]``);
     ``checked``, ``reference`` except where the guard's drift test would reject that target, then the frame-keeping
     one when it passes (``default-stage9``; see ``max_target_drift``)."""
+    checked_apart: bool = False
+    """With ``rewrite_style: checked``, the suite's *training* items whose target that rule changed (the reference
+    one would drift past the guard's limit; 298 of the 18,103 drawn with ``default-stage9``'s mix: every
+    "Never hire {G}." and "{G} are too {A1} to be good {R}, so hiring them is a mistake.", many threats) go under
+    their own source, ``functional_checked``, so that a stage can give them a quota (``train.per_source``): one
+    stage at the suite's proportions sees a handful of them, too few to unlearn the target an earlier stage taught.
+    Every item keeps its text and target (the dev side's too, drawn from the same items); test is unchanged."""
     template_rewrites_neutral: float = 0.0
     """Share of the templated biased *training* items whose rewrite target also becomes a neutral, verdict-only
     example (functionality ``rewrite:<family>``). The pair files teach this already (``neutral_from_rewrites``);

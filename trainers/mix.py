@@ -29,6 +29,7 @@ a source the adapter never saw, for the evaluation.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -45,12 +46,14 @@ if TYPE_CHECKING:
 
 __all__ = ["answered", "extra_sources", "near_copy", "negates", "plain_text",
            "run_on", "AGREEMENTS", "NEUTRAL_FOLLOW_UPS", "REJECTIONS", "templated", "PARADETOX_CANNOT", "JIGSAW_TOXIC",
-           "BOLD_DIR", "TEMPLATED_SOURCES"]
+           "BOLD_DIR", "CHECKED_SOURCE", "TEMPLATED_SOURCES"]
 
 PARADETOX_CANNOT = "paradetox/paradetox_cannot_rewrite.tsv"
 JIGSAW_TOXIC = "jigsaw/test_toxic.csv"
 BOLD_DIR = "bold"
-TEMPLATED_SOURCES = frozenset({"functional", "seegull", "holistic_bias"})
+CHECKED_SOURCE = "functional_checked"
+"""Source of the suite's training items whose target ``rewrite_style: checked`` changed (``mix.checked_apart``)."""
+TEMPLATED_SOURCES = frozenset({"functional", CHECKED_SOURCE, "seegull", "holistic_bias"})
 """Sources made from templates (their own split rules and obfuscated copies); the rest are human-written."""
 
 
@@ -239,8 +242,16 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
     templates = TEMPLATES if mix.question_batch else tuple(t for t in TEMPLATES if t.id not in QUESTION_BATCH)
     if mix.functional_per_group:
         cap = mix.functional_cap if side == "train" else mix.test_per_functionality
-        items += functional.generate(groups, side=side, per_group=mix.functional_per_group, seed=mix.seed, cap=cap,
-                                     templates=templates, rewrite_style=mix.rewrite_style)
+        suite = functional.generate(groups, side=side, per_group=mix.functional_per_group, seed=mix.seed, cap=cap,
+                                    templates=templates, rewrite_style=mix.rewrite_style)
+        if mix.checked_apart and side == "train" and mix.rewrite_style == "checked":
+            # the same draws with the reference targets (``checked`` makes no other draw): the items whose target
+            # differs are the ones the checked rule changed
+            reference = functional.generate(groups, side=side, per_group=mix.functional_per_group, seed=mix.seed,
+                                            cap=cap, templates=templates, rewrite_style="reference")
+            suite = [dataclasses.replace(a, source=CHECKED_SOURCE) if a.rewrite != b.rewrite else a
+                     for a, b in zip(suite, reference, strict=True)]
+        items += suite
     if mix.seegull and data_dir is not None:
         cap = None if side == "train" else mix.test_per_functionality
         made = sources.seegull_items(data_dir, side=side, seed=mix.seed, rewrite_style=mix.rewrite_style,
