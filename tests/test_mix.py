@@ -305,5 +305,5 @@ def test_checked_apart_puts_the_items_whose_target_the_checked_rule_changed_unde
     kinds = {m.functionality for m in moved}
     stayed = [e for e in apart.train if e.source == "functional" and e.functionality in kinds]
     assert stayed and all(e.rewrite == target[e.text] for e in stayed)
-    # off unless the targets are checked: nothing to set apart
-    assert not any(e.source == CHECKED_SOURCE for e in build_splits(root, replace(MIX, checked_apart=True)).train)
+    with pytest.raises(ConfigError, match="set mix.rewrite_style: checked"):
+        build_splits(root, replace(MIX, checked_apart=True))

@@ -479,6 +479,9 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
 
     if mix.rewrite_style not in REWRITE_STYLES:
         raise ConfigError(f"mix.rewrite_style must be one of {', '.join(REWRITE_STYLES)}, got {mix.rewrite_style!r}")
+    if mix.checked_apart and mix.rewrite_style != "checked":
+        raise ConfigError(f"mix.checked_apart sets apart the items whose target rewrite_style 'checked' changed; "
+                          f"set mix.rewrite_style: checked (got {mix.rewrite_style!r}) or drop checked_apart")
     if mix.max_target_drift is not None and not 0.0 < mix.max_target_drift <= 1.0:
         raise ConfigError(f"mix.max_target_drift is a drift in (0, 1] or null (off), got {mix.max_target_drift}")
     if mix.dev_fraction + mix.test_fraction >= 1.0:

@@ -244,7 +244,7 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         cap = mix.functional_cap if side == "train" else mix.test_per_functionality
         suite = functional.generate(groups, side=side, per_group=mix.functional_per_group, seed=mix.seed, cap=cap,
                                     templates=templates, rewrite_style=mix.rewrite_style)
-        if mix.checked_apart and side == "train" and mix.rewrite_style == "checked":
+        if mix.checked_apart and side == "train":  # build_splits checks that the targets are ``checked``
             # the same draws with the reference targets (``checked`` makes no other draw): the items whose target
             # differs are the ones the checked rule changed
             reference = functional.generate(groups, side=side, per_group=mix.functional_per_group, seed=mix.seed,
