@@ -8,6 +8,7 @@ Files read, relative to ``data_dir`` (a folder shaped like ``shared/data``; noth
 project, code only takes paths)::
 
     sr_llm_inhouse/train_500.csv        the paper's biased -> debiased pairs      source 'srllm'
+                                        (and, train side, sentence by sentence:   'srllm_sentence')
     sr_llm_inhouse/infer_50.csv         the authors' inference split: TEST ONLY   source 'srllm_infer'
     paradetox/paradetox.tsv             toxic -> 1..3 neutral rewrites            source 'paradetox'
     wnc_sample/pre.train, post.train    Wiki Neutrality Corpus, line-aligned      source 'wnc'
