@@ -142,6 +142,9 @@ def test_checked_style_replaces_only_the_targets_the_guard_would_reject(train_si
     assert rejected and changed and len(still) < len(rejected) / 10
     hiring = [i for i in checked if i.text.endswith("so hiring them is a mistake.")]
     assert hiring and all(drift(i.text, i.rewrite) <= F.TARGET_MAX_DRIFT for i in hiring)
+    # each item says whether the rule changed its target (what mix.checked_apart sets apart)
+    assert [new.checked for new in checked] == [new.rewrite != ref.rewrite for ref, new in zip(train_side, checked)]
+    assert sum(i.checked for i in checked) == changed and not any(i.checked for i in train_side)
 
 
 def test_cap_selects_a_stable_subset_per_functionality():

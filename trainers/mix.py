@@ -245,12 +245,7 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         suite = functional.generate(groups, side=side, per_group=mix.functional_per_group, seed=mix.seed, cap=cap,
                                     templates=templates, rewrite_style=mix.rewrite_style)
         if mix.checked_apart and side == "train":  # build_splits checks that the targets are ``checked``
-            # the same draws with the reference targets (``checked`` makes no other draw): the items whose target
-            # differs are the ones the checked rule changed
-            reference = functional.generate(groups, side=side, per_group=mix.functional_per_group, seed=mix.seed,
-                                            cap=cap, templates=templates, rewrite_style="reference")
-            suite = [dataclasses.replace(a, source=CHECKED_SOURCE) if a.rewrite != b.rewrite else a
-                     for a, b in zip(suite, reference, strict=True)]
+            suite = [dataclasses.replace(item, source=CHECKED_SOURCE) if item.checked else item for item in suite]
         items += suite
     if mix.seegull and data_dir is not None:
         cap = None if side == "train" else mix.test_per_functionality

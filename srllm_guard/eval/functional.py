@@ -70,6 +70,9 @@ class SuiteItem:
     source: str = "functional"
     obfuscation: str | None = None
     majority: bool = False
+    checked: bool = False
+    """The rewrite is the frame-keeping one that ``rewrite_style='checked'`` chose because the template's usual
+    target drifts too far (the training mix can set these items apart: ``mix.checked_apart``)."""
 
 
 def _unit(key: str, seed: int) -> float:
@@ -185,15 +188,16 @@ def rewrite_options(template: Template, style: str = "reference") -> tuple[str, 
 
 
 def _rewrite(template: Template, group: Group | None, slots: dict[str, str], rng: random.Random,
-             style: str = "reference") -> str | None:
+             style: str = "reference") -> tuple[str | None, bool]:
+    """The item's rewrite, and whether the ``checked`` rule replaced the usual target with a frame-keeping one."""
     if not FUNCTIONALITIES[template.functionality]:
-        return None
+        return None, False
     from srllm_guard.pipeline import drift
 
     options = rewrite_options(template, style)
     usable = [fill(r, group, slots) for r in options if _fits(Template("", "", r), group)]
     if not usable:
-        return None
+        return None, False
     # the guard rejects a rewrite that drifts too far from its original (GuardConfig.max_drift): prefer the
     # phrasings that keep the most of the sentence's words
     text = fill(template.text, group, slots)
@@ -204,9 +208,9 @@ def _rewrite(template: Template, group: Group | None, slots: dict[str, str], rng
         framed = [fill(r, group, slots) for r in rewrite_options(template, "frame")
                   if _fits(Template("", "", r), group)]
         best = min(framed, key=lambda r: drift(text, r), default=None)
-        if best is not None and drift(text, best) <= TARGET_MAX_DRIFT:
-            return best
-    return chosen
+        if best is not None and drift(text, best) <= TARGET_MAX_DRIFT and best != chosen:
+            return best, True
+    return chosen, False
 
 
 def _parts(template: Template, group: Group | None, attr: Attribute | None, seed: int) -> tuple[str, ...]:
@@ -227,11 +231,13 @@ def make_item(template: Template, group: Group | None, attr: Attribute | None, *
     with its held-out parts."""
     rng = rng or random.Random(f"{seed}:{template.id}:{group.plural if group else ''}:{attr.word if attr else ''}")
     slots = _slots(template, attr, rng)
+    rewrite, checked = _rewrite(template, group, slots, rng, rewrite_style)
     return SuiteItem(
         text=fill(template.text, group, slots), biased=FUNCTIONALITIES[template.functionality],
-        rewrite=_rewrite(template, group, slots, rng, rewrite_style), functionality=template.functionality,
+        rewrite=rewrite, functionality=template.functionality,
         template=template.id, group=group.key if group else None, attribute=attr.key if attr else None,
-        held_out=_parts(template, group, attr, seed), source=source, majority=bool(group and group.majority))
+        held_out=_parts(template, group, attr, seed), source=source, majority=bool(group and group.majority),
+        checked=checked)
 
 
 def generate(groups: Sequence[Group], *, side: str, per_group: int = 2, seed: int = 0,
