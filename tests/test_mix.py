@@ -137,6 +137,22 @@ def test_per_source_quotas_weight_a_stage_and_rewrite_shares_apply_per_source(sp
         stage_sample(splits.train, TrainArgs(per_source={"nosuch": 1}))
 
 
+def test_rewrite_only_sources_keep_their_rewrites_and_leave_the_other_sources_alone(splits):
+    sources = Counter(e.source for e in splits.train)
+    quota = {source: n for source, n in sources.items()}
+    plain, _ = stage_sample(splits.train, TrainArgs(per_source=quota, rewrite_share=0.0))
+    only, record = stage_sample(splits.train, TrainArgs(per_source=quota, rewrite_share=0.0,
+                                                        rewrite_only_sources=["paradetox"]))
+    mine = [e for e in only if e.source == "paradetox"]
+    kept = {e.text: e.rewrite for e in splits.train}
+    # every example of the source is biased with its own rewrite, whatever rewrite_share says ...
+    assert mine and all(e.biased and e.rewrite and e.rewrite == kept[e.text] for e in mine)
+    assert len(mine) == sum(e.biased and e.rewrite is not None for e in splits.train if e.source == "paradetox")
+    assert record["per_source"]["paradetox"] == len(mine)
+    # ... and the other sources' examples are exactly those of the same stage without it
+    assert [e for e in only if e.source != "paradetox"] == [e for e in plain if e.source != "paradetox"]
+
+
 def test_run_on_copies_are_verdict_only_train_side_and_leave_the_test_split_alone(tmp_path, splits):
     from dataclasses import replace
 
@@ -214,6 +230,9 @@ def test_verdict_only_examples_encode_the_prompt_alone():
     assert len(neutral["input_ids"]) == neutral["prompt_len"] and neutral["verdict"] == 0
     assert full["input_ids"][: full["prompt_len"]] == only["input_ids"]
     assert tok.decode(full["input_ids"][full["prompt_len"]:]) == "biased\nYou are wrong.<end_of_turn>"
+    assert only["verdict_weight"] == full["verdict_weight"] == 1.0
+    rewrite_only = encode(tok, Example("You moron.", True, "You are wrong.", "paradetox", "g"), 128, verdict=False)
+    assert rewrite_only["input_ids"] == full["input_ids"] and rewrite_only["verdict_weight"] == 0.0
 
 
 def test_question_batch_is_drawn_only_when_the_mix_asks_and_then_on_every_templated_side(tmp_path, splits):

@@ -102,6 +102,11 @@ class TrainArgs:
     contributes none. None: no quota, ``examples`` alone decides. Lets a stage weight the sources it works on."""
     rewrite_share_by_source: dict[str, float] = field(default_factory=dict)
     """``rewrite_share`` for the named sources (the rest use ``rewrite_share``)."""
+    rewrite_only_sources: list[str] = field(default_factory=list)
+    """Sources that teach the rewrite alone: their biased examples keep their rewrite and add no verdict loss, and
+    their neutral or rewrite-less examples are left out of the stage. For pairs whose register should shape how
+    the model rewrites but whose labels should not move what it flags (the sentence-sized SR-LLM pairs' two sides
+    differ by a word or two, unlike the suite's)."""
     dev_examples: int | None = 800
     """Dev examples scored after training (None: all)."""
     keep_weight: float = 0.0
@@ -287,6 +292,8 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
     hash order (so a later stage with ``skip`` = the earlier stages' total sees only new examples), at most
     ``t.per_source`` of each source when quotas are set, and rewrites kept for a ``t.rewrite_share`` (or the
     source's ``t.rewrite_share_by_source``) of the biased ones (the rest train their verdict only)."""
+    only = set(t.rewrite_only_sources)
+    train = [ex for ex in train if ex.source not in only or (ex.biased and ex.rewrite)]
     ranked = _ranked(train, "stage", t.seed)[t.skip :]
     if t.per_source is not None:
         unknown = sorted(set(t.per_source) - {ex.source for ex in train})
@@ -306,7 +313,7 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
     out = []
     for i, ex in enumerate(chosen):
         share = t.rewrite_share_by_source.get(ex.source, t.rewrite_share)
-        keep = ex.rewrite is not None and ((i * 7919) % 1000) / 1000 < share
+        keep = ex.rewrite is not None and (ex.source in only or ((i * 7919) % 1000) / 1000 < share)
         out.append(ex if keep or ex.rewrite is None else dataclasses.replace(ex, rewrite=None))
     record = {"pool": len(train), "skip": t.skip, "examples": len(out),
               "with_rewrite": sum(ex.rewrite is not None for ex in out), "biased": sum(ex.biased for ex in out),
@@ -314,12 +321,13 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
     return out, record
 
 
-def encode(tokenizer, ex: Example, max_len: int, version: str | None = None) -> dict | None:
+def encode(tokenizer, ex: Example, max_len: int, version: str | None = None, *, verdict: bool = True) -> dict | None:
     """Token ids for one example; None when it exceeds ``max_len``.
 
     ``input_ids`` is the prompt, followed by the whole answer (``biased\n{rewrite}<end_of_turn>``) only when there
     is a rewrite to learn: a neutral or detection-only example needs just the prompt, since its one target is
-    the verdict read at the prompt's last position. ``verdict`` is 1 for biased, 0 for neutral.
+    the verdict read at the prompt's last position. ``verdict`` is 1 for biased, 0 for neutral;
+    ``verdict_weight`` 0 when the example trains its rewrite alone (``verdict=False``, ``train.rewrite_only_sources``).
     """
     prompt_ids = tokenizer(fmt.render_prompt(ex.text, version=version).prompt, add_special_tokens=False)["input_ids"]
     ids = list(prompt_ids)
@@ -327,7 +335,8 @@ def encode(tokenizer, ex: Example, max_len: int, version: str | None = None) -> 
         ids += tokenizer(fmt.render_response(biased=True, rewrite=ex.rewrite), add_special_tokens=False)["input_ids"]
     if len(ids) > max_len:
         return None
-    return {"input_ids": ids, "prompt_len": len(prompt_ids), "verdict": int(ex.biased)}
+    return {"input_ids": ids, "prompt_len": len(prompt_ids), "verdict": int(ex.biased),
+            "verdict_weight": 1.0 if verdict else 0.0}
 
 
 def check_tokenizer(tokenizer) -> None:
@@ -408,8 +417,11 @@ def setup(recipe: Recipe) -> dict:
     else:
         model = get_peft_model(model, lcfg)
     version = recipe.prompt_format
-    encoded = [e for e in (encode(tokenizer, ex, t.max_seq_len, version) for ex in train_ex) if e]
-    dev_enc = [e for e in (encode(tokenizer, ex, t.max_seq_len, version) for ex in dev_ex) if e]
+    only = set(t.rewrite_only_sources)
+    encoded = [e for e in (encode(tokenizer, ex, t.max_seq_len, version, verdict=ex.source not in only)
+                           for ex in train_ex) if e]
+    dev_enc = [e for e in (encode(tokenizer, ex, t.max_seq_len, version, verdict=ex.source not in only)
+                           for ex in dev_ex) if e]
     manifest["dropped_too_long"] = len(train_ex) - len(encoded)
     keep_rows: list[list[int]] = []
     if t.keep_weight > 0:
@@ -454,6 +466,8 @@ class Batch:
     """Per row, the prompt's last position (where the verdict token's logits are read)."""
     verdict: Any
     """Per row, 1 biased / 0 neutral."""
+    verdict_weight: Any
+    """Per row, 1.0, or 0.0 where the row trains its rewrite alone."""
     rewrite_rows: Any
     rewrite_pos: Any
     """Positions whose next token is a rewrite token (the answer after the verdict word), flattened."""
@@ -476,8 +490,9 @@ def collate(batch: list[dict], pad_id: int, device: str) -> Batch:
             pos.append(t)
             targets.append(e["input_ids"][t + 1])
     long = lambda xs: torch.tensor(xs, dtype=torch.long, device=device)  # noqa: E731
+    weights = torch.tensor([e.get("verdict_weight", 1.0) for e in batch], dtype=torch.float32, device=device)
     return Batch(ids.to(device), mask.to(device), long([e["prompt_len"] - 1 for e in batch]),
-                 long([e["verdict"] for e in batch]), long(rows), long(pos), long(targets))
+                 long([e["verdict"] for e in batch]), weights, long(rows), long(pos), long(targets))
 
 
 def _heads(model) -> tuple[Any, Any, float | None]:
@@ -511,7 +526,8 @@ def batch_loss(model, b: Batch, verdict_ids: tuple[int, int], verdict_weight: fl
     hidden = decoder(input_ids=b.ids, attention_mask=b.mask).last_hidden_state
     rows = torch.arange(b.ids.size(0), device=b.ids.device)
     two = verdict_logits(hidden[rows, b.verdict_pos], lm_head, verdict_ids, cap)
-    v_loss = F.cross_entropy(two, 1 - b.verdict)  # class 0 = biased
+    per_row = F.cross_entropy(two, 1 - b.verdict, reduction="none")  # class 0 = biased
+    v_loss = (per_row * b.verdict_weight).sum() / b.verdict_weight.sum().clamp(min=1.0)
     loss = verdict_weight * v_loss
     r_loss = torch.zeros((), device=b.ids.device)
     if b.rewrite_pos.numel():
@@ -531,21 +547,23 @@ def evaluate_dev(model, data: list[dict], batch_size: int, pad_id: int, device: 
     if not data:
         return {"dev_loss": None, "dev_verdict_loss": None, "dev_verdict_accuracy": None, "dev_verdict_auc": None}
     model.eval()
-    r_total, r_n, v_total = 0.0, 0, 0.0
+    r_total, r_n, v_total, v_n = 0.0, 0, 0.0, 0.0
     scores: list[tuple[int, float]] = []
     with torch.no_grad():
         for i in range(0, len(data), batch_size):
             chunk = data[i : i + batch_size]
             b = collate(chunk, pad_id, device)
             _, v_loss, r_loss, p_biased = batch_loss(model, b, verdict_ids, 1.0)
-            scores += list(zip(b.verdict.tolist(), p_biased.tolist()))
-            v_total += v_loss.item() * len(chunk)
+            scores += [(y, p) for y, p, w in zip(b.verdict.tolist(), p_biased.tolist(), b.verdict_weight.tolist())
+                       if w > 0]
+            v_total += v_loss.item() * b.verdict_weight.sum().item()
+            v_n += b.verdict_weight.sum().item()
             if b.rewrite_pos.numel():
                 r_total += r_loss.item() * b.rewrite_pos.numel()
                 r_n += b.rewrite_pos.numel()
     model.train()
-    return {"dev_loss": r_total / r_n if r_n else None, "dev_verdict_loss": v_total / len(data),
-            "dev_verdict_accuracy": sum((p >= 0.5) == bool(y) for y, p in scores) / len(scores),
+    return {"dev_loss": r_total / r_n if r_n else None, "dev_verdict_loss": v_total / v_n if v_n else None,
+            "dev_verdict_accuracy": sum((p >= 0.5) == bool(y) for y, p in scores) / len(scores) if scores else None,
             "dev_verdict_auc": _auc(scores)}
 
 
