@@ -291,7 +291,9 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
     """This stage's share of the training split: ``t.examples`` examples after skipping ``t.skip`` in a stable
     hash order (so a later stage with ``skip`` = the earlier stages' total sees only new examples), at most
     ``t.per_source`` of each source when quotas are set, and rewrites kept for a ``t.rewrite_share`` (or the
-    source's ``t.rewrite_share_by_source``) of the biased ones (the rest train their verdict only)."""
+    source's ``t.rewrite_share_by_source``) of the biased ones (the rest train their verdict only). A source of
+    ``t.rewrite_only_sources`` contributes only its biased examples with a rewrite, each keeping it (the quota
+    counts those)."""
     only = set(t.rewrite_only_sources)
     train = [ex for ex in train if ex.source not in only or (ex.biased and ex.rewrite)]
     ranked = _ranked(train, "stage", t.seed)[t.skip :]
