@@ -13,6 +13,7 @@ import pytest
 from srllm_guard import prompt as fmt
 from srllm_guard.errors import ConfigError, DataError, ModelFileError
 from trainers import train as T
+from trainers.data import Example
 
 pytest.importorskip("torch")
 pytest.importorskip("peft")
@@ -79,9 +80,9 @@ def test_paper_recipe_has_the_authors_hyperparameters():
 def test_unknown_recipe_field_and_recipe_name_are_named():
     with pytest.raises(ConfigError, match="lora.rank"):
         T.load_recipe("default", {"lora.rank": 3})
-    known = ("known recipes: default, default-stage10, default-stage11, default-stage12, default-stage2, "
-             "default-stage3, default-stage4, default-stage5, default-stage6, default-stage7, default-stage8, "
-             "default-stage9, experiment-natural-rewrites, paper, v1, v1-stage2")
+    known = ("known recipes: default, default-stage10, default-stage11, default-stage12, default-stage13, "
+             "default-stage14, default-stage2, default-stage3, default-stage4, default-stage5, default-stage6, "
+             "default-stage7, default-stage8, default-stage9, experiment-natural-rewrites, paper, v1, v1-stage2")
     with pytest.raises(ConfigError, match=known):
         T.load_recipe("nope")
 
@@ -247,6 +248,25 @@ def test_keep_term_is_zero_while_the_adapter_changes_nothing(tiny):
         if "lora_B" in name:
             torch.nn.init.normal_(param, std=0.5)
     assert keep_loss(model, rows, 0, "cpu").item() > 1e-4
+
+
+def test_a_rewrite_only_row_adds_no_verdict_loss(tiny):
+    import torch
+    import transformers
+
+    torch.manual_seed(0)
+    model = transformers.AutoModelForCausalLM.from_pretrained(tiny / "hf", dtype=torch.float32).eval()
+    tok = transformers.AutoTokenizer.from_pretrained(tiny / "hf")
+    ids = tuple(tok(w, add_special_tokens=False)["input_ids"][0] for w in (fmt.BIASED, fmt.NEUTRAL))
+    judged = T.encode(tok, Example("Nice day today.", False, None, "bold", "g"), 160)
+    rewrite = T.encode(tok, Example("You moron.", True, "You are wrong.", "paradetox", "g"), 160, verdict=False)
+    with torch.no_grad():
+        _, alone, _, _ = T.batch_loss(model, T.collate([judged], 0, "cpu"), ids, 1.0)
+        _, both, r_loss, _ = T.batch_loss(model, T.collate([judged, rewrite], 0, "cpu"), ids, 1.0)
+        _, counted, _, _ = T.batch_loss(model, T.collate([judged, {**rewrite, "verdict_weight": 1.0}], 0, "cpu"),
+                                        ids, 1.0)
+    assert both.item() == pytest.approx(alone.item(), abs=1e-5)  # the second row's verdict is not in the loss
+    assert counted.item() != pytest.approx(alone.item(), abs=1e-5) and r_loss.item() > 0  # its rewrite still is
 
 
 def test_tiny_qlora_4bit_on_cpu(tmp_path, tiny):
