@@ -308,7 +308,7 @@ def _may_be_too_long(backend: Backend | None, text: str) -> bool:
     return isinstance(limit, int) and len(text) * _MAX_TOKENS_PER_CHAR > limit
 
 
-def _too_long(backend: Backend | None, text: str) -> _TooLong | None:
+def over_budget(backend: Backend | None, text: str) -> _TooLong | None:
     """Count the tokens of ``text`` when it may not fit the backend; ``None`` when it fits."""
     if not _may_be_too_long(backend, text):
         return None
@@ -344,14 +344,14 @@ def _timeout(config: GuardConfig) -> BackendTimeout:
 def _sync_work(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> _Answer:
     """What one call does, in the worker thread: the token budget first, then the backend."""
     if isinstance(call, _Call):
-        if call.budget and (mark := _too_long(backend, call.text)) is not None:
+        if call.budget and (mark := over_budget(backend, call.text)) is not None:
             return mark
         if call.no_copy and call.rewrite and isinstance(backend, CopyBlocking):
             return _valid(backend.check_no_copy(call.text, threshold=call.threshold,
                                                 max_new_tokens=config.max_new_tokens))
         return _valid(backend.check(call.text, threshold=call.threshold, rewrite=call.rewrite,
                                     max_new_tokens=config.max_new_tokens))
-    marks = [_too_long(backend, text) for text in call.texts]
+    marks = [over_budget(backend, text) for text in call.texts]
     send = [text for text, mark in zip(call.texts, marks) if mark is None]
     return _with_marks(marks, backend.check_many(send, threshold=call.threshold, rewrite=False) if send else [])
 
@@ -394,7 +394,7 @@ async def _acall_once(backend: Backend, call: _Call | _Batch, config: GuardConfi
     async def work() -> _Answer:
         if isinstance(call, _Call):
             if call.budget and _may_be_too_long(backend, call.text):  # counting takes the model lock
-                mark = await asyncio.to_thread(_too_long, backend, call.text)
+                mark = await asyncio.to_thread(over_budget, backend, call.text)
                 if mark is not None:
                     return mark
             if call.no_copy and call.rewrite and isinstance(backend, CopyBlocking):
@@ -404,7 +404,7 @@ async def _acall_once(backend: Backend, call: _Call | _Batch, config: GuardConfi
                                                max_new_tokens=config.max_new_tokens))
         marks: list[_TooLong | None] = [None] * len(call.texts)
         if any(_may_be_too_long(backend, text) for text in call.texts):  # counting takes the model lock
-            marks = await asyncio.to_thread(lambda: [_too_long(backend, text) for text in call.texts])
+            marks = await asyncio.to_thread(lambda: [over_budget(backend, text) for text in call.texts])
         send = [text for text, mark in zip(call.texts, marks) if mark is None]
         return _with_marks(marks, await backend.acheck_many(send, threshold=call.threshold, rewrite=False)
                            if send else [])

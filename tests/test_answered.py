@@ -100,6 +100,13 @@ def test_a_pair_over_the_token_budget_leaves_the_question_to_be_judged_alone():
         record = _guard("Are they lazy? " + "No, that's a myth, " * 3 + "ok.", backend, run, max_sentence_chars=200)
         assert record.text.startswith("Are they kind?")  # the pair was never sent
     assert not any("lazy? No" in t for t, _ in backend.calls)
+    # the evaluation's scorer follows the same branch: the question's own flag stands, and the pair is never sent
+    config = GuardConfig(timeout_s=5, max_sentence_chars=200)
+    long = "Are they lazy? " + "No, that's a myth, " * 3 + "ok."
+    short = Budget()
+    assert [s >= config.threshold for s in Scorer(short, config)([long, ANSWERED])] == [True, False]
+    assert not any(t.startswith("Are they lazy? No") for t, _ in short.calls)
+    assert ("Are those people lazy? No, that's a myth.", False) in short.calls  # a pair that fits is sent
 
 
 def test_a_failure_on_the_pair_is_a_backend_failure_from_the_question_on():

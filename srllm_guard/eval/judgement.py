@@ -113,9 +113,16 @@ class Scorer:
             self.progress(len(chunk))
 
     def _score_pairs(self, pairs: Iterable[str]) -> dict[str, float]:
-        """The full model's score of each question-and-answer pair (the pipeline never screens a pair)."""
+        """The full model's score of each question-and-answer pair (the pipeline never screens a pair); a pair
+        over the backend's token budget is never sent and scores 1.0, so its question's own flag stands, as in the
+        pipeline."""
+        from srllm_guard.pipeline import over_budget
+
         out: dict[str, float] = {}
         for pair in pairs:
+            if over_budget(self.backend, pair) is not None:
+                out[pair] = 1.0
+                continue
             score = self._cached(pair, "pair")
             if score is None:
                 score = float(self.backend.check(pair, threshold=self.config.threshold, rewrite=False).score)
