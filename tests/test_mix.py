@@ -151,6 +151,8 @@ def test_rewrite_only_sources_keep_their_rewrites_and_leave_the_other_sources_al
     assert record["per_source"]["paradetox"] == len(mine)
     # ... and the other sources' examples are exactly those of the same stage without it
     assert [e for e in only if e.source != "paradetox"] == [e for e in plain if e.source != "paradetox"]
+    with pytest.raises(DataError, match="rewrite_only_sources names source"):
+        stage_sample(splits.train, TrainArgs(rewrite_only_sources=["nosuch"]))
 
 
 def test_run_on_copies_are_verdict_only_train_side_and_leave_the_test_split_alone(tmp_path, splits):

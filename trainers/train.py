@@ -295,6 +295,10 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
     ``t.rewrite_only_sources`` contributes only its biased examples with a rewrite, each keeping it (the quota
     counts those)."""
     only = set(t.rewrite_only_sources)
+    unknown = sorted(only - {ex.source for ex in train})
+    if unknown:
+        raise DataError(f"train.rewrite_only_sources names source(s) the training split lacks: {', '.join(unknown)}; "
+                        f"known: {', '.join(sorted({ex.source for ex in train}))}")
     train = [ex for ex in train if ex.source not in only or (ex.biased and ex.rewrite)]
     ranked = _ranked(train, "stage", t.seed)[t.skip :]
     if t.per_source is not None:
