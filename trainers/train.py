@@ -294,18 +294,16 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
     source's ``t.rewrite_share_by_source``) of the biased ones (the rest train their verdict only). A source of
     ``t.rewrite_only_sources`` contributes only its biased examples with a rewrite, each keeping it (the quota
     counts those)."""
+    known = {ex.source for ex in train}
+    for name, named in (("per_source", t.per_source or {}), ("rewrite_only_sources", t.rewrite_only_sources)):
+        unknown = sorted(set(named) - known)
+        if unknown:
+            raise DataError(f"train.{name} names source(s) the training split lacks: {', '.join(unknown)}; "
+                            f"known: {', '.join(sorted(known))}")
     only = set(t.rewrite_only_sources)
-    unknown = sorted(only - {ex.source for ex in train})
-    if unknown:
-        raise DataError(f"train.rewrite_only_sources names source(s) the training split lacks: {', '.join(unknown)}; "
-                        f"known: {', '.join(sorted({ex.source for ex in train}))}")
     train = [ex for ex in train if ex.source not in only or (ex.biased and ex.rewrite)]
     ranked = _ranked(train, "stage", t.seed)[t.skip :]
     if t.per_source is not None:
-        unknown = sorted(set(t.per_source) - {ex.source for ex in train})
-        if unknown:
-            raise DataError(f"train.per_source names source(s) the training split lacks: {', '.join(unknown)}; "
-                            f"known: {', '.join(sorted({ex.source for ex in train}))}")
         taken: Counter[str] = Counter()
         quota = []
         for ex in ranked:
@@ -424,10 +422,12 @@ def setup(recipe: Recipe) -> dict:
         model = get_peft_model(model, lcfg)
     version = recipe.prompt_format
     only = set(t.rewrite_only_sources)
-    encoded = [e for e in (encode(tokenizer, ex, t.max_seq_len, version, verdict=ex.source not in only)
-                           for ex in train_ex) if e]
-    dev_enc = [e for e in (encode(tokenizer, ex, t.max_seq_len, version, verdict=ex.source not in only)
-                           for ex in dev_ex) if e]
+
+    def encoded_all(examples: list[Example]) -> list[dict]:
+        return [e for e in (encode(tokenizer, ex, t.max_seq_len, version, verdict=ex.source not in only)
+                            for ex in examples) if e]
+
+    encoded, dev_enc = encoded_all(train_ex), encoded_all(dev_ex)
     manifest["dropped_too_long"] = len(train_ex) - len(encoded)
     keep_rows: list[list[int]] = []
     if t.keep_weight > 0:
