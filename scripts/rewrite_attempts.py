@@ -2,9 +2,10 @@
 
 Flagged biased rows of a trainer's test split (the natural sources of ``trainers.evaluate``, up to
 ``--per-source`` each, seeded) go through the guard (merged weights, early-exit screen) with one attempt; the rows
-where a rewrite failed its re-check go through again with ``--attempts``. Prints the outcome counts of both and
-every row whose outcome changed, so the rescued rewrites can be read, not only counted, and what the first
-attempt's re-check failures were: copies of the sentence, near copies, or other rewrites.
+where a rewrite failed its re-check go through again with ``--attempts``, decoded as ``--retry`` says. Prints the
+outcome counts of both and every row whose outcome changed, so the rescued rewrites can be read, not only
+counted, what the first attempt's re-check failures were (copies of the sentence, near copies, or other
+rewrites), and the median SIM (MiniLM cosine) of the rescued rows to their originals.
 
     python scripts/rewrite_attempts.py --test runs/v4/splits/test.jsonl --per-source 30 --threads 1
 """
@@ -15,6 +16,8 @@ import argparse
 import json
 import random
 from collections import Counter, defaultdict
+
+import numpy as np
 
 from srllm_guard.backends.llamacpp import LlamaCppBackend
 from srllm_guard.config import GuardConfig
@@ -30,6 +33,8 @@ def main() -> None:
     parser.add_argument("--adapter", default="default", help="adapter GGUF or 'default'")
     parser.add_argument("--per-source", type=int, default=30)
     parser.add_argument("--attempts", type=int, default=2)
+    parser.add_argument("--retry", choices=["bar_words", "no_copy"], default="bar_words",
+                        help="how a further attempt is decoded (GuardConfig.retry)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="JSON file for every row's outcomes")
@@ -49,7 +54,7 @@ def main() -> None:
              for t in random.Random(args.seed).sample(by_source[s], min(args.per_source, len(by_source[s])))]
 
     once = SRGuard(backend=backend, config=base)
-    more = SRGuard(backend=backend, config=base.merged(rewrite_attempts=args.attempts))
+    more = SRGuard(backend=backend, config=base.merged(rewrite_attempts=args.attempts, retry=args.retry))
     counts: dict[str, Counter] = {"1": Counter(), str(args.attempts): Counter()}
     copies: Counter = Counter()  # what the first attempt's re-check failures are
     out = []
@@ -71,6 +76,15 @@ def main() -> None:
         print(f"attempts={key}: " + ", ".join(f"{k} {v}" for k, v in sorted(counter.items())))
     print(f"{len(items)} flagged rows; changed: {sum(r['action_once'] != r['action_more'] for r in out)}")
     print("first attempt's re-check failures: " + ", ".join(f"{k} {v}" for k, v in sorted(copies.items())))
+    rescued = [r for r in out if r["action_once"] != "rewrite" and r["action_more"] == "rewrite"]
+    if rescued:
+        from srllm_guard.eval.judges import MiniLMEmbedder
+
+        x = np.asarray(MiniLMEmbedder().encode([t for r in rescued for t in (r["text"], r["more"])]))
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        sims = (x[0::2] * x[1::2]).sum(axis=1)
+        print(f"SIM (MiniLM cosine) of the {len(rescued)} rescued rows to their original: median "
+              f"{float(np.median(sims)):.3f}, mean {float(sims.mean()):.3f}")
     if args.out:
         with open(args.out, "w") as f:
             json.dump(out, f, indent=1)

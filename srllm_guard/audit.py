@@ -49,8 +49,8 @@ class Span(BaseModel):
     """Why a fallback applied: ``'no_rewrite'``, ``'drift'``, ``'recheck_failed'``, ``'too_long'``,
     ``'backend_error'`` or ``'timeout'``; ``None`` for an accepted rewrite."""
     attempts: int = 0
-    """Rewrites the model wrote for the piece (``GuardConfig.rewrite_attempts``: each after the first rewrites the
-    previous one, which the re-check flagged); 0 when none was asked for (too long, backend failure)."""
+    """Rewrites the model wrote for the piece (``GuardConfig.rewrite_attempts``: each after the first follows one
+    the re-check flagged, as ``GuardConfig.retry`` says); 0 when none was asked for (too long, backend failure)."""
     rejected_rewrite: str | None = None
     """The model's last rewrite when the fallback applied because of it (``'drift'``, ``'recheck_failed'``):
     what was not returned, kept so that a fallback can be read and judged; ``None`` otherwise."""

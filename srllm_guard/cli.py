@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
     flags.add_argument("--rewrite-attempts", type=int, dest="rewrite_attempts", metavar="N",
                         help="rewrites the model may write for one flagged sentence: a rewrite that fails the "
                              "re-check is rewritten again while attempts are left (default 1)")
+    flags.add_argument("--retry", choices=["bar_words", "no_copy"],
+                        help="how a further attempt is written: the original again without the words the "
+                             "re-check's flag rests on, or the rejected rewrite decoded so that it cannot copy "
+                             "itself (default bar_words)")
     flags.add_argument("--answered-questions", action=argparse.BooleanOptionalAction, dest="answered_questions",
                        help="judge a flagged question together with the sentence after it, which may answer it "
                             "('Are X lazy? Of course not.'); default: GuardConfig's (use --no-answered-questions "
@@ -134,6 +138,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "threshold": args.threshold,
         "fallback": args.fallback,
         "rewrite_attempts": args.rewrite_attempts,
+        "retry": args.retry,
         "on_backend_error": args.on_backend_error,
         "timeout_s": args.timeout_s,
         "n_threads": args.n_threads,

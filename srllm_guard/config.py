@@ -62,11 +62,24 @@ class GuardConfig(BaseModel):
 
     rewrite_attempts: int = Field(default=1, ge=1, le=4)
     """Rewrites the model may write for one flagged piece. When the re-check flags a rewrite and attempts are
-    left, the model is asked to rewrite that rewrite (one more generation, only for such pieces), decoded so
-    that it cannot copy it where the backend can (llama.cpp, Hugging Face: dynamic blocking, see
-    :class:`~srllm_guard.backends.base.CopyBlocking`; most failed rewrites are copies of the original); the new
+    left, the model writes another (one more generation, only for such pieces), as ``retry`` says; the new
     rewrite passes the same drift test against the original piece and the same re-check. ``1``: a rewrite
     that fails the re-check goes straight to ``fallback``."""
+
+    retry: Literal["bar_words", "no_copy"] = "bar_words"
+    """How a further attempt (``rewrite_attempts`` > 1) differs from the one the re-check flagged; most flagged
+    rewrites are copies or near copies of the original, and greedy decoding would write the same again.
+
+    ``'bar_words'``: the words the re-check's verdict rests on are found by leaving each word of the flagged
+    rewrite out in turn and re-scoring (one batched ``check_many``; up to three words whose removal lowers the
+    score by 0.15 or more, else the one that lowers it most), and the *original* piece is rewritten with those
+    words, and those barred by earlier attempts, never written (any case; see
+    :class:`~srllm_guard.backends.base.WordBarring`). The rest of the sentence may stay, so the meaning mostly
+    does. ``'no_copy'``: the model rewrites its flagged rewrite decoded so that it cannot copy any two-token run
+    of it (dynamic blocking, :class:`~srllm_guard.backends.base.CopyBlocking`): as many rewrites pass the
+    re-check, but they paraphrase the whole sentence and more often change what it says (measured side by side in
+    the README, Policies). A backend without barring retries as ``'no_copy'`` does: with dynamic blocking where
+    it has it, else (a remote engine) a plain greedy rewrite of the flagged rewrite."""
 
     fallback: Literal["flag", "redact", "refuse"] = "redact"
     """What replaces a flagged piece whose rewrite is missing, fails the re-check or drifts too far, and what

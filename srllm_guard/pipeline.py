@@ -18,11 +18,15 @@ characters, in three phases per group::
     3. re-check check_many(rewrites, recheck_at)    one call for the group's rewrites; a screened flag is
                                                     confirmed by check(rewrite, rewrite=False)
                     score < recheck threshold --> the rewrite replaces the piece
-                    score >= recheck threshold, attempts left (``rewrite_attempts``) --> check(rewrite,
-                        rewrite=True): the model rewrites its own flagged rewrite, decoded so that it cannot
-                        copy it (``check_no_copy`` where the backend has it: greedy decoding would return the
-                        same copy again); the new one must pass the drift test against the *original* piece
-                        and is re-checked by check(new, ...) in turn
+                    score >= recheck threshold, attempts left (``rewrite_attempts``), as ``retry`` says:
+                        "bar_words" (a WordBarring backend): check_many(the rewrite with each word left out)
+                        finds the words the flag rests on, and check_barring(piece, words) rewrites the
+                        *original* without them (and without those barred before);
+                        "no_copy" (or a backend without barring): check(rewrite, rewrite=True) rewrites the
+                        flagged rewrite, decoded so that it cannot copy it (``check_no_copy`` where the backend
+                        has it: greedy decoding would return the same copy again);
+                        either way the new one must pass the drift test against the *original* piece and is
+                        re-checked by check(new, ...) in turn
                     no attempt left --> fallback policy
 
 then the policy (:mod:`srllm_guard.policy`) and the reassembly. ``check_many`` may flag a text by the backend's
@@ -48,6 +52,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import numbers
+import re
 import threading
 import time
 from collections import deque
@@ -58,7 +63,7 @@ from typing import Any, Union
 from tenacity import AsyncRetrying, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from srllm_guard.audit import AuditRecord, Span
-from srllm_guard.backends.base import Backend, Check, CopyBlocking, TokenBudget
+from srllm_guard.backends.base import Backend, Check, CopyBlocking, TokenBudget, WordBarring
 from srllm_guard.config import GuardConfig
 from srllm_guard.errors import BackendError, BackendTimeout, SRGuardError
 from srllm_guard.policy import (
@@ -87,6 +92,9 @@ class _Call:
     no_copy: bool = False
     """A retry: the rewrite is decoded so that it cannot copy ``text`` where the backend can
     (:class:`~srllm_guard.backends.base.CopyBlocking`)."""
+    bar: tuple[str, ...] = ()
+    """A retry: the rewrite of ``text`` never writes these words (:class:`~srllm_guard.backends.base.WordBarring`;
+    only asked of a backend that has it)."""
     budget: bool = False
     """Count the tokens first (a :class:`~srllm_guard.backends.base.TokenBudget` backend): a text over the limit
     gets a :class:`_TooLong` instead of being sent."""
@@ -118,8 +126,12 @@ _GROUP_PIECES, _GROUP_CHARS = 64, 8000
 """Most pieces / characters per group (one ``check_many`` call, under one ``timeout_s``)."""
 
 
-def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call | _Batch, _Outcome, Processed]:
-    """The guard's rules for one text, as a generator of backend calls (see the module docstring)."""
+def _plan(text: str, config: GuardConfig, part: int | None, *,
+          can_bar: bool = False) -> Generator[_Call | _Batch, _Outcome, Processed]:
+    """The guard's rules for one text, as a generator of backend calls (see the module docstring).
+
+    ``can_bar``: the backend is a :class:`~srllm_guard.backends.base.WordBarring` one (``retry="bar_words"``
+    needs it; without it a retry rewrites the flagged rewrite, as ``"no_copy"`` does)."""
     result = Processed(text=text)
     if not text or text.isspace():
         return result
@@ -230,12 +242,17 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
                         fallback(piece, score, "too_long", config.fallback)
                         continue
                     original, attempt = text[piece.start : piece.end], 1
+                    barred: list[str] = []  # words no later attempt may write (retry="bar_words")
                     while True:
                         more = attempt < config.rewrite_attempts
+                        bar = more and can_bar and config.retry == "bar_words"
                         # a screened flag is confirmed by the full model; a flag with attempts left asks the
-                        # full model for its verdict and, when it flags the rewrite too, the next rewrite
-                        if check.score >= config.recheck_at and (check.screened or (more and check.rewrite is None)):
-                            check = yield _Call(rewrite, config.recheck_at, rewrite=more, no_copy=more)
+                        # full model for its verdict and, when it flags the rewrite too, the next rewrite of it
+                        # (retry="no_copy"; "bar_words" rewrites the original below)
+                        if check.score >= config.recheck_at and (
+                                check.screened or (more and not bar and check.rewrite is None)):
+                            check = yield _Call(rewrite, config.recheck_at, rewrite=more and not bar,
+                                                no_copy=more and not bar)
                             if isinstance(check, BackendError):
                                 failed = (check, piece.start)
                                 break
@@ -246,14 +263,28 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
                                                       recheck_score=check.score, attempts=attempt, part=part)
                             break
                         nxt = with_end_mark(original, (check.rewrite or "").strip()) if more else ""
+                        if bar:
+                            found = yield from _offenders(rewrite, check.score, barred, config)
+                            if isinstance(found, BackendError):
+                                failed = (found, piece.start)
+                                break
+                            barred += found
+                            again = (yield _Call(original, config.threshold, bar=tuple(barred))) if found else None
+                            if isinstance(again, BackendError):
+                                failed = (again, piece.start)
+                                break
+                            nxt = with_end_mark(original, (again.rewrite or "").strip()) \
+                                if isinstance(again, Check) else ""
                         if not nxt or drift(original, nxt) > config.max_drift:  # measured from the original
                             fallback(piece, score, "recheck_failed" if not more else
                                      "no_rewrite" if not nxt else "drift", config.fallback,
                                      recheck=check.score, attempts=attempt, rejected=nxt or rewrite)
                             break
-                        rewrite, attempt = nxt, attempt + 1  # the model's rewrite of its own flagged rewrite
+                        rewrite, attempt = nxt, attempt + 1
                         more = attempt < config.rewrite_attempts
-                        check = yield _Call(rewrite, config.recheck_at, rewrite=more, no_copy=more)
+                        bar = more and can_bar and config.retry == "bar_words"
+                        check = yield _Call(rewrite, config.recheck_at, rewrite=more and not bar,
+                                            no_copy=more and not bar)
                         if isinstance(check, BackendError):
                             failed = (check, piece.start)
                             break
@@ -277,6 +308,46 @@ def _plan(text: str, config: GuardConfig, part: int | None) -> Generator[_Call |
     out.append(text[pos:])
     result.text = "".join(out)
     return result
+
+
+_WORD = re.compile(r"[^\W\d_][\w'*]*")
+"""A word a retry may bar: letters first, then letters, digits, apostrophes or masking stars."""
+_BAR_DROP, _BAR_MOST, _BAR_SCAN = 0.15, 3, 48
+"""A word is barred when leaving it out lowers the re-check's score by at least ``_BAR_DROP`` (at most
+``_BAR_MOST`` per attempt, else the one word that lowers it most); only the first ``_BAR_SCAN`` words are tried."""
+_NEVER_BARRED = frozenset(
+    "all and any are but can could did does for from had has have her him his its not our she than that the "
+    "their them then there these they this those was were what when which who will with would".split())
+"""Function words a sentence cannot do without; with words of one or two letters, never tried (barring " the"
+or " to" would wreck every rewrite, and leaving one out rarely says where the bias is)."""
+
+
+def _offenders(rewrite: str, score: float, barred: list[str],
+               config: GuardConfig) -> Generator[_Batch, _Outcome, list[str] | BackendError]:
+    """The words a flagged rewrite's verdict rests on: each word left out in turn, all variants scored in one
+    ``check_many`` (the screen may settle some), the words whose removal lowers ``score`` most (see
+    ``GuardConfig.retry``). Words in ``barred`` are not tried again. ``[]`` when none lowers it."""
+    known = _NEVER_BARRED | {word.casefold() for word in barred}
+    spots = [m for m in _WORD.finditer(rewrite) if len(m.group()) > 2 and m.group().casefold() not in known]
+    spots = spots[:_BAR_SCAN]
+    variants = [" ".join((rewrite[: m.start()] + rewrite[m.end() :]).split()) for m in spots]
+    spots, variants = [m for m, v in zip(spots, variants) if v], [v for v in variants if v]
+    if not variants:
+        return []
+    outcome = yield _Batch(tuple(variants), config.recheck_at)
+    if isinstance(outcome, BackendError):
+        return outcome
+    assert isinstance(outcome, list)
+    drops = sorted(((score - check.score, i) for i, check in enumerate(outcome) if isinstance(check, Check)),
+                   key=lambda pair: (-pair[0], pair[1]))
+    found: list[str] = []
+    for drop, i in drops:
+        word = spots[i].group()
+        if drop >= _BAR_DROP and len(found) < _BAR_MOST and word.casefold() not in {w.casefold() for w in found}:
+            found.append(word)
+    if not found and drops and drops[0][0] > 0:
+        found.append(spots[drops[0][1]].group())
+    return found
 
 
 # --- calling the backend ---------------------------------------------------------------------------------
@@ -346,6 +417,9 @@ def _sync_work(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> _
     if isinstance(call, _Call):
         if call.budget and (mark := over_budget(backend, call.text)) is not None:
             return mark
+        if call.bar and call.rewrite and isinstance(backend, WordBarring):
+            return _valid(backend.check_barring(call.text, words=call.bar, threshold=call.threshold,
+                                                max_new_tokens=config.max_new_tokens))
         if call.no_copy and call.rewrite and isinstance(backend, CopyBlocking):
             return _valid(backend.check_no_copy(call.text, threshold=call.threshold,
                                                 max_new_tokens=config.max_new_tokens))
@@ -397,6 +471,10 @@ async def _acall_once(backend: Backend, call: _Call | _Batch, config: GuardConfi
                 mark = await asyncio.to_thread(over_budget, backend, call.text)
                 if mark is not None:
                     return mark
+            if call.bar and call.rewrite and isinstance(backend, WordBarring):
+                return _valid(await asyncio.to_thread(backend.check_barring, call.text, words=call.bar,
+                                                      threshold=call.threshold,
+                                                      max_new_tokens=config.max_new_tokens))
             if call.no_copy and call.rewrite and isinstance(backend, CopyBlocking):
                 return _valid(await asyncio.to_thread(backend.check_no_copy, call.text, threshold=call.threshold,
                                                       max_new_tokens=config.max_new_tokens))
@@ -423,7 +501,7 @@ async def _acall_once(backend: Backend, call: _Call | _Batch, config: GuardConfi
 
 def process(text: str, backend: Backend | None, config: GuardConfig, *, part: int | None = None) -> Processed:
     """Guard one text, calling ``backend`` from worker threads (see :func:`_call_once`)."""
-    plan = _plan(text, config, part)
+    plan = _plan(text, config, part, can_bar=isinstance(backend, WordBarring))
     try:
         call = next(plan)
         while True:
@@ -438,7 +516,7 @@ def process(text: str, backend: Backend | None, config: GuardConfig, *, part: in
 
 async def aprocess(text: str, backend: Backend | None, config: GuardConfig, *, part: int | None = None) -> Processed:
     """Async twin of :func:`process`: ``backend.acheck`` under ``asyncio.wait_for``."""
-    plan = _plan(text, config, part)
+    plan = _plan(text, config, part, can_bar=isinstance(backend, WordBarring))
     try:
         call = next(plan)
         while True:

@@ -104,6 +104,22 @@ def test_no_copy_rewrites_agree_with_llamacpp_and_the_processor_bars_what_follow
     assert processor(torch.tensor([[1, 2, 5], [1, 2, 5]]), scores.clone()).isinf().sum() == 0  # prompt's last token
     barred = processor(torch.tensor([[1, 2, 3, 5], [1, 2, 3, 5]]), scores.clone())
     assert barred[0].isinf().nonzero().flatten().tolist() == [7, 8] and not barred[1].isinf().any()
+    always = _dynamic_blocking(transformers, [{5: frozenset({7})}, {}], start=3, always=frozenset({2}))
+    barred = always(torch.tensor([[1, 2, 5], [1, 2, 5]]), scores.clone())  # from the first generated token
+    assert [row.isinf().nonzero().flatten().tolist() for row in barred] == [[2], [2]]
+    barred = always(torch.tensor([[1, 2, 3, 5], [1, 2, 3, 5]]), scores.clone())
+    assert [row.isinf().nonzero().flatten().tolist() for row in barred] == [[2, 7], [2]]
+
+
+def test_barred_word_rewrites_agree_with_llamacpp(backend: HFBackend, llamacpp) -> None:
+    plain = backend.check(TEXTS[0], threshold=0.0, max_new_tokens=8).rewrite
+    assert plain and plain.split()
+    word = plain.split()[0]
+    ours = [backend.check_barring(text, words=[word], threshold=0.0, max_new_tokens=8) for text in TEXTS[:3]]
+    theirs = [llamacpp.check_barring(text, words=[word], threshold=0.0, max_new_tokens=8) for text in TEXTS[:3]]
+    assert [c.rewrite for c in ours] == [c.rewrite for c in theirs]
+    assert ours[0].rewrite != plain  # the tiny model writes nothing else: it ends the turn instead
+    assert all(word.lower() not in (c.rewrite or "").lower().split() for c in ours)
 
 
 def test_generation_stops_on_end_of_turn(backend: HFBackend, monkeypatch) -> None:

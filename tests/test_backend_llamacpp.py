@@ -84,6 +84,29 @@ def test_warm_prefix_cache_matches_cold_and_skips_work(backend: LlamaCppBackend)
     assert backend.evaluated_tokens == before
 
 
+def test_a_barred_word_is_never_written_in_any_case_and_short_pieces_are_not_barred(
+        backend: LlamaCppBackend) -> None:
+    from srllm_guard.backends.base import WordBarring, word_tokens
+
+    # the bare base echoes its input: its plain rewrite copies "women"; barred, it writes something else there
+    plain = backend.check(SENTENCE, threshold=0.0, max_new_tokens=24).rewrite
+    barred = backend.check_barring(SENTENCE, words=["Women", "emotional"], threshold=0.0, max_new_tokens=24)
+    assert isinstance(backend, WordBarring) and plain and "women" in plain
+    assert barred.rewrite and barred.rewrite != plain and "women" not in barred.rewrite.lower()
+    assert barred.score == pytest.approx(backend.score(SENTENCE), abs=1e-4)
+    assert backend.check_barring(SENTENCE, words=["women"], threshold=1.1).rewrite is None  # below threshold
+    engine = backend.engine
+
+    def tokens(word: str) -> frozenset[int]:
+        return word_tokens([word], lambda form: engine.tokenize(form, special=False),
+                           lambda token: engine.piece(token).decode("utf-8", "replace"))
+
+    women = tokens("women")
+    assert {engine.tokenize(form, special=False)[0] for form in ("women", " women", "Women", " Women")} <= women
+    assert tokens("f*ck") == frozenset()  # " f" and "f" would bar every word that starts with them
+    assert tokens("  ") == frozenset() == word_tokens([], engine.tokenize, str)
+
+
 def test_no_copy_rewrite_repeats_no_two_token_run_of_the_text(backend: LlamaCppBackend) -> None:
     # the bare base echoes its input: its plain rewrite copies runs of the sentence, the blocked one cannot
     def bigrams(text: str) -> set[tuple[int, int]]:

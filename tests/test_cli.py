@@ -40,13 +40,14 @@ def test_rewrite_reads_stdin_and_flags_reach_the_config(configs, capsys, monkeyp
     monkeypatch.setattr(sys, "stdin", io.StringIO(BIASED))
     argv = ["rewrite", "-", "--model", "base.gguf", "--adapter", "none", "--threshold", "0.6",
             "--fallback", "refuse", "--threads", "1", "--timeout", "9", "--on-error", "fail_open", "--screen", "none",
-            "--rewrite-attempts", "2", "--answered-questions"]
+            "--rewrite-attempts", "2", "--retry", "no_copy", "--answered-questions"]
     assert main(argv) == 0
     assert capsys.readouterr().out == REWRITTEN + "\n"
     (config,) = configs
     assert (config.model_path, config.adapter_path, config.threshold, config.fallback, config.n_threads,
-            config.timeout_s, config.on_backend_error, config.screen, config.rewrite_attempts,
-            config.answered_questions) == ("base.gguf", None, 0.6, "refuse", 1, 9.0, "fail_open", None, 2, True)
+            config.timeout_s, config.on_backend_error, config.screen, config.rewrite_attempts, config.retry,
+            config.answered_questions) == ("base.gguf", None, 0.6, "refuse", 1, 9.0, "fail_open", None, 2, "no_copy",
+                                           True)
     main(["check", "Fine."])
     assert configs[-1].answered_questions is GuardConfig().answered_questions
     main(["check", "--no-answered-questions", "Fine."])

@@ -147,6 +147,74 @@ def test_a_retry_is_decoded_without_copying_where_the_backend_can(run):
     assert (span.reason, span.attempts) == ("recheck_failed", 2)
 
 
+class BarringBackend(CopyingBackend):
+    """Greedy rewrites copy the text; ``check_barring`` puts the next word of a synonym chain in place of each
+    barred word ("lazy" -> "idle" -> "busy"; "idle" is flagged as well)."""
+
+    CHAIN = ("lazy", "idle", "busy")
+
+    def __init__(self):
+        super().__init__()
+        self.words = ("lazy", "idle")
+        self.barring: list[tuple[str, tuple[str, ...]]] = []
+
+    def check_barring(self, text, *, words, threshold, max_new_tokens=256):
+        self.barring.append((text, tuple(words)))
+        check = self.check(text, threshold=threshold, rewrite=False)
+        new = text
+        for word in self.CHAIN:
+            if word in words:
+                new = new.replace(word, self.CHAIN[self.CHAIN.index(word) + 1])
+        return Check(score=check.score, rewrite=new if check.score >= threshold else None)
+
+
+@pytest.mark.parametrize("run", ["sync", "async"])
+def test_a_retry_bars_the_words_the_recheck_rests_on_and_rewrites_the_original(run):
+    backend = BarringBackend()
+    config = cfg(rewrite_attempts=3)
+    record = guard_text(BIASED, backend, config) if run == "sync" else asyncio.run(aguard_text(BIASED, backend, config))
+    (span,) = record.spans
+    assert (span.action, span.attempts, span.replacement) == ("rewrite", 3, "People from there are busy.")
+    # the original each time; the words found by leaving each word out, kept from one attempt to the next
+    assert backend.barring == [("People from there are lazy.", ("lazy",)),
+                               ("People from there are lazy.", ("lazy", "idle"))]
+    assert backend.no_copy == []
+    # the variants scored to find them: one batch per retry, each word of the flagged rewrite left out once
+    left_out = [texts for texts, _ in backend.batches if "People from there are ." in texts]
+    assert left_out == [["from there are lazy.", "People from there are ."],  # "from", "there", "are": never
+                        ["from there are idle.", "People from there are ."]]
+    # one attempt fewer: the "idle" rewrite is flagged and no attempt is left
+    (span,) = guard_text(BIASED, BarringBackend(), cfg(rewrite_attempts=2, fallback="flag")).spans
+    assert (span.reason, span.attempts, span.rejected_rewrite) == ("recheck_failed", 2, "People from there are idle.")
+    # retry="no_copy" asks for dynamic blocking even where barring is available
+    other = BarringBackend()
+    (span,) = guard_text(BIASED, other, cfg(rewrite_attempts=2, retry="no_copy")).spans
+    assert (other.barring, other.no_copy, span.replacement) == ([], ["People from there are lazy."],
+                                                                "People from there are kind.")
+
+
+def test_offending_words_are_the_ones_whose_removal_lowers_the_score_most():
+    from srllm_guard.pipeline import _offenders
+
+    def run(text, barred, scores):
+        plan = _offenders(text, 0.9, barred, cfg())
+        batch = next(plan)
+        try:
+            plan.send([Check(score=scores[t]) for t in batch.texts])
+        except StopIteration as stop:
+            return batch.texts, stop.value
+
+    text = "Dogs of the north are rude and loud."  # "of", "the", "are", "and" are never tried
+    variants = ("of the north are rude and loud.", "Dogs of the are rude and loud.", "Dogs of the north are and loud.",
+                "Dogs of the north are rude and .")
+    scores = dict(zip(variants, (0.2, 0.85, 0.6, 0.9)))  # drops: Dogs 0.7, north 0.05, rude 0.3, loud 0
+    texts, found = run(text, [], scores)
+    assert texts == variants and found == ["Dogs", "rude"]
+    assert run(text, ["DOGS"], scores)[1] == ["rude"]  # barred already (any case): not tried again
+    assert run(text, [], dict(zip(variants, (0.89, 0.89, 0.88, 0.9))))[1] == ["rude"]  # no drop of 0.15: the largest
+    assert run(text, [], dict(zip(variants, (0.95, 0.95, 0.9, 0.9))))[1] == []  # nothing lowers it
+
+
 def test_copy_blocks_bar_every_token_that_follows_in_the_text():
     from srllm_guard.backends.base import copy_blocks
 

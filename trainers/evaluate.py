@@ -156,7 +156,7 @@ def main(args: argparse.Namespace) -> dict:
     backend = LlamaCppBackend(model_path=args.model, adapter_path=adapter, n_threads=args.threads, screen=screen,
                               merge=not args.no_merge)
     config = GuardConfig(threshold=args.threshold, timeout_s=None, retries=0, rewrite_attempts=args.rewrite_attempts,
-                         answered_questions=args.answered_questions)
+                         retry=args.retry, answered_questions=args.answered_questions)
     cache = ResultCache(out / "cache.jsonl")
     bar = tqdm(desc="sentences scored", unit="sent", dynamic_ncols=True)
     scorer = J.Scorer(backend, config, cache=cache, progress=bar.update)
@@ -369,6 +369,8 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=GuardConfig().threshold)
     parser.add_argument("--rewrite-attempts", type=int, default=GuardConfig().rewrite_attempts,
                         help="rewrites the guard may write for one flagged piece (GuardConfig.rewrite_attempts)")
+    parser.add_argument("--retry", choices=("bar_words", "no_copy"), default=GuardConfig().retry,
+                        help="how a further attempt is written (GuardConfig.retry)")
     parser.add_argument("--answered-questions", action=argparse.BooleanOptionalAction,
                         default=GuardConfig().answered_questions,
                         help="judge a flagged question with the sentence after it (GuardConfig.answered_questions; "

@@ -13,10 +13,12 @@ calls. The async twins run the sync methods in a worker thread unless a backend 
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Callable, Protocol, Sequence, runtime_checkable
 
-__all__ = ["Check", "Backend", "BaseBackend", "CopyBlocking", "TokenBudget", "copy_blocks"]
+__all__ = ["Check", "Backend", "BaseBackend", "CopyBlocking", "TokenBudget", "WordBarring", "copy_blocks",
+           "word_tokens"]
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,10 @@ class CopyBlocking(Protocol):
 
     Greedy decoding is deterministic, so when the model's rewrite is a copy of a flagged text (the commonest
     re-check failure on human-written text), asking again for a rewrite of that copy returns the same copy. A
-    retry (``GuardConfig.rewrite_attempts``) therefore asks a backend with this capability for
-    :meth:`check_no_copy`: the same verdict, and a rewrite decoded with *dynamic blocking* (Niu et al. 2021,
-    "Unsupervised Paraphrasing with Pretrained Language Models"): right after the decoder emits a token of the
-    text, the token that follows it there is barred, so no two-token run of the text is copied (see
+    retry (``GuardConfig.rewrite_attempts`` with ``retry="no_copy"``) therefore asks a backend with this
+    capability for :meth:`check_no_copy`: the same verdict, and a rewrite decoded with *dynamic blocking* (Niu et
+    al. 2021, "Unsupervised Paraphrasing with Pretrained Language Models"): right after the decoder emits a token
+    of the text, the token that follows it there is barred, so no two-token run of the text is copied (see
     :func:`copy_blocks`). llama.cpp and Hugging Face have it; a remote engine's retry is its plain decode.
     """
 
@@ -114,6 +116,48 @@ def copy_blocks(source: Sequence[int]) -> dict[int, frozenset[int]]:
     for token, nxt in zip(source, source[1:]):
         follows.setdefault(token, set()).add(nxt)
     return {token: frozenset(nxt) for token, nxt in follows.items()}
+
+
+@runtime_checkable
+class WordBarring(Protocol):
+    """Optional capability: a rewrite decoded so that it never writes given words.
+
+    The retry the pipeline prefers (``GuardConfig.retry = "bar_words"``): when the re-check flags a rewrite, the
+    words that verdict rests on (the words whose removal lowers the score most) are barred and the *original*
+    piece is rewritten again, so the model must put something else where the offending word was while the rest
+    of the sentence may stay (dynamic blocking, :class:`CopyBlocking`, bars every two-token run of the text
+    instead, which forces a paraphrase of the whole sentence). llama.cpp and Hugging Face have it.
+    """
+
+    def check_barring(self, text: str, *, words: Sequence[str], threshold: float,
+                      max_new_tokens: int = 256) -> Check:
+        """:meth:`Backend.check` with ``rewrite=True``, the rewrite decoded without ``words`` (see
+        :func:`word_tokens` for what is barred)."""
+        ...
+
+
+_SHORT_PIECE = 3
+"""A word's first token is barred only when it carries at least this many characters of the word (or is the
+whole word): barring a one- or two-letter piece such as ``" f"`` would bar unrelated words too."""
+
+
+def word_tokens(words: Sequence[str], tokenize: Callable[[str], list[int]],
+                piece: Callable[[int], str]) -> frozenset[int]:
+    """The tokens to bar so that none of ``words`` is written: for each word in lower case, capitalised, upper
+    case and as given, with and without a leading space, the first token of its tokenization, when that token is
+    the whole form or carries at least three letters of it. A word split into short pieces is not barred (its
+    tokens are too common to bar)."""
+    barred: set[int] = set()
+    for word in words:
+        word = word.strip()
+        if not word:
+            continue
+        for form in {word, word.lower(), word.capitalize(), word.upper()}:
+            for text in (form, " " + form):
+                ids = tokenize(text)
+                if ids and (len(ids) == 1 or len(re.sub(r"\W", "", piece(ids[0]))) >= _SHORT_PIECE):
+                    barred.add(ids[0])
+    return frozenset(barred)
 
 
 class BaseBackend:

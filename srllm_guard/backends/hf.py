@@ -36,7 +36,7 @@ from typing import Any, Literal, Sequence
 from urllib.parse import urlparse
 
 from srllm_guard import prompt
-from srllm_guard.backends.base import BaseBackend, Check, copy_blocks
+from srllm_guard.backends.base import BaseBackend, Check, copy_blocks, word_tokens
 from srllm_guard.errors import BackendError, ConfigError, ModelFileError, require
 
 __all__ = ["HFBackend"]
@@ -288,9 +288,16 @@ class HFBackend(BaseBackend):
 
     def check_no_copy(self, text: str, *, threshold: float, max_new_tokens: int = 256) -> Check:
         """:meth:`check` whose rewrite cannot copy ``text`` (dynamic blocking, see
-        :class:`~srllm_guard.backends.base.CopyBlocking`): what a retry asks for."""
+        :class:`~srllm_guard.backends.base.CopyBlocking`): what a ``retry="no_copy"`` asks for."""
         return self._check_many([text], threshold=threshold, rewrite=True, max_new_tokens=max_new_tokens,
                                 no_copy=True)[0]
+
+    def check_barring(self, text: str, *, words: Sequence[str], threshold: float,
+                      max_new_tokens: int = 256) -> Check:
+        """:meth:`check` whose rewrite never writes ``words`` (see
+        :class:`~srllm_guard.backends.base.WordBarring`): what a retry asks for by default."""
+        return self._check_many([text], threshold=threshold, rewrite=True, max_new_tokens=max_new_tokens,
+                                words=words)[0]
 
     def check_many(
         self, texts: Sequence[str], *, threshold: float, rewrite: bool = True, max_new_tokens: int = 256
@@ -299,7 +306,7 @@ class HFBackend(BaseBackend):
         return self._check_many(texts, threshold=threshold, rewrite=rewrite, max_new_tokens=max_new_tokens)
 
     def _check_many(self, texts: Sequence[str], *, threshold: float, rewrite: bool, max_new_tokens: int,
-                    no_copy: bool = False) -> list[Check]:
+                    no_copy: bool = False, words: Sequence[str] = ()) -> list[Check]:
         if isinstance(texts, str):
             raise ConfigError("check_many takes a list of texts, not one str")
         if not isinstance(max_new_tokens, int) or max_new_tokens < 0:
@@ -317,7 +324,10 @@ class HFBackend(BaseBackend):
             scores = self._scores(ids)
             flagged = [i for i, s in enumerate(scores) if rewrite and s >= threshold]
             blocks = [copy_blocks(row) for row in self._plain([texts[i] for i in flagged])] if no_copy else None
-            rewrites = dict(zip(flagged, self._rewrites([ids[i] for i in flagged], max_new_tokens, blocks)))
+            always = word_tokens(words, lambda form: self._plain([form])[0],
+                                 lambda token: self._tok.decode([token])) if words else frozenset()
+            rewrites = dict(zip(flagged, self._rewrites([ids[i] for i in flagged], max_new_tokens, blocks,
+                                                        always)))
         return [Check(score=s, rewrite=rewrites.get(i)) for i, s in enumerate(scores)]
 
     def close(self) -> None:
@@ -363,9 +373,10 @@ class HFBackend(BaseBackend):
         return out
 
     def _rewrites(self, rows: list[list[int]], max_new_tokens: int,
-                  blocks: list[dict[int, frozenset[int]]] | None = None) -> list[str]:
+                  blocks: list[dict[int, frozenset[int]]] | None = None,
+                  always: frozenset[int] = frozenset()) -> list[str]:
         """Greedy rewrites; ``blocks`` (one per row, :func:`~srllm_guard.backends.base.copy_blocks`): dynamic
-        blocking, as llama.cpp's engine does it."""
+        blocking, as llama.cpp's engine does it; ``always``: tokens barred at every step of every row."""
         if not rows:
             return []
         transformers, torch, model = require("transformers", extra="hf"), self._torch, self._live()
@@ -380,9 +391,9 @@ class HFBackend(BaseBackend):
                 max_new_tokens=budget, do_sample=False, eos_token_id=self._stop, pad_token_id=self._pad,
             )
             extra = {}
-            if blocks is not None:
-                extra["logits_processor"] = transformers.LogitsProcessorList(
-                    [_dynamic_blocking(transformers, [blocks[i] for i in batch], ids.shape[1])])
+            if blocks is not None or always:
+                extra["logits_processor"] = transformers.LogitsProcessorList([_dynamic_blocking(
+                    transformers, [blocks[i] if blocks is not None else {} for i in batch], ids.shape[1], always)])
             try:
                 with torch.inference_mode():
                     generated = model.generate(input_ids=ids, attention_mask=mask, generation_config=config,
@@ -395,12 +406,17 @@ class HFBackend(BaseBackend):
         return out
 
 
-def _dynamic_blocking(transformers: Any, blocks: list[dict[int, frozenset[int]]], start: int) -> Any:
+def _dynamic_blocking(transformers: Any, blocks: list[dict[int, frozenset[int]]], start: int,
+                      always: frozenset[int] = frozenset()) -> Any:
     """A ``LogitsProcessor`` barring, per row, the tokens that follow the row's last generated token in its text
-    (nothing before the first generated token: the prompt's last token is not the rewrite's)."""
+    (nothing before the first generated token: the prompt's last token is not the rewrite's), and ``always`` at
+    every step."""
+    barred_always = sorted(always)
 
     class DynamicBlocking(transformers.LogitsProcessor):
         def __call__(self, input_ids: Any, scores: Any) -> Any:
+            if barred_always:
+                scores[:, barred_always] = -float("inf")
             if input_ids.shape[1] <= start:
                 return scores
             for row, table in enumerate(blocks):

@@ -24,7 +24,7 @@ from typing import Literal, Sequence
 import numpy as np
 
 from srllm_guard import models, prompt
-from srllm_guard.backends.base import BaseBackend, Check, copy_blocks
+from srllm_guard.backends.base import BaseBackend, Check, copy_blocks, word_tokens
 from srllm_guard.backends.llamacpp import engine as _engine
 from srllm_guard.backends.llamacpp.engine import Engine
 from srllm_guard.backends.llamacpp.files import check_gguf_file, file_sha256, resolve_adapter, stamp
@@ -177,11 +177,17 @@ class LlamaCppBackend(BaseBackend):
 
     def check_no_copy(self, text: str, *, threshold: float, max_new_tokens: int = 256) -> Check:
         """:meth:`check` whose rewrite cannot copy ``text`` (dynamic blocking, see
-        :class:`~srllm_guard.backends.base.CopyBlocking`): what a retry asks for."""
+        :class:`~srllm_guard.backends.base.CopyBlocking`): what a ``retry="no_copy"`` asks for."""
         return self._check(text, threshold=threshold, rewrite=True, max_new_tokens=max_new_tokens, no_copy=True)
 
+    def check_barring(self, text: str, *, words: Sequence[str], threshold: float,
+                      max_new_tokens: int = 256) -> Check:
+        """:meth:`check` whose rewrite never writes ``words`` (see
+        :class:`~srllm_guard.backends.base.WordBarring`): what a retry asks for by default."""
+        return self._check(text, threshold=threshold, rewrite=True, max_new_tokens=max_new_tokens, words=words)
+
     def _check(self, text: str, *, threshold: float, rewrite: bool, max_new_tokens: int,
-               no_copy: bool = False) -> Check:
+               no_copy: bool = False, words: Sequence[str] = ()) -> Check:
         if not isinstance(max_new_tokens, int) or max_new_tokens < 0:
             raise ConfigError(f"max_new_tokens must be an int >= 0, got {max_new_tokens!r}")
         engine = self.engine
@@ -201,7 +207,9 @@ class LlamaCppBackend(BaseBackend):
             if not rewrite or score < threshold:
                 return Check(score=score)
             blocks = copy_blocks(engine.tokenize(text, special=False)) if no_copy else None
-            return Check(score=score, rewrite=engine.greedy_rewrite(max_new_tokens, blocks))
+            always = word_tokens(words, lambda form: engine.tokenize(form, special=False),
+                                 lambda token: engine.piece(token).decode("utf-8", "replace"))
+            return Check(score=score, rewrite=engine.greedy_rewrite(max_new_tokens, blocks, always))
 
     def hidden_states(self, texts: Sequence[str], *, layer: int, position: str = "text_end") -> np.ndarray:
         """RMS-scaled hidden states after block ``layer`` for each text's SR-LLM prompt (early exit, batched).

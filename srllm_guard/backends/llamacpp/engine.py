@@ -212,11 +212,13 @@ class Engine:
             raise BackendError("llama.cpp returned no logits for the last position")
         return ptr
 
-    def greedy_rewrite(self, max_new_tokens: int, blocks: dict[int, frozenset[int]] | None = None) -> str:
+    def greedy_rewrite(self, max_new_tokens: int, blocks: dict[int, frozenset[int]] | None = None,
+                       always: frozenset[int] = frozenset()) -> str:
         """Greedy rewrite after the prompt just scored: ``"biased\\n"``, then tokens until end of turn.
 
         ``blocks`` (:func:`srllm_guard.backends.base.copy_blocks` of the text): after each token, the tokens it
-        maps to are barred at the next step (dynamic blocking: the rewrite cannot copy the text)."""
+        maps to are barred at the next step (dynamic blocking: the rewrite cannot copy the text). ``always``
+        (:func:`srllm_guard.backends.base.word_tokens`): barred at every step."""
         llm = self.llm
         self.eval(self.ids.answer)
         budget = min(max_new_tokens, self.n_ctx - llm.n_tokens)
@@ -226,9 +228,9 @@ class Engine:
         barred: frozenset[int] = frozenset()
         for i in range(budget):
             logits = np.ctypeslib.as_array(self.last_logits(), shape=(n_vocab,))
-            if barred:
+            if barred or always:
                 logits = logits.copy()
-                logits[list(barred)] = -np.inf
+                logits[list(barred | always)] = -np.inf
             token = int(logits.argmax())
             self.generated += 1
             if token in self.stop_ids:
