@@ -51,12 +51,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import numbers
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -412,17 +413,25 @@ def _timeout(config: GuardConfig) -> BackendTimeout:
     )
 
 
+def _retry(backend: Backend, call: _Call, config: GuardConfig) -> Callable[[], Check] | None:
+    """The capability method a retry call asks for, bound to its arguments (``check_barring`` or
+    ``check_no_copy``), or ``None`` when the call is a plain ``check`` (or the backend lacks the capability)."""
+    if call.bar and call.rewrite and isinstance(backend, WordBarring):
+        return functools.partial(backend.check_barring, call.text, words=call.bar, threshold=call.threshold,
+                                 max_new_tokens=config.max_new_tokens)
+    if call.no_copy and call.rewrite and isinstance(backend, CopyBlocking):
+        return functools.partial(backend.check_no_copy, call.text, threshold=call.threshold,
+                                 max_new_tokens=config.max_new_tokens)
+    return None
+
+
 def _sync_work(backend: Backend, call: _Call | _Batch, config: GuardConfig) -> _Answer:
     """What one call does, in the worker thread: the token budget first, then the backend."""
     if isinstance(call, _Call):
         if call.budget and (mark := over_budget(backend, call.text)) is not None:
             return mark
-        if call.bar and call.rewrite and isinstance(backend, WordBarring):
-            return _valid(backend.check_barring(call.text, words=call.bar, threshold=call.threshold,
-                                                max_new_tokens=config.max_new_tokens))
-        if call.no_copy and call.rewrite and isinstance(backend, CopyBlocking):
-            return _valid(backend.check_no_copy(call.text, threshold=call.threshold,
-                                                max_new_tokens=config.max_new_tokens))
+        if (retry := _retry(backend, call, config)) is not None:
+            return _valid(retry())
         return _valid(backend.check(call.text, threshold=call.threshold, rewrite=call.rewrite,
                                     max_new_tokens=config.max_new_tokens))
     marks = [over_budget(backend, text) for text in call.texts]
@@ -471,13 +480,8 @@ async def _acall_once(backend: Backend, call: _Call | _Batch, config: GuardConfi
                 mark = await asyncio.to_thread(over_budget, backend, call.text)
                 if mark is not None:
                     return mark
-            if call.bar and call.rewrite and isinstance(backend, WordBarring):
-                return _valid(await asyncio.to_thread(backend.check_barring, call.text, words=call.bar,
-                                                      threshold=call.threshold,
-                                                      max_new_tokens=config.max_new_tokens))
-            if call.no_copy and call.rewrite and isinstance(backend, CopyBlocking):
-                return _valid(await asyncio.to_thread(backend.check_no_copy, call.text, threshold=call.threshold,
-                                                      max_new_tokens=config.max_new_tokens))
+            if (retry := _retry(backend, call, config)) is not None:
+                return _valid(await asyncio.to_thread(retry))
             return _valid(await backend.acheck(call.text, threshold=call.threshold, rewrite=call.rewrite,
                                                max_new_tokens=config.max_new_tokens))
         marks: list[_TooLong | None] = [None] * len(call.texts)
