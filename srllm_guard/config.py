@@ -76,7 +76,7 @@ class GuardConfig(BaseModel):
     words, and those barred by earlier attempts, never written (any case; see
     :class:`~srllm_guard.backends.base.WordBarring`). The rest of the sentence may stay, so the meaning mostly
     does. ``'no_copy'``: the model rewrites its flagged rewrite decoded so that it cannot copy any two-token run
-    of it (dynamic blocking, :class:`~srllm_guard.backends.base.CopyBlocking`): as many rewrites pass the
+    of it (dynamic blocking, :class:`~srllm_guard.backends.base.CopyBlocking`): more rewrites pass the
     re-check, but they paraphrase the whole sentence and more often change what it says (measured side by side in
     the README, Policies). A backend without barring retries as ``'no_copy'`` does: with dynamic blocking where
     it has it, else (a remote engine) a plain greedy rewrite of the flagged rewrite."""
