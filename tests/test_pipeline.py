@@ -18,6 +18,11 @@ def cfg(**kw) -> GuardConfig:
     return GuardConfig(**{"retries": 0, "timeout_s": 5, **kw})
 
 
+def guarded(run: str, backend, config: GuardConfig, text: str = BIASED):
+    """``guard_text`` (``run='sync'``) or ``aguard_text`` (``'async'``)."""
+    return guard_text(text, backend, config) if run == "sync" else asyncio.run(aguard_text(text, backend, config))
+
+
 # --- split --------------------------------------------------------------------------------------------------
 
 
@@ -104,7 +109,7 @@ def test_a_second_attempt_rewrites_the_flagged_rewrite_and_is_rechecked(run):
     backend = FakeBackend(rewrite_fn=lambda t: t.replace("lazy, honestly", "kind") if "honestly" in t
                           else t.replace("lazy", "lazy, honestly"))
     config = cfg(rewrite_attempts=2)
-    record = guard_text(BIASED, backend, config) if run == "sync" else asyncio.run(aguard_text(BIASED, backend, config))
+    record = guarded(run, backend, config)
     assert record.text == "The meeting is at noon.\n  People from there are kind.\tThanks."
     (span,) = record.spans
     assert (span.action, span.reason, span.attempts, span.recheck_score) == ("rewrite", None, 2, 0.1)
@@ -132,8 +137,7 @@ class CopyingBackend(FakeBackend):
 def test_a_retry_is_decoded_without_copying_where_the_backend_can(run):
     backend = CopyingBackend()
     config = cfg(rewrite_attempts=2)
-    record = guard_text(BIASED, backend, config) if run == "sync" else asyncio.run(aguard_text(BIASED, backend, config))
-    (span,) = record.spans
+    (span,) = guarded(run, backend, config).spans
     assert (span.action, span.attempts, span.replacement) == ("rewrite", 2, "People from there are kind.")
     assert backend.no_copy == ["People from there are lazy."]  # the copy, rewritten with blocking
     # one attempt: the copy fails its re-check and nothing is retried
@@ -171,10 +175,10 @@ class BarringBackend(CopyingBackend):
 @pytest.mark.parametrize("run", ["sync", "async"])
 def test_a_retry_bars_the_words_the_recheck_rests_on_and_rewrites_the_original(run):
     backend = BarringBackend()
-    config = cfg(rewrite_attempts=3)
-    record = guard_text(BIASED, backend, config) if run == "sync" else asyncio.run(aguard_text(BIASED, backend, config))
+    record = guarded(run, backend, cfg(rewrite_attempts=3))
+    assert record.text == "The meeting is at noon.\n  People from there are busy.\tThanks."
     (span,) = record.spans
-    assert (span.action, span.attempts, span.replacement) == ("rewrite", 3, "People from there are busy.")
+    assert (span.action, span.attempts, span.original) == ("rewrite", 3, "People from there are lazy.")
     # the original each time; the words found by leaving each word out, kept from one attempt to the next
     assert backend.barring == [("People from there are lazy.", ("lazy",)),
                                ("People from there are lazy.", ("lazy", "idle"))]
