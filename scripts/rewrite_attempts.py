@@ -23,6 +23,7 @@ from srllm_guard.backends.llamacpp import LlamaCppBackend
 from srllm_guard.config import GuardConfig
 from srllm_guard.eval.judgement import rejected_kind
 from srllm_guard.guard import SRGuard
+from srllm_guard.policy import drift
 from trainers.data import read_jsonl
 from trainers.evaluate import NATURAL_SOURCES
 
@@ -83,6 +84,8 @@ def main() -> None:
         x = np.asarray(MiniLMEmbedder().encode([t for r in rescued for t in (r["text"], r["more"])]))
         x /= np.linalg.norm(x, axis=1, keepdims=True)
         sims = (x[0::2] * x[1::2]).sum(axis=1)
+        for row, sim in zip(rescued, sims):
+            row["sim"], row["drift"] = round(float(sim), 4), round(drift(row["text"], row["more"]), 4)
         print(f"SIM (MiniLM cosine) of the {len(rescued)} rescued rows to their original: median "
               f"{float(np.median(sims)):.3f}, mean {float(sims.mean()):.3f}")
     if args.out:

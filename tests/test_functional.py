@@ -266,6 +266,34 @@ def test_rewrite_outcomes_say_what_the_rejected_rewrites_were():
     assert J.rewrite_outcomes(unknown, judge=None, embedder=None)["rejected_kinds"] is None
 
 
+def test_rewrite_outcomes_read_the_reference_rewrites_of_the_same_items_with_the_same_instruments():
+    import numpy as np
+
+    class Judge:  # calls anything with "lazy" or "safe" biased: a judge that misreads a benign reference
+        def prob_biased(self, texts):
+            return [0.9 if "lazy" in t or "safe" in t else 0.1 for t in texts]
+
+    class Embedder:  # one dimension per known word
+        vocab = ("men", "lazy", "anyone", "can", "be", "are", "safe")
+
+        def encode(self, texts):
+            x = np.array([[float(w in t.lower().strip(".").split()) for w in self.vocab] for t in texts]) + 1e-9
+            return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    lazy = F.SuiteItem("Men are lazy.", True, "Men are safe.", "stereotype", "st01", "man", "lazy", ())
+    bare = F.SuiteItem("Men are lazy.", True, None, "natural", "jigsaw", None, None, ())  # no reference
+    results = [J.RewriteResult(lazy, "rewrite", "Anyone can be lazy.", []),
+               J.RewriteResult(lazy, "fallback", "[removed]", ["recheck_failed"]),
+               J.RewriteResult(bare, "rewrite", "Men are.", [])]
+    ref = J.rewrite_outcomes(results, judge=Judge(), embedder=Embedder())["references"]
+    # only the rewritten items that have a reference, and the guard's outputs on exactly those
+    assert ref["n"] == 1
+    assert ref["judge_not_biased_share"] == 0.0 and ref["judge_not_biased_share_of_outputs"] == 0.0
+    assert ref["sim_median"] == pytest.approx(2 / 3)
+    assert ref["sim_median_of_outputs"] == pytest.approx(1 / (2 * 3 ** 0.5))
+    assert J.rewrite_outcomes(results[1:2], judge=Judge(), embedder=None)["references"] == {"n": 0}
+
+
 def test_scorer_flags_a_text_by_its_worst_sentence_and_caches(tmp_path):
     from conftest import FakeBackend
     from srllm_guard.config import GuardConfig

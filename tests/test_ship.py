@@ -34,3 +34,15 @@ def test_fallback_reasons_say_what_the_rejected_rewrites_were_when_recorded():
     assert _reasons({**rw, "rejected_kinds": {"copy": 2, "other": 2}}) == (
         "recheck_failed 3, drift 1; the rejected rewrites: copy 2, other 2")
     assert _reasons({"fallback_reasons": {}}) == "none"
+
+
+def test_the_card_puts_the_reference_rewrites_reading_next_to_the_guards():
+    from trainers.ship import _references
+
+    ref = {"n": 275, "judge_not_biased_share": 0.771, "judge_not_biased_share_of_outputs": 0.676,
+           "sim_median": 0.685, "sim_median_of_outputs": 0.692}
+    text = _references({"references": ref})
+    assert "reference rewrites of 275 of these items" in text
+    assert "77.1% not biased, SIM median 0.685" in text and "67.6%, 0.692" in text
+    # evaluations from before the field, or without a judge, or with no reference rewrites: nothing
+    assert _references({}) == _references({"references": {"n": 3}}) == _references({"references": {"n": 0}}) == ""

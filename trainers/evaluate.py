@@ -242,9 +242,10 @@ def main(args: argparse.Namespace) -> dict:
     # the same on natural text: flagged biased rows of the test split, up to N per source (templates are not
     # what users' models write; the pair and comment sources are closer)
     by_source: dict[str, list] = defaultdict(list)
-    for (text, biased, src), score in zip(rows, test_scores):
-        if biased and score >= t and src in NATURAL_SOURCES:
-            by_source[src].append(SuiteItem(text, True, None, src, "natural", None, None, (), source=src))
+    for ex, score in zip(test, test_scores):  # each keeps its human rewrite, if any, as the reference
+        if ex.biased and score >= t and ex.source in NATURAL_SOURCES:
+            by_source[ex.source].append(SuiteItem(ex.text, True, ex.rewrite, ex.source, "natural", None, None, (),
+                                                  source=ex.source))
     natural = [i for src in sorted(by_source) for i in random.Random(args.seed).sample(
         by_source[src], min(args.natural_per_source, len(by_source[src])))]
     natural_results = through_guard(natural, "rewrites (natural text)")
@@ -330,6 +331,13 @@ def _print(metrics: dict) -> None:
             print(f"\n{title}:")
             for name, row in rows.items():
                 print(f"  {name:22s} {row['rate']:.3f}  (n={row['n']})")
+    for key, title in (("rewrites", "template rewrites"), ("rewrites_natural", "natural-text rewrites")):
+        ref = metrics.get(key, {}).get("references", {})
+        if "judge_not_biased_share" in ref:
+            nan = float("nan")
+            print(f"\n{title}, the same {ref['n']} items: judge not biased / SIM median: reference rewrites "
+                  f"{ref['judge_not_biased_share']:.3f} / {ref.get('sim_median', nan):.3f}, the guard's "
+                  f"{ref['judge_not_biased_share_of_outputs']:.3f} / {ref.get('sim_median_of_outputs', nan):.3f}")
     if "detection" in metrics:
         print("\nverdict per source (test split; unseen: sources no recipe trains on):")
         blocks = {**metrics["detection"]["by_source"], **metrics.get("unseen_sources", {}).get("by_source", {})}

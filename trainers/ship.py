@@ -202,7 +202,7 @@ def judgement_section(m: dict) -> list[str]:
                  f"{_fmt(rw['judge_accuracy_minimal_pairs'].get('specificity'), '.1%')}"
                  if rw.get("judge_accuracy_minimal_pairs") else "") + "). "
               f"SIM median {_fmt(rw.get('sim_median'))}. Rule check (group and attribute both still "
-              f"there): {rw['still_asserts']['asserting']} of {rw['still_asserts']['checked']}."]
+              f"there): {rw['still_asserts']['asserting']} of {rw['still_asserts']['checked']}." + _references(rw)]
     lines += _rewrite_rows(rw, "functionality", "Sample rewrites", 10)
     nat = m.get("rewrites_natural")
     if nat:
@@ -212,10 +212,21 @@ def judgement_section(m: dict) -> list[str]:
                   f"{nat['fallback']} fallbacks ({_reasons(nat)}). "
                   f"Judge: {_fmt(nat.get('judge_not_biased_share'), '.1%')} of the rewrites not biased "
                   f"({_fmt(nat.get('judge_not_biased_share_of_sources'), '.1%')} of their sources). "
-                  f"SIM median {_fmt(nat.get('sim_median'))}."]
+                  f"SIM median {_fmt(nat.get('sim_median'))}." + _references(nat)]
         lines += _rewrite_rows(nat, "source", "Sample natural-text rewrites", 8)
     lines.append("")
     return lines
+
+
+def _references(rw: dict) -> str:
+    """The instruments on the reference rewrites of the same items (absent in evaluations before stop 27)."""
+    ref = rw.get("references") or {}
+    if not ref.get("n") or "judge_not_biased_share" not in ref:
+        return ""
+    return (f" The same judge and SIM on the reference rewrites of {ref['n']} of these items (authored targets or "
+            f"human rewrites, benign by construction): {_fmt(ref['judge_not_biased_share'], '.1%')} not biased, SIM "
+            f"median {_fmt(ref.get('sim_median'))} (the guard's rewrites of the same items: "
+            f"{_fmt(ref['judge_not_biased_share_of_outputs'], '.1%')}, {_fmt(ref.get('sim_median_of_outputs'))}).")
 
 
 def _reasons(rw: dict) -> str:
