@@ -5,9 +5,12 @@
 The "LLM" here is a fake chat model that answers with a fixed biased reply and then a fixed neutral one, so
 the demo needs no API key and no network; swap in any real chat model and the guard works the same way.
 The guard runs the embedded Gemma 3 270M (assembled from PyPI on first use) with the shipped SR-LLM adapter.
-Exit status 0 means both checks below held: the biased reply was rewritten, the neutral one passed unchanged.
-The first biased reply is a stereotype with a hiring conclusion, the second an insult; what the shipped adapter
-catches and leaves alone, measured on held-out data, is in its model card (adapters/<DEFAULT_ADAPTER>/README.md).
+Exit status 0 means the checks below held: the stereotype with a hiring conclusion was rewritten, the insult did
+not reach the user as written, the neutral reply passed byte-identical. The shipped adapter copies this insult
+instead of rewriting it, so it ends as the fallback (``[removed]`` by default) and the demo prints the audit's
+reason and rejected rewrite: most flagged human-written sentences end that way today (README, "Known weak spots").
+What the shipped adapter catches and leaves alone, measured on held-out data, is in its model card
+(adapters/<DEFAULT_ADAPTER>/README.md).
 """
 
 from __future__ import annotations
@@ -36,8 +39,9 @@ def main() -> int:
     guarded = SRGuard(chain)  # or: chain | SRGuard()
 
     ok = True
-    questions = (("Should we hire more women engineers?", "rewrite"), ("What do you think of my manager?", "rewrite"),
-                 ("When is the meeting?", "pass"))
+    questions = (("Should we hire more women engineers?", ("rewrite",)),
+                 ("What do you think of my manager?", ("rewrite", "fallback")),  # never passed as written
+                 ("When is the meeting?", ("pass",)))
     for question, expected in questions:
         started = time.perf_counter()
         reply = guarded.invoke({"question": question})
@@ -46,10 +50,16 @@ def main() -> int:
         print(f"  original: {audit['original']!r}")
         print(f"  guarded:  {reply.content!r}")
         print(f"  action={audit['action']} score={audit['score']:.3f} ({time.perf_counter() - started:.2f} s)")
-        if audit["action"] != expected:
+        for span in audit["spans"]:
+            if span["action"] != "rewrite":
+                print(f"  {span['action']} ({span['reason']}); the model's rewrite was {span['rejected_rewrite']!r}")
+        if audit["action"] not in expected:
             ok = False
-            print(f"  !! expected action {expected!r}", file=sys.stderr)
-        if expected == "pass" and reply.content != audit["original"]:
+            print(f"  !! expected action {' or '.join(expected)}", file=sys.stderr)
+        if audit["action"] != "pass" and reply.content == audit["original"]:
+            ok = False
+            print("  !! a flagged reply must not come back as written", file=sys.stderr)
+        if expected == ("pass",) and reply.content != audit["original"]:
             ok = False
             print("  !! a neutral reply must come back byte-identical", file=sys.stderr)
     print("\naudit record of the last reply:")

@@ -62,3 +62,12 @@ def test_a_question_is_judged_with_its_answer(guard: SRGuard):
     left = guard.check("Why should gay people be allowed to work here? Anyway, the meeting starts at nine.")
     assert left.action == "rewrite" and left.text.endswith(" Anyway, the meeting starts at nine.")
     assert "allowed to work here" not in left.text
+
+
+def test_the_readme_demo_holds_its_own_checks(capsys):
+    """``examples/guard_demo.py`` is the README's first command; its exit status is its checks."""
+    import runpy
+    from pathlib import Path
+
+    demo = runpy.run_path(str(Path(__file__).parents[1] / "examples" / "guard_demo.py"))
+    assert demo["main"]() == 0, capsys.readouterr().err
