@@ -264,12 +264,14 @@ def _plan(text: str, config: GuardConfig, part: int | None, *,
                                                       recheck_score=check.score, attempts=attempt, part=part)
                             break
                         nxt = with_end_mark(original, (check.rewrite or "").strip()) if more else ""
+                        stuck = False  # bar_words found no word the flag rests on: nothing new to write
                         if bar:
                             found = yield from _offenders(rewrite, check.score, barred, config)
                             if isinstance(found, BackendError):
                                 failed = (found, piece.start)
                                 break
                             barred += found
+                            stuck = not found
                             again = (yield _Call(original, config.threshold, bar=tuple(barred))) if found else None
                             if isinstance(again, BackendError):
                                 failed = (again, piece.start)
@@ -277,7 +279,7 @@ def _plan(text: str, config: GuardConfig, part: int | None, *,
                             nxt = with_end_mark(original, (again.rewrite or "").strip()) \
                                 if isinstance(again, Check) else ""
                         if not nxt or drift(original, nxt) > config.max_drift:  # measured from the original
-                            fallback(piece, score, "recheck_failed" if not more else
+                            fallback(piece, score, "recheck_failed" if not more or stuck else
                                      "no_rewrite" if not nxt else "drift", config.fallback,
                                      recheck=check.score, attempts=attempt, rejected=nxt or rewrite)
                             break

@@ -190,6 +190,13 @@ def test_a_retry_bars_the_words_the_recheck_rests_on_and_rewrites_the_original(r
     # one attempt fewer: the "idle" rewrite is flagged and no attempt is left
     (span,) = guard_text(BIASED, BarringBackend(), cfg(rewrite_attempts=2, fallback="flag")).spans
     assert (span.reason, span.attempts, span.rejected_rewrite) == ("recheck_failed", 2, "People from there are idle.")
+    # no word of the flagged rewrite lowers its score ("there" is never left out): nothing is rewritten again,
+    # and the record says the re-check failed (the rejected rewrite is the model's, not a missing one)
+    stuck = BarringBackend()
+    stuck.words = ("there",)
+    (span,) = guard_text(BIASED, stuck, cfg(rewrite_attempts=3, fallback="flag")).spans
+    assert (span.reason, span.attempts, span.rejected_rewrite, stuck.barring) == (
+        "recheck_failed", 1, "People from there are lazy.", [])
     # retry="no_copy" asks for dynamic blocking even where barring is available
     other = BarringBackend()
     (span,) = guard_text(BIASED, other, cfg(rewrite_attempts=2, retry="no_copy")).spans
