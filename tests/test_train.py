@@ -81,8 +81,8 @@ def test_unknown_recipe_field_and_recipe_name_are_named():
     with pytest.raises(ConfigError, match="lora.rank"):
         T.load_recipe("default", {"lora.rank": 3})
     known = ("known recipes: default, default-stage10, default-stage11, default-stage12, default-stage13, "
-             "default-stage14, default-stage15, default-stage16, default-stage2, default-stage3, default-stage4, "
-             "default-stage5, default-stage6, default-stage7, default-stage8, default-stage9, "
+             "default-stage14, default-stage15, default-stage16, default-stage17, default-stage2, default-stage3, "
+             "default-stage4, default-stage5, default-stage6, default-stage7, default-stage8, default-stage9, "
              "experiment-natural-rewrites, paper, v1, v1-stage2")
     with pytest.raises(ConfigError, match=known):
         T.load_recipe("nope")
@@ -278,3 +278,35 @@ def test_tiny_qlora_4bit_on_cpu(tmp_path, tiny):
     assert summary["config"]["quant"]["load_in_4bit"] is True
     assert math.isfinite(summary["final_loss"])
     assert (tmp_path / "run" / "adapter.gguf").exists()
+
+
+def test_the_copy_term_reads_the_copy_token_where_the_rewrite_departs(tiny):
+    import torch
+    import transformers
+
+    torch.manual_seed(0)
+    model = transformers.AutoModelForCausalLM.from_pretrained(tiny / "hf", dtype=torch.float32).eval()
+    tok = transformers.AutoTokenizer.from_pretrained(tiny / "hf")
+    ids = tuple(tok(w, add_special_tokens=False)["input_ids"][0] for w in (fmt.BIASED, fmt.NEUTRAL))
+    ex = Example("You are a moron.", True, "You are wrong.", "paradetox", "g")
+    row = T.encode(tok, ex, 160)
+    pos, token = row["copy"]
+    answer = tok(fmt.render_response(biased=True, rewrite=ex.rewrite), add_special_tokens=False)["input_ids"]
+    copied = tok(fmt.render_response(biased=True, rewrite=ex.text), add_special_tokens=False)["input_ids"]
+    k = pos - row["prompt_len"] + 1
+    assert answer[:k] == copied[:k] and answer[k] != copied[k] == token  # the first departure
+    assert row["input_ids"][pos + 1] == answer[k]  # position pos predicts it in the training row
+    # no rewrite, or a rewrite that is the text's prefix: nothing to push against
+    assert T.encode(tok, Example("Nice day.", False, None, "bold", "g"), 160)["copy"] is None
+    assert T.encode(tok, Example("You are a moron.", True, "You are a moron.", "x", "g"), 160)["copy"] is None
+    b = T.collate([row, T.encode(tok, Example("Nice day.", False, None, "bold", "g"), 160)], 0, "cpu")
+    assert b.copy_rows.tolist() == [0] and b.copy_pos.tolist() == [pos] and b.copy_tokens.tolist() == [token]
+    with torch.no_grad():
+        plain, *_ = T.batch_loss(model, b, ids, 1.0)
+        with_copy, *_ = T.batch_loss(model, b, ids, 1.0, copy_weight=1e6)  # the tiny model's p is ~1e-7
+        decoder, lm_head, cap = T._heads(model)
+        hidden = decoder(input_ids=b.ids, attention_mask=b.mask).last_hidden_state
+        logits = lm_head(hidden[0, pos]).float()
+        logits = torch.tanh(logits / cap) * cap if cap else logits
+        p = logits.softmax(-1)[token]
+    assert with_copy.item() - plain.item() == pytest.approx(1e6 * -math.log1p(-p.item()), rel=1e-3)

@@ -109,6 +109,12 @@ class TrainArgs:
     differ by a word or two, unlike the suite's)."""
     dev_examples: int | None = 800
     """Dev examples scored after training (None: all)."""
+    copy_weight: float = 0.0
+    """Weight of the copy term: for each example with a rewrite, where its rewrite first departs from its own text
+    (the first answer token that differs between ``biased\n{rewrite}`` and ``biased\n{text}``), the unlikelihood
+    ``-log(1 - p)`` of the text's token there, the token that would continue a copy of the sentence. Read from the
+    same forward pass as the rewrite loss (one more row of the output layer per example). The guard's commonest
+    rewrite failure on human-written text is a copy of the sentence; 0 turns it off."""
     keep_weight: float = 0.0
     """Weight of the knowledge-keeping term (:mod:`trainers.keep`): KL(base || adapted) next-token
     distributions on plain neutral training text; 0 turns it off."""
@@ -228,6 +234,8 @@ def validate(recipe: Recipe) -> None:
     if t.keep_weight < 0 or t.keep_per_step < 1:
         problems.append(f"train.keep_weight must be >= 0 and train.keep_per_step >= 1 (got {t.keep_weight}, "
                         f"{t.keep_per_step})")
+    if t.copy_weight < 0:
+        problems.append(f"train.copy_weight must be >= 0 (got {t.copy_weight})")
     if t.per_source is not None and any(not isinstance(n, int) or n < 0 for n in t.per_source.values()):
         problems.append(f"train.per_source takes whole numbers >= 0 per source (got {t.per_source})")
     if any(not 0 <= v <= 1 for v in [t.rewrite_share, *t.rewrite_share_by_source.values()]):
@@ -331,16 +339,24 @@ def encode(tokenizer, ex: Example, max_len: int, version: str | None = None, *, 
     ``input_ids`` is the prompt, followed by the whole answer (``biased\n{rewrite}<end_of_turn>``) only when there
     is a rewrite to learn: a neutral or detection-only example needs just the prompt, since its one target is
     the verdict read at the prompt's last position. ``verdict`` is 1 for biased, 0 for neutral;
-    ``verdict_weight`` 0 when the example trains its rewrite alone (``verdict=False``, ``train.rewrite_only_sources``).
+    ``verdict_weight`` 0 when the example trains its rewrite alone (``verdict=False``, ``train.rewrite_only_sources``);
+    ``copy``: ``(position, token)`` where the rewrite first departs from a copy of the text (``train.copy_weight``),
+    None when it has no rewrite or the rewrite never departs (a prefix of the text).
     """
     prompt_ids = tokenizer(fmt.render_prompt(ex.text, version=version).prompt, add_special_tokens=False)["input_ids"]
     ids = list(prompt_ids)
+    copy = None
     if ex.biased and ex.rewrite:
-        ids += tokenizer(fmt.render_response(biased=True, rewrite=ex.rewrite), add_special_tokens=False)["input_ids"]
+        answer = tokenizer(fmt.render_response(biased=True, rewrite=ex.rewrite), add_special_tokens=False)["input_ids"]
+        copied = tokenizer(fmt.render_response(biased=True, rewrite=ex.text), add_special_tokens=False)["input_ids"]
+        k = next((i for i, (a, c) in enumerate(zip(answer, copied)) if a != c), None)
+        if k is not None:  # the position that predicts answer token k, and the copy's token there
+            copy = (len(prompt_ids) + k - 1, copied[k])
+        ids += answer
     if len(ids) > max_len:
         return None
     return {"input_ids": ids, "prompt_len": len(prompt_ids), "verdict": int(ex.biased),
-            "verdict_weight": 1.0 if verdict else 0.0}
+            "verdict_weight": 1.0 if verdict else 0.0, "copy": copy}
 
 
 def check_tokenizer(tokenizer) -> None:
@@ -478,6 +494,11 @@ class Batch:
     rewrite_pos: Any
     """Positions whose next token is a rewrite token (the answer after the verdict word), flattened."""
     rewrite_targets: Any
+    copy_rows: Any = None
+    copy_pos: Any = None
+    """Per row with a ``copy`` entry: the position that predicts the first answer token where the rewrite departs
+    from a copy of the text, and (``copy_tokens``) the copy's token there."""
+    copy_tokens: Any = None
 
 
 def collate(batch: list[dict], pad_id: int, device: str) -> Batch:
@@ -497,8 +518,10 @@ def collate(batch: list[dict], pad_id: int, device: str) -> Batch:
             targets.append(e["input_ids"][t + 1])
     long = lambda xs: torch.tensor(xs, dtype=torch.long, device=device)  # noqa: E731
     weights = torch.tensor([e.get("verdict_weight", 1.0) for e in batch], dtype=torch.float32, device=device)
+    copies = [(row, e["copy"]) for row, e in enumerate(batch) if e.get("copy")]
     return Batch(ids.to(device), mask.to(device), long([e["prompt_len"] - 1 for e in batch]),
-                 long([e["verdict"] for e in batch]), weights, long(rows), long(pos), long(targets))
+                 long([e["verdict"] for e in batch]), weights, long(rows), long(pos), long(targets),
+                 long([row for row, _ in copies]), long([c[0] for _, c in copies]), long([c[1] for _, c in copies]))
 
 
 def _heads(model) -> tuple[Any, Any, float | None]:
@@ -517,8 +540,9 @@ def verdict_logits(hidden, lm_head, verdict_ids: tuple[int, int], cap: float | N
     return torch.tanh(logits / cap) * cap if cap else logits
 
 
-def batch_loss(model, b: Batch, verdict_ids: tuple[int, int], verdict_weight: float):
-    """``verdict_weight`` x the verdict's two-way cross-entropy + the rewrite tokens' cross-entropy.
+def batch_loss(model, b: Batch, verdict_ids: tuple[int, int], verdict_weight: float, copy_weight: float = 0.0):
+    """``verdict_weight`` x the verdict's two-way cross-entropy + the rewrite tokens' cross-entropy (+
+    ``copy_weight`` x the copy term, see ``TrainArgs.copy_weight``).
 
     The runtime scores ``sigmoid(logit_biased - logit_neutral)`` at the prompt's last position, so the verdict
     is trained as exactly that two-way choice: it needs two rows of the 262k-row output layer, not all of
@@ -542,6 +566,12 @@ def batch_loss(model, b: Batch, verdict_ids: tuple[int, int], verdict_weight: fl
             logits = torch.tanh(logits / cap) * cap
         r_loss = F.cross_entropy(logits, b.rewrite_targets)
         loss = loss + r_loss
+    if copy_weight > 0 and b.copy_pos is not None and b.copy_pos.numel():
+        logits = lm_head(hidden[b.copy_rows, b.copy_pos]).float()
+        if cap:
+            logits = torch.tanh(logits / cap) * cap
+        p_copy = logits.softmax(dim=-1).gather(1, b.copy_tokens[:, None]).squeeze(1)
+        loss = loss + copy_weight * -torch.log1p(-p_copy.clamp(max=1 - 1e-6)).mean()
     return loss, v_loss.detach(), r_loss.detach(), torch.sigmoid(two[:, 0] - two[:, 1]).detach()
 
 
@@ -625,7 +655,7 @@ def fit(state: dict) -> dict:
         if not plan:
             plan = batches(state["train"], t.batch_size, rng)
         loss, v_loss, r_loss, _ = batch_loss(model, collate(plan.pop(), pad_id, device), verdict_ids,
-                                             t.verdict_weight)
+                                             t.verdict_weight, t.copy_weight)
         k_loss = torch.zeros(())
         if t.keep_weight > 0:
             from trainers.keep import keep_loss, sample
