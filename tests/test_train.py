@@ -306,7 +306,5 @@ def test_the_copy_term_reads_the_copy_token_where_the_rewrite_departs(tiny):
         with_copy, *_ = T.batch_loss(model, b, ids, 1.0, copy_weight=1e6)  # the tiny model's p is ~1e-7
         decoder, lm_head, cap = T._heads(model)
         hidden = decoder(input_ids=b.ids, attention_mask=b.mask).last_hidden_state
-        logits = lm_head(hidden[0, pos]).float()
-        logits = torch.tanh(logits / cap) * cap if cap else logits
-        p = logits.softmax(-1)[token]
+        p = T.token_logits(hidden[0, pos], lm_head, cap).softmax(-1)[token]
     assert with_copy.item() - plain.item() == pytest.approx(1e6 * -math.log1p(-p.item()), rel=1e-3)

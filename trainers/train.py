@@ -494,11 +494,11 @@ class Batch:
     rewrite_pos: Any
     """Positions whose next token is a rewrite token (the answer after the verdict word), flattened."""
     rewrite_targets: Any
-    copy_rows: Any = None
-    copy_pos: Any = None
+    copy_rows: Any
+    copy_pos: Any
     """Per row with a ``copy`` entry: the position that predicts the first answer token where the rewrite departs
     from a copy of the text, and (``copy_tokens``) the copy's token there."""
-    copy_tokens: Any = None
+    copy_tokens: Any
 
 
 def collate(batch: list[dict], pad_id: int, device: str) -> Batch:
@@ -531,6 +531,14 @@ def _heads(model) -> tuple[Any, Any, float | None]:
     return inner.model, inner.lm_head, cap
 
 
+def token_logits(hidden, lm_head, cap: float | None):
+    """Full next-token logits (float32, soft-capped like the model's own head) from final hidden states."""
+    import torch
+
+    logits = lm_head(hidden).float()
+    return torch.tanh(logits / cap) * cap if cap else logits
+
+
 def verdict_logits(hidden, lm_head, verdict_ids: tuple[int, int], cap: float | None):
     """(biased, neutral) logits from final hidden states: two rows of the output layer, nothing else."""
     import torch
@@ -561,15 +569,10 @@ def batch_loss(model, b: Batch, verdict_ids: tuple[int, int], verdict_weight: fl
     loss = verdict_weight * v_loss
     r_loss = torch.zeros((), device=b.ids.device)
     if b.rewrite_pos.numel():
-        logits = lm_head(hidden[b.rewrite_rows, b.rewrite_pos]).float()
-        if cap:
-            logits = torch.tanh(logits / cap) * cap
-        r_loss = F.cross_entropy(logits, b.rewrite_targets)
+        r_loss = F.cross_entropy(token_logits(hidden[b.rewrite_rows, b.rewrite_pos], lm_head, cap), b.rewrite_targets)
         loss = loss + r_loss
-    if copy_weight > 0 and b.copy_pos is not None and b.copy_pos.numel():
-        logits = lm_head(hidden[b.copy_rows, b.copy_pos]).float()
-        if cap:
-            logits = torch.tanh(logits / cap) * cap
+    if copy_weight > 0 and b.copy_pos.numel():
+        logits = token_logits(hidden[b.copy_rows, b.copy_pos], lm_head, cap)
         p_copy = logits.softmax(dim=-1).gather(1, b.copy_tokens[:, None]).squeeze(1)
         loss = loss + copy_weight * -torch.log1p(-p_copy.clamp(max=1 - 1e-6)).mean()
     return loss, v_loss.detach(), r_loss.detach(), torch.sigmoid(two[:, 0] - two[:, 1]).detach()
