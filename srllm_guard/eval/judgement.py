@@ -322,6 +322,9 @@ def rewrite_outcomes(results: Sequence[RewriteResult], *, judge: Any | None, emb
     out["still_asserts"] = {"checked": len(checkable), "asserting": len(asserting),
                             "share": len(asserting) / len(checkable) if checkable else None,
                             "examples": [[r.item.text, r.output] for r in asserting[:8]]}
+    probs: list[float] | None = None  # per rewritten item: the judge on its output, its SIM to the source,
+    sims: list[float] | None = None  # and its source's embedding
+    a = None
     if judge is not None and rewritten:
         probs = judge.prob_biased([r.output for r in rewritten])
         out["judge"] = getattr(judge, "name", type(judge).__name__)
@@ -336,30 +339,30 @@ def rewrite_outcomes(results: Sequence[RewriteResult], *, judge: Any | None, emb
         out["sim_by_functionality"] = {
             k: statistics.median(s for r, s in zip(rewritten, sims) if r.item.functionality == k)
             for k in sorted({r.item.functionality for r in rewritten})}
-    out["references"] = _reference_reading(rewritten, judge=judge, embedder=embedder)
+    out["references"] = _reference_reading(rewritten, probs, sims, a, judge=judge, embedder=embedder)
     out["examples"] = [[r.item.functionality, r.item.text, r.output] for r in rewritten[:16]]
     return out
 
 
-def _reference_reading(rewritten: Sequence[RewriteResult], *, judge: Any | None, embedder: Any | None) -> dict:
+def _reference_reading(rewritten: Sequence[RewriteResult], probs: list[float] | None, sims: list[float] | None,
+                       sources: Any, *, judge: Any | None, embedder: Any | None) -> dict:
     """The judge and SIM applied to the *reference* rewrites of the same rewritten items (the suite's authored
-    targets; the human rewrites of a pair source), next to the guard's outputs on exactly those items: what the
-    instruments make of a rewrite that is benign by construction. A judge that calls a fair share of the
-    references biased, or references whose SIM is below the target, bound what any model can score."""
-    paired = [r for r in rewritten if r.item.rewrite]
+    targets; the human rewrites of a pair source), next to the guard's outputs on exactly those items (``probs``,
+    ``sims`` and the sources' embeddings ``sources``: what :func:`rewrite_outcomes` measured on every rewritten
+    item): what the instruments make of a rewrite that is benign by construction. A judge that calls a fair share
+    of the references biased, or references whose SIM is below the target, bound what any model can score."""
+    paired = [i for i, r in enumerate(rewritten) if r.item.rewrite]
     out: dict[str, Any] = {"n": len(paired)}
     if not paired:
         return out
-    if judge is not None:
-        probs = judge.prob_biased([r.item.rewrite or "" for r in paired] + [r.output for r in paired])
-        out["judge_not_biased_share"] = sum(p < 0.5 for p in probs[: len(paired)]) / len(paired)
-        out["judge_not_biased_share_of_outputs"] = sum(p < 0.5 for p in probs[len(paired):]) / len(paired)
-    if embedder is not None:
-        a = embedder.encode([r.item.text for r in paired])
-        sims = [[float(x) for x in (a * embedder.encode(side)).sum(axis=1)]
-                for side in ([r.item.rewrite or "" for r in paired], [r.output for r in paired])]
-        out["sim_median"] = statistics.median(sims[0])
-        out["sim_median_of_outputs"] = statistics.median(sims[1])
+    references = [rewritten[i].item.rewrite or "" for i in paired]
+    if judge is not None and probs is not None:
+        out["judge_not_biased_share"] = sum(p < 0.5 for p in judge.prob_biased(references)) / len(paired)
+        out["judge_not_biased_share_of_outputs"] = sum(probs[i] < 0.5 for i in paired) / len(paired)
+    if embedder is not None and sims is not None:
+        matched = (sources[paired] * embedder.encode(references)).sum(axis=1)
+        out["sim_median"] = statistics.median(float(x) for x in matched)
+        out["sim_median_of_outputs"] = statistics.median(sims[i] for i in paired)
     return out
 
 
