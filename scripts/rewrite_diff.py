@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from trainers.evaluate import NATURAL_SOURCES
@@ -28,6 +29,7 @@ def guard_results(folder: Path) -> dict[str, dict]:
     if not path.is_file():
         raise SystemExit(f"{path}: not found; pass a trainers.evaluate output folder (--out of that run)")
     out: dict[str, dict] = {}
+    systems: set[str] = set()
     with path.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
             try:
@@ -36,6 +38,10 @@ def guard_results(folder: Path) -> dict[str, dict]:
                 continue  # a line cut short by a kill
             if record.get("task") == "guard":
                 out[record["key"]] = record["result"]
+                systems.add(record["system"])
+    if len(systems) > 1:
+        print(f"note: {path} holds {len(systems)} guard configurations (e.g. runs with different "
+              "--rewrite-attempts); the last result of each text is used", file=sys.stderr)
     return out
 
 
