@@ -16,20 +16,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from trainers.evaluate import NATURAL_SOURCES
 
 
 def guard_results(folder: Path) -> dict[str, dict]:
-    """Text -> the guard's cached result (``action``, ``output``, ...) in an evaluation folder; the last record wins
-    where a text was sent through more than one guard configuration."""
+    """Text -> the guard's cached result (``action``, ``output``, ...) in an evaluation folder. A cache that holds
+    runs with different guard settings (say ``--rewrite-attempts 2`` and 1 into the same ``--out``) keeps only the
+    results of the settings its ``metrics.json`` reports, the run whose figures the folder shows."""
     path = folder / "cache.jsonl"
     if not path.is_file():
         raise SystemExit(f"{path}: not found; pass a trainers.evaluate output folder (--out of that run)")
-    out: dict[str, dict] = {}
-    systems: set[str] = set()
+    runs: dict[str, dict[str, dict]] = {}
     with path.open(encoding="utf-8", errors="replace") as fh:
         for line in fh:
             try:
@@ -37,12 +36,25 @@ def guard_results(folder: Path) -> dict[str, dict]:
             except ValueError:
                 continue  # a line cut short by a kill
             if record.get("task") == "guard":
-                out[record["key"]] = record["result"]
-                systems.add(record["system"])
-    if len(systems) > 1:
-        print(f"note: {path} holds {len(systems)} guard configurations (e.g. runs with different "
-              "--rewrite-attempts); the last result of each text is used", file=sys.stderr)
-    return out
+                runs.setdefault(record["system"], {})[record["key"]] = record["result"]
+    if len(runs) <= 1:
+        return next(iter(runs.values()), {})
+    metrics = folder / "metrics.json"
+    reported = json.loads(metrics.read_text(encoding="utf-8")).get("guard_config", {}) if metrics.is_file() else {}
+    matching = [system for system in runs if _settings(system, reported)]
+    if len(matching) != 1:
+        raise SystemExit(f"{path} holds {len(runs)} guard configurations and {metrics} names "
+                         f"{'none' if not matching else 'several'} of them; compare folders written by one run")
+    return runs[matching[0]]
+
+
+def _settings(system: str, reported: dict) -> bool:
+    """Whether a cache system key (the scorer's key, then the guard settings as JSON) has the reported settings."""
+    try:
+        settings = json.loads(system[system.index(":{") + 1:])
+    except ValueError:
+        return False
+    return bool(reported) and all(reported[k] == v for k, v in settings.items() if k in reported)
 
 
 def diff(base: dict[str, dict], new: dict[str, dict]) -> dict[str, list[tuple[str, dict, dict]]]:
