@@ -41,14 +41,14 @@ def guard_results(folder: Path) -> dict[str, dict]:
         return next(iter(runs.values()), {})
     metrics = folder / "metrics.json"
     reported = json.loads(metrics.read_text(encoding="utf-8")).get("guard_config", {}) if metrics.is_file() else {}
-    matching = [system for system in runs if _settings(system, reported)]
+    matching = [system for system in runs if _has_settings(system, reported)]
     if len(matching) != 1:
         raise SystemExit(f"{path} holds {len(runs)} guard configurations and {metrics} names "
                          f"{'none' if not matching else 'several'} of them; compare folders written by one run")
     return runs[matching[0]]
 
 
-def _settings(system: str, reported: dict) -> bool:
+def _has_settings(system: str, reported: dict) -> bool:
     """Whether a cache system key (the scorer's key, then the guard settings as JSON) has the reported settings."""
     try:
         settings = json.loads(system[system.index(":{") + 1:])
@@ -79,8 +79,8 @@ def main() -> None:
     natural: set[str] = set()
     if args.test:
         with args.test.open(encoding="utf-8") as fh:
-            rows = [json.loads(line) for line in fh if line.strip()]
-        natural = {r["text"] for r in rows if r.get("source") in NATURAL_SOURCES}
+            split = [json.loads(line) for line in fh if line.strip()]
+        natural = {r["text"] for r in split if r.get("source") in NATURAL_SOURCES}
 
     def kind(text: str) -> str:
         return "human-written" if text in natural else "suite" if args.test else "all"

@@ -531,21 +531,22 @@ def _heads(model) -> tuple[Any, Any, float | None]:
     return inner.model, inner.lm_head, cap
 
 
-def token_logits(hidden, lm_head, cap: float | None):
-    """Full next-token logits (float32, soft-capped like the model's own head) from final hidden states."""
+def _soft_cap(logits, cap: float | None):
+    """The model's own final-logit soft-cap (Gemma 3: ``tanh(logits / cap) * cap``), or the logits as they are."""
     import torch
 
-    logits = lm_head(hidden).float()
     return torch.tanh(logits / cap) * cap if cap else logits
+
+
+def token_logits(hidden, lm_head, cap: float | None):
+    """Full next-token logits (float32, soft-capped like the model's own head) from final hidden states."""
+    return _soft_cap(lm_head(hidden).float(), cap)
 
 
 def verdict_logits(hidden, lm_head, verdict_ids: tuple[int, int], cap: float | None):
     """(biased, neutral) logits from final hidden states: two rows of the output layer, nothing else."""
-    import torch
-
     w = lm_head.weight[list(verdict_ids)]
-    logits = hidden.float() @ w.float().T
-    return torch.tanh(logits / cap) * cap if cap else logits
+    return _soft_cap(hidden.float() @ w.float().T, cap)
 
 
 def batch_loss(model, b: Batch, verdict_ids: tuple[int, int], verdict_weight: float, copy_weight: float = 0.0):

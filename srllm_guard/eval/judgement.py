@@ -322,9 +322,9 @@ def rewrite_outcomes(results: Sequence[RewriteResult], *, judge: Any | None, emb
     out["still_asserts"] = {"checked": len(checkable), "asserting": len(asserting),
                             "share": len(asserting) / len(checkable) if checkable else None,
                             "examples": [[r.item.text, r.output] for r in asserting[:8]]}
-    probs: list[float] | None = None  # per rewritten item: the judge on its output, its SIM to the source,
-    sims: list[float] | None = None  # and its source's embedding
-    a = None
+    probs: list[float] | None = None  # per rewritten item: the judge on its output,
+    sims: list[float] | None = None  # its SIM to the source,
+    sources = None  # and its source's embedding
     if judge is not None and rewritten:
         probs = judge.prob_biased([r.output for r in rewritten])
         out["judge"] = getattr(judge, "name", type(judge).__name__)
@@ -332,14 +332,13 @@ def rewrite_outcomes(results: Sequence[RewriteResult], *, judge: Any | None, emb
         source_probs = judge.prob_biased([r.item.text for r in rewritten])
         out["judge_not_biased_share_of_sources"] = sum(p < 0.5 for p in source_probs) / len(source_probs)
     if embedder is not None and rewritten:
-        a = embedder.encode([r.item.text for r in rewritten])
-        b = embedder.encode([r.output for r in rewritten])
-        sims = [float(x) for x in (a * b).sum(axis=1)]
+        sources = embedder.encode([r.item.text for r in rewritten])
+        sims = [float(x) for x in (sources * embedder.encode([r.output for r in rewritten])).sum(axis=1)]
         out["sim_median"] = statistics.median(sims)
         out["sim_by_functionality"] = {
             k: statistics.median(s for r, s in zip(rewritten, sims) if r.item.functionality == k)
             for k in sorted({r.item.functionality for r in rewritten})}
-    out["references"] = _reference_reading(rewritten, probs, sims, a, judge=judge, embedder=embedder)
+    out["references"] = _reference_reading(rewritten, probs, sims, sources, judge=judge, embedder=embedder)
     out["examples"] = [[r.item.functionality, r.item.text, r.output] for r in rewritten[:16]]
     return out
 
