@@ -40,19 +40,23 @@ def guard_results(folder: Path) -> dict[str, dict]:
     if len(runs) <= 1:
         return next(iter(runs.values()), {})
     metrics = folder / "metrics.json"
-    reported = json.loads(metrics.read_text(encoding="utf-8")).get("guard_config", {}) if metrics.is_file() else {}
-    matching = [system for system in runs if _has_settings(system, reported)]
+    written = json.loads(metrics.read_text(encoding="utf-8")) if metrics.is_file() else {}
+    reported, check = written.get("guard_config", {}), (written.get("faithfulness") or {}).get("fingerprint")
+    matching = [system for system in runs if _has_settings(system, reported, check)]
     if len(matching) != 1:
         raise SystemExit(f"{path} holds {len(runs)} guard configurations and {metrics} names "
                          f"{'none' if not matching else 'several'} of them; compare folders written by one run")
     return runs[matching[0]]
 
 
-def _has_settings(system: str, reported: dict) -> bool:
-    """Whether a cache system key (the scorer's key, then the guard settings as JSON) has the reported settings."""
+def _has_settings(system: str, reported: dict, check: str | None = None) -> bool:
+    """Whether a cache system key (the scorer's key, the faithfulness check's fingerprint if the guard had one,
+    then the guard settings as JSON) has the reported settings and check."""
     try:
         settings = json.loads(system[system.index(":{") + 1:])
     except ValueError:
+        return False
+    if ("+faithfulness:" in system) != bool(check) or (check and f"+faithfulness:{check}:" not in system):
         return False
     return bool(reported) and all(reported[k] == v for k, v in settings.items() if k in reported)
 

@@ -46,14 +46,19 @@ class Span(BaseModel):
     recheck_score: float | None = None
     """P(biased) of the rewrite at the re-check; ``None`` when there was no re-check."""
     reason: str | None = None
-    """Why a fallback applied: ``'no_rewrite'``, ``'drift'``, ``'recheck_failed'``, ``'too_long'``,
-    ``'backend_error'`` or ``'timeout'``; ``None`` for an accepted rewrite."""
+    """Why a fallback applied: ``'no_rewrite'``, ``'drift'``, ``'unfaithful'`` (the faithfulness check scored the
+    rewrite under ``GuardConfig.min_faithfulness``), ``'recheck_failed'``, ``'too_long'``, ``'backend_error'`` or
+    ``'timeout'``; ``None`` for an accepted rewrite."""
     attempts: int = 0
     """Rewrites the model wrote for the piece (``GuardConfig.rewrite_attempts``: each after the first follows one
     the re-check flagged, as ``GuardConfig.retry`` says); 0 when none was asked for (too long, backend failure)."""
     rejected_rewrite: str | None = None
-    """The model's last rewrite when the fallback applied because of it (``'drift'``, ``'recheck_failed'``):
-    what was not returned, kept so that a fallback can be read and judged; ``None`` otherwise."""
+    """The model's last rewrite when the fallback applied because of it (``'drift'``, ``'unfaithful'``,
+    ``'recheck_failed'``): what was not returned, kept so that a fallback can be read and judged; ``None``
+    otherwise."""
+    faithfulness: float | None = None
+    """P(faithful) the guard's faithfulness check gave the returned rewrite (or the rejected one); ``None`` when
+    the guard has no check (:mod:`srllm_guard.faithfulness`) or no rewrite was scored."""
     part: int | None = None
     """Index of the content part the piece belongs to, for list content; ``None`` for plain text."""
 

@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="another constructor argument of the backend (repeatable), e.g. merge=false, "
                             "n_ctx=4096, lora_scale=0.5; values are read as JSON when they parse, else as text")
     common = argparse.ArgumentParser(add_help=False, parents=[flags])
+    common.add_argument("--faithfulness", nargs="?", const="default", metavar="FOLDER",
+                        help="check every rewrite with a faithfulness check and refuse one that says what the "
+                             "sentence did not (bare flag: the shipped check; needs pip install "
+                             "'srllm-guard[faithful]')")
+    common.add_argument("--min-faithfulness", type=float, dest="min_faithfulness", metavar="P",
+                        help="lowest P(faithful) of a used rewrite (default 0.63; read only with --faithfulness)")
     common.add_argument("text", metavar="TEXT", help="the text to guard; '-' reads it from standard input")
     commands.add_parser("check", parents=[common], help="print the JSON audit record of TEXT",
                         description="Guard TEXT and print the audit record (JSON): verdict, score, "
@@ -167,9 +173,10 @@ def _backend_option(item: str) -> tuple[str, Any]:
     return name.strip(), value
 
 
-def _guard_once(text: str, overrides: dict[str, Any]) -> Any:
-    """What ``SRGuard(**overrides).check(text)`` returns, without importing LangChain (the CLI's ``check``
-    and ``rewrite`` start ~2 s sooner): the same config, backend factory and pipeline."""
+def _guard_once(text: str, overrides: dict[str, Any], faithfulness: str | None = None) -> Any:
+    """What ``SRGuard(**overrides, faithfulness=...).check(text)`` returns, without importing LangChain (the CLI's
+    ``check`` and ``rewrite`` start ~2 s sooner): the same config, backend factory and pipeline. ``faithfulness``:
+    a check's folder, or ``'default'`` for the shipped one."""
     from pydantic import ValidationError
 
     from srllm_guard.backends import registry
@@ -180,8 +187,14 @@ def _guard_once(text: str, overrides: dict[str, Any]) -> Any:
         config = GuardConfig(**overrides)
     except ValidationError as exc:
         raise settings_error(exc) from exc
+    check = None
+    if faithfulness is not None:
+        from srllm_guard.faithfulness import FaithfulnessCheck
+        from srllm_guard.models import faithfulness_dir
+
+        check = FaithfulnessCheck.load(faithfulness_dir() if faithfulness == "default" else faithfulness)
     backend = registry.build_backend(config) if text.strip() else None
-    return guard_text(text, backend, config)
+    return guard_text(text, backend, config, faithfulness=check)
 
 
 def _write(text: str) -> None:
@@ -241,7 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_eval_command(args)
     try:
         text = sys.stdin.read() if args.text == "-" else args.text
-        record = _guard_once(text, _overrides(args))
+        overrides = _overrides(args)
+        if args.min_faithfulness is not None:
+            overrides["min_faithfulness"] = args.min_faithfulness
+        record = _guard_once(text, overrides, args.faithfulness)
     except SRGuardError as exc:
         print(f"srllm-guard: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

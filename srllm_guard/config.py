@@ -60,6 +60,14 @@ class GuardConfig(BaseModel):
     ``1.0`` disables the test. A rewrite that drifts more is handled by ``fallback``.
     """
 
+    min_faithfulness: float = Field(default=0.63, ge=0.0, le=1.0)
+    """Lowest P(faithful) a rewrite may get from the guard's faithfulness check (``SRGuard(faithfulness=...)``,
+    :mod:`srllm_guard.faithfulness`) and still be used; below it the piece is handled by ``fallback`` with reason
+    ``unfaithful``. Only read when the guard has a check (it has none by default). 0.63 is the highest threshold
+    that keeps 95% of the faithful rewrites in the dev half of the shipped check's hand-labelled set; on the test
+    half it refuses 45% of invented rewrites of human-written text and keeps 96% of faithful ones (see
+    ``adapters/faithful-minilm-v1/README.md``)."""
+
     rewrite_attempts: int = Field(default=1, ge=1, le=4)
     """Rewrites the model may write for one flagged piece. When the re-check flags a rewrite and attempts are
     left, the model writes another (one more generation, only for such pieces), as ``retry`` says; the new

@@ -29,6 +29,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any, Union
 
 from langchain_core.messages import BaseMessage
@@ -42,6 +43,7 @@ from srllm_guard.backends.base import Backend
 from srllm_guard.backends.registry import BUILTIN_BACKENDS, build_backend
 from srllm_guard.config import GuardConfig, settings_error
 from srllm_guard.errors import ConfigError
+from srllm_guard.faithfulness import FaithfulnessScorer
 from srllm_guard.pipeline import aguard_text, aprocess, guard_text, process
 from srllm_guard.policy import Processed, make_record, returned_text
 from srllm_guard.stream import aguard_stream, guard_stream
@@ -119,6 +121,9 @@ class SRGuard(RunnableSerializable[Any, Any]):
         config: a :class:`GuardConfig`; keyword ``config_overrides`` (``threshold=0.6``, ...) adjust it.
         backend: a ready :class:`~srllm_guard.backends.base.Backend`; otherwise one is built from
             ``config`` on first use and shared with every guard of the same model settings.
+        faithfulness: a rewrite faithfulness check (:mod:`srllm_guard.faithfulness`), the folder of one to
+            load, or ``True`` for the shipped one; a rewrite it scores below ``min_faithfulness`` is not used.
+            Off by default; needs the ``[faithful]`` extra (torch).
     """
 
     runnable: Union[Runnable, None] = None
@@ -127,6 +132,8 @@ class SRGuard(RunnableSerializable[Any, Any]):
     """Thresholds, policies, limits and model settings."""
     backend: Union[Backend, None] = Field(default=None, exclude=True)
     """The model backend; ``None`` builds one from ``config`` on first use."""
+    faithfulness: Union[FaithfulnessScorer, None] = Field(default=None, exclude=True)
+    """The rewrite faithfulness check; ``None``: rewrites are judged by the re-check and drift only."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -140,13 +147,22 @@ class SRGuard(RunnableSerializable[Any, Any]):
         *,
         config: GuardConfig | None = None,
         backend: Backend | None = None,
+        faithfulness: FaithfulnessScorer | str | Path | bool | None = None,
         **config_overrides: Any,
     ) -> None:
+        if faithfulness is False:
+            faithfulness = None
+        if isinstance(faithfulness, (str, Path)) or faithfulness is True:
+            from srllm_guard.faithfulness import FaithfulnessCheck
+            from srllm_guard.models import faithfulness_dir
+
+            faithfulness = FaithfulnessCheck.load(faithfulness_dir() if faithfulness is True else faithfulness)
         try:
             merged = (config or GuardConfig()).merged(**config_overrides)
             if runnable is not None and not isinstance(runnable, Runnable):
                 runnable = coerce_to_runnable(runnable)
-            super().__init__(runnable=runnable, config=merged, backend=backend)  # type: ignore[call-arg]  # pydantic fields
+            super().__init__(runnable=runnable, config=merged, backend=backend,  # type: ignore[call-arg]
+                             faithfulness=faithfulness)
         except ValidationError as exc:
             raise settings_error(exc) from exc
 
@@ -187,13 +203,13 @@ class SRGuard(RunnableSerializable[Any, Any]):
         self, text: str, backend: Backend | None, config: GuardConfig, part: int | None = None
     ) -> Processed:
         with self._slots.hold():
-            return process(text, backend, config, part=part)
+            return process(text, backend, config, part=part, faithfulness=self.faithfulness)
 
     async def _aprocess(
         self, text: str, backend: Backend | None, config: GuardConfig, part: int | None = None
     ) -> Processed:
         async with self._slots.ahold():
-            return await aprocess(text, backend, config, part=part)
+            return await aprocess(text, backend, config, part=part, faithfulness=self.faithfulness)
 
     async def _aget_backend(self) -> Backend:
         current = self._current_backend()
@@ -227,7 +243,7 @@ class SRGuard(RunnableSerializable[Any, Any]):
             raise ConfigError(f"check() takes a str, got {type(text).__name__}")
         backend = self._get_backend() if self._needs_model([(None, text)]) else self._current_backend()
         with self._slots.hold():
-            record = guard_text(text, backend, self.config)
+            record = guard_text(text, backend, self.config, faithfulness=self.faithfulness)
         return emit(record, self.config.audit_hook)
 
     async def acheck(self, text: str) -> AuditRecord:
@@ -236,7 +252,7 @@ class SRGuard(RunnableSerializable[Any, Any]):
             raise ConfigError(f"acheck() takes a str, got {type(text).__name__}")
         backend = await self._aget_backend() if self._needs_model([(None, text)]) else self._current_backend()
         async with self._slots.ahold():
-            record = await aguard_text(text, backend, self.config)
+            record = await aguard_text(text, backend, self.config, faithfulness=self.faithfulness)
         return emit(record, self.config.audit_hook)
 
     # --- Runnable API ----------------------------------------------------------------------------------

@@ -16,9 +16,11 @@ __all__ = [
     "BASE_GGUF_NAME",
     "BASE_GGUF_SHA256",
     "DEFAULT_ADAPTER",
+    "DEFAULT_FAITHFULNESS",
     "cache_dir",
     "default_base_gguf",
     "adapters_dir",
+    "faithfulness_dir",
     "adapter_path",
     "packaged_adapters_dir",
     "source_adapters_dir",
@@ -33,6 +35,8 @@ BASE_GGUF_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a
 
 DEFAULT_ADAPTER = "sr-gemma3-270m-v7"
 """Name of the adapter under ``adapters/`` that the guard uses by default."""
+DEFAULT_FAITHFULNESS = "faithful-minilm-v1"
+"""Name of the rewrite faithfulness check under ``adapters/`` that ``SRGuard(faithfulness=True)`` loads."""
 
 
 def cache_dir() -> Path:
@@ -133,6 +137,17 @@ def adapter_path(name: str = DEFAULT_ADAPTER, *, kind: str = "gguf") -> Path:
         )
     verify_shipped(path / "adapter_model.safetensors" if kind == "peft" else path)
     return path
+
+
+def faithfulness_dir(name: str = DEFAULT_FAITHFULNESS) -> Path:
+    """Folder of a named faithfulness check (see :func:`adapters_dir`; the wheel carries the default one)."""
+    root = adapters_dir() / name
+    if not (root / "adapter_config.json").is_file():
+        raise ModelFileError(
+            f"faithfulness check {name!r} not found at {root}; pass its folder explicitly or set "
+            f"SRLLM_GUARD_ADAPTERS to a folder holding {name}/ (a wheel installs it under {packaged_adapters_dir()})."
+        )
+    return root
 
 
 _VERIFIED: dict[tuple[str, int, int], str] = {}

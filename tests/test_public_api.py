@@ -43,6 +43,9 @@ def test_nothing_else_leaks_from_the_package_or_the_service():
     served = {n for n in dir(srllm_guard.serve) if not n.startswith("_")
               and not isinstance(getattr(srllm_guard.serve, n), types.ModuleType)}
     assert served == set(srllm_guard.serve.__all__)
+    import srllm_guard.faithfulness
+
+    assert sorted(srllm_guard.faithfulness.__all__) == ["FaithfulnessCheck", "FaithfulnessScorer"]
 
 
 def test_import_does_not_load_heavy_dependencies():

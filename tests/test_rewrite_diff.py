@@ -66,3 +66,22 @@ def test_diff_sorts_the_shared_texts_by_how_their_outcome_changed(rewrite_diff):
     parts = rewrite_diff.diff(base, new)
     assert {k: [text for text, *_ in v] for k, v in parts.items()} == {
         "gained": ["g"], "lost": ["l"], "both": ["b"], "neither": ["n"]}
+
+
+def test_a_run_with_a_faithfulness_check_is_told_from_the_same_settings_without_one(rewrite_diff, tmp_path: Path):
+    plain = "scorer@0.5:" + json.dumps({"rewrite_attempts": 1}, sort_keys=True)
+    checked = "scorer@0.5+faithfulness:ab12:" + json.dumps({"min_faithfulness": 0.63, "rewrite_attempts": 1},
+                                                          sort_keys=True)
+    folder = tmp_path / "eval"
+    folder.mkdir()
+    with (folder / "cache.jsonl").open("w", encoding="utf-8") as fh:
+        for system, action in ((plain, "rewrite"), (checked, "fallback")):
+            fh.write(json.dumps({"task": "guard", "system": system, "key": "a",
+                                 "result": {"action": action, "output": "", "reasons": []}}) + "\n")
+    config = {"rewrite_attempts": 1, "min_faithfulness": 0.63}
+    for check, action in (({"fingerprint": "ab12"}, "fallback"), (None, "rewrite")):
+        (folder / "metrics.json").write_text(json.dumps({"guard_config": config, "faithfulness": check}))
+        assert rewrite_diff.guard_results(folder)["a"]["action"] == action
+    (folder / "metrics.json").write_text(json.dumps({"guard_config": config, "faithfulness": {"fingerprint": "cd"}}))
+    with pytest.raises(SystemExit, match="names none"):
+        rewrite_diff.guard_results(folder)

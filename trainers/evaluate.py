@@ -126,11 +126,16 @@ def rewrite_sample(suite: list, scores: list[float], threshold: float, limit: in
     return random.Random(seed).sample(flagged, min(limit, len(flagged)))
 
 
-def guard_key(scorer_system: str, config: GuardConfig) -> str:
-    """Cache key of a text's trip through the guard: the scorer's key (model, adapter, probe, threshold) and
-    every ``GuardConfig`` field that can change what the guard returns (not the ones that only bound waiting)."""
-    return scorer_system + ":" + json.dumps(config.model_dump(mode="json", exclude={
-        "audit_hook", "timeout_s", "retries", "max_concurrency", "n_threads"}), sort_keys=True)
+def guard_key(scorer_system: str, config: GuardConfig, faithfulness: str | None = None) -> str:
+    """Cache key of a text's trip through the guard: the scorer's key (model, adapter, probe, threshold), the
+    fingerprint of the guard's faithfulness check (``faithfulness``, none by default) and every ``GuardConfig``
+    field that can change what the guard returns (not the ones that only bound waiting, nor
+    ``min_faithfulness`` when there is no check to read it)."""
+    exclude = {"audit_hook", "timeout_s", "retries", "max_concurrency", "n_threads"}
+    if faithfulness is None:
+        exclude.add("min_faithfulness")
+    check = f"+faithfulness:{faithfulness}" if faithfulness else ""
+    return scorer_system + check + ":" + json.dumps(config.model_dump(mode="json", exclude=exclude), sort_keys=True)
 
 
 def _rate(flags: list[bool]) -> float | None:
@@ -156,7 +161,13 @@ def main(args: argparse.Namespace) -> dict:
     backend = LlamaCppBackend(model_path=args.model, adapter_path=adapter, n_threads=args.threads, screen=screen,
                               merge=not args.no_merge)
     config = GuardConfig(threshold=args.threshold, timeout_s=None, retries=0, rewrite_attempts=args.rewrite_attempts,
-                         retry=args.retry, answered_questions=args.answered_questions)
+                         retry=args.retry, answered_questions=args.answered_questions,
+                         min_faithfulness=args.min_faithfulness)
+    check = None
+    if args.faithfulness:
+        from srllm_guard.faithfulness import FaithfulnessCheck
+
+        check = FaithfulnessCheck.load(args.faithfulness)
     cache = ResultCache(out / "cache.jsonl")
     bar = tqdm(desc="sentences scored", unit="sent", dynamic_ncols=True)
     scorer = J.Scorer(backend, config, cache=cache, progress=bar.update)
@@ -186,6 +197,8 @@ def main(args: argparse.Namespace) -> dict:
         "prompt_format": backend.prompt_format.version, "merged": backend.merged,
         "screen": str(backend.screen_path) if backend.screen_path else None, "threshold": t,
         "guard_config": config.model_dump(mode="json", exclude={"audit_hook"}),
+        "faithfulness": ({"path": args.faithfulness, "fingerprint": check.fingerprint, "info": check.info}
+                         if check is not None else None),
     }
     if rows:
         metrics["detection"] = J.detection_by_source(rows, test_scores, t)
@@ -220,11 +233,11 @@ def main(args: argparse.Namespace) -> dict:
 
     # rewrites: flagged biased suite items, through the guard
     flagged = rewrite_sample(suite, suite_scores, t, args.rewrite_limit, args.seed)
-    guard = SRGuard(backend=backend, config=config)
+    guard = SRGuard(backend=backend, config=config, faithfulness=check)
 
     def through_guard(items: list, desc: str) -> list:
         out = []
-        system = guard_key(scorer.system, config)
+        system = guard_key(scorer.system, config, check.fingerprint if check is not None else None)
         for item in tqdm(items, desc=desc, unit="text", dynamic_ncols=True):
             hit = cache.get("guard", system, item.text)
             if hit is None:
@@ -383,6 +396,11 @@ def cli(argv: list[str] | None = None) -> int:
                         default=GuardConfig().answered_questions,
                         help="judge a flagged question with the sentence after it (GuardConfig.answered_questions; "
                              "default: the guard's default)")
+    parser.add_argument("--faithfulness", default=None, metavar="FOLDER",
+                        help="a faithfulness check (trainers.faithfulness) the guard runs on every rewrite")
+    parser.add_argument("--min-faithfulness", type=float, default=GuardConfig().min_faithfulness,
+                        help="lowest P(faithful) of a used rewrite (GuardConfig.min_faithfulness; read only with "
+                             "--faithfulness)")
     parser.add_argument("--answered-per-functionality", type=int, default=40,
                         help="held-out questions per family, each followed by every kind of follow-up")
     parser.add_argument("--threads", type=int, default=None)
