@@ -15,6 +15,8 @@ characters, in three phases per group::
                     the pair's score < threshold --> keep the question
     2. rewrite  check(piece, rewrite=True)          one call per flagged piece (generation is the long part)
                     no rewrite / drift > max_drift --> fallback policy
+                    a faithfulness check is set (:mod:`srllm_guard.faithfulness`): the group's rewrites scored in
+                    one call on the caller's thread, P(faithful) < min_faithfulness --> fallback policy
     3. re-check check_many(rewrites, recheck_at)    one call for the group's rewrites; a screened flag is
                                                     confirmed by check(rewrite, rewrite=False)
                     score < recheck threshold --> the rewrite replaces the piece
@@ -25,8 +27,8 @@ characters, in three phases per group::
                         "no_copy" (or a backend without barring): check(rewrite, rewrite=True) rewrites the
                         flagged rewrite, decoded so that it cannot copy it (``check_no_copy`` where the backend
                         has it: greedy decoding would return the same copy again);
-                        either way the new one must pass the drift test against the *original* piece and is
-                        re-checked by check(new, ...) in turn
+                        either way the new one must pass the drift test (and the faithfulness check, when set)
+                        against the *original* piece and is re-checked by check(new, ...) in turn
                     no attempt left --> fallback policy
 
 then the policy (:mod:`srllm_guard.policy`) and the reassembly. ``check_many`` may flag a text by the backend's
