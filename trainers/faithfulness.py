@@ -199,6 +199,7 @@ def fit(pairs: list[dict], *, lr: float = 5e-4, batch_size: int = 32, held_out: 
     from sklearn.metrics import roc_auc_score
     from tqdm.auto import tqdm
 
+    from srllm_guard.eval.judges import bce_step
     from srllm_guard.faithfulness import FaithfulnessCheck
 
     if n_threads:
@@ -215,16 +216,10 @@ def fit(pairs: list[dict], *, lr: float = 5e-4, batch_size: int = 32, held_out: 
     with tqdm(total=steps, desc="fitting the faithfulness check", unit="step", disable=not progress) as bar:
         for k in range(steps):
             batch = train[k * batch_size : (k + 1) * batch_size]
-            target = torch.tensor([float(p["y"]) for p in batch])
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                check.logits([(p["a"], p["b"]) for p in batch]), target)
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
+            loss = bce_step(check.logits([(p["a"], p["b"]) for p in batch]), [p["y"] for p in batch], opt, sched,
+                            params)
             bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+            bar.set_postfix(loss=f"{loss:.3f}")
     check.model.eval()
     scores = check.score([(p["a"], p["b"]) for p in held])
     auc = {"all": roc_auc_score([p["y"] for p in held], scores)}

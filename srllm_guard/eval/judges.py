@@ -150,6 +150,21 @@ class MiniLMJudge:
         return cls(embedder, data["weights"], data["bias"], data["info"])  # a judge.json from before layers
 
 
+def bce_step(logits: Any, labels: Sequence[int], opt: Any, sched: Any, params: Sequence[Any]) -> float:
+    """One optimiser step of binary cross-entropy on ``logits`` against 0/1 ``labels``, gradients clipped at 1
+    (the fine-tuned judge's and the faithfulness check's training loops); returns the loss."""
+    import torch
+
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, torch.tensor([float(y) for y in labels], dtype=logits.dtype))
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    sched.step()
+    return float(loss.item())
+
+
 class EncoderJudge:
     """all-MiniLM-L6-v2 fine-tuned end to end as a classifier (mean-pooled tokens, one linear unit).
 
@@ -222,16 +237,10 @@ class EncoderJudge:
                 random.Random(f"{seed}:{epoch}").shuffle(order)
                 for k in range(0, len(order) - batch_size + 1, batch_size):
                     idx = order[k : k + batch_size]
-                    target = torch.tensor([float(labels[i]) for i in idx])
-                    loss = torch.nn.functional.binary_cross_entropy_with_logits(
-                        judge._logits([texts[i] for i in idx]), target)
-                    opt.zero_grad()
-                    loss.backward()
-                    torch.nn.utils.clip_grad_norm_(params, 1.0)
-                    opt.step()
-                    sched.step()
+                    loss = bce_step(judge._logits([texts[i] for i in idx]), [labels[i] for i in idx], opt, sched,
+                                    params)
                     bar.update(1)
-                    bar.set_postfix(loss=f"{loss.item():.3f}")
+                    bar.set_postfix(loss=f"{loss:.3f}")
         judge.encoder.eval()
         return judge
 
