@@ -16,7 +16,8 @@ characters, in three phases per group::
     2. rewrite  check(piece, rewrite=True)          one call per flagged piece (generation is the long part)
                     no rewrite / drift > max_drift --> fallback policy
                     a faithfulness check is set (:mod:`srllm_guard.faithfulness`): the group's rewrites scored in
-                    one call on the caller's thread, P(faithful) < min_faithfulness --> fallback policy
+                    one call (not the backend; ``aprocess`` runs it in a worker thread),
+                    P(faithful) < min_faithfulness --> fallback policy
     3. re-check check_many(rewrites, recheck_at)    one call for the group's rewrites; a screened flag is
                                                     confirmed by check(rewrite, rewrite=False)
                     score < recheck threshold --> the rewrite replaces the piece
@@ -114,6 +115,14 @@ class _Batch:
 
 
 @dataclass(frozen=True)
+class _Faith:
+    """Score (original, rewrite) pairs with the guard's faithfulness check: not a backend call (no retries, no
+    ``timeout_s``); :func:`process` runs it in place, :func:`aprocess` in a worker thread."""
+
+    pairs: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class _TooLong:
     """The backend's ``count_tokens`` says the text exceeds its ``max_text_tokens``."""
 
@@ -131,13 +140,13 @@ _GROUP_PIECES, _GROUP_CHARS = 64, 8000
 
 
 def _plan(text: str, config: GuardConfig, part: int | None, *, can_bar: bool = False,
-          faithfulness: FaithfulnessScorer | None = None) -> Generator[_Call | _Batch, _Outcome, Processed]:
+          checked: bool = False) -> Generator[_Call | _Batch | _Faith, _Outcome, Processed]:
     """The guard's rules for one text, as a generator of backend calls (see the module docstring).
 
     ``can_bar``: the backend is a :class:`~srllm_guard.backends.base.WordBarring` one (``retry="bar_words"``
-    needs it; without it a retry rewrites the flagged rewrite, as ``"no_copy"`` does). ``faithfulness``: a
-    rewrite it scores below ``config.min_faithfulness`` is not used (reason ``unfaithful``); it is called here,
-    on the caller's thread (a CPU model, ~0.2 s per group), not through the backend."""
+    needs it; without it a retry rewrites the flagged rewrite, as ``"no_copy"`` does). ``checked``: the guard has
+    a faithfulness check; a rewrite it scores (a :class:`_Faith` call) below ``config.min_faithfulness`` is not
+    used (reason ``unfaithful``)."""
     result = Processed(text=text)
     if not text or text.isspace():
         return result
@@ -160,11 +169,12 @@ def _plan(text: str, config: GuardConfig, part: int | None, *, can_bar: bool = F
                                   faithfulness=faithful.get(piece.start) if rejected else None)
         result.refused = result.refused or action == "refuse"
 
-    def unfaithful(items: list[tuple[Piece, str]]) -> list[bool]:
+    def unfaithful(items: list[tuple[Piece, str]]) -> Generator[_Faith, _Outcome, list[bool]]:
         """Whether each (piece, rewrite) scores below ``min_faithfulness`` (never, without a check)."""
-        if faithfulness is None or not items:
+        if not checked or not items:
             return [False] * len(items)
-        found = faithfulness.score([(text[piece.start : piece.end], rewrite) for piece, rewrite in items])
+        found = yield _Faith(tuple((text[piece.start : piece.end], rewrite) for piece, rewrite in items))
+        assert isinstance(found, list)
         for (piece, _), p in zip(items, found):
             faithful[piece.start] = float(p)
         return [p < config.min_faithfulness for p in found]
@@ -245,7 +255,8 @@ def _plan(text: str, config: GuardConfig, part: int | None, *, can_bar: bool = F
                 fallback(piece, score, "drift", config.fallback, attempts=1, rejected=rewrite)
             else:
                 candidates.append((piece, score, rewrite))
-        for (piece, score, rewrite), bad in zip(list(candidates), unfaithful([(c[0], c[2]) for c in candidates])):
+        refused = yield from unfaithful([(c[0], c[2]) for c in candidates])
+        for (piece, score, rewrite), bad in zip(list(candidates), refused):
             if bad:
                 fallback(piece, score, "unfaithful", config.fallback, attempts=1, rejected=rewrite)
                 candidates.remove((piece, score, rewrite))
@@ -302,7 +313,7 @@ def _plan(text: str, config: GuardConfig, part: int | None, *, can_bar: bool = F
                         drifted = bool(nxt) and drift(original, nxt) > config.max_drift  # from the original
                         if drifted:
                             faithful.pop(piece.start, None)  # the score was the previous rewrite's
-                        if not nxt or drifted or unfaithful([(piece, nxt)])[0]:
+                        if not nxt or drifted or (yield from unfaithful([(piece, nxt)]))[0]:
                             fallback(piece, score, "recheck_failed" if not more or stuck else
                                      "no_rewrite" if not nxt else "drift" if drifted else "unfaithful",
                                      config.fallback, recheck=check.score, attempts=attempt,
@@ -532,13 +543,20 @@ async def _acall_once(backend: Backend, call: _Call | _Batch, config: GuardConfi
 
 def process(text: str, backend: Backend | None, config: GuardConfig, *, part: int | None = None,
             faithfulness: FaithfulnessScorer | None = None) -> Processed:
-    """Guard one text, calling ``backend`` from worker threads (see :func:`_call_once`)."""
-    plan = _plan(text, config, part, can_bar=isinstance(backend, WordBarring), faithfulness=faithfulness)
+    """Guard one text, calling ``backend`` from worker threads (see :func:`_call_once`) and ``faithfulness``, when
+    given, in place."""
+    plan = _plan(text, config, part, can_bar=isinstance(backend, WordBarring), checked=faithfulness is not None)
     try:
         call = next(plan)
         while True:
+            outcome: _Outcome
+            if isinstance(call, _Faith):
+                assert faithfulness is not None
+                outcome = list(faithfulness.score(list(call.pairs)))
+                call = plan.send(outcome)
+                continue
             try:
-                outcome: _Outcome = Retrying(**_retry_kwargs(config))(_call_once, backend, call, config)
+                outcome = Retrying(**_retry_kwargs(config))(_call_once, backend, call, config)
             except BackendError as exc:
                 outcome = exc
             call = plan.send(outcome)
@@ -548,13 +566,20 @@ def process(text: str, backend: Backend | None, config: GuardConfig, *, part: in
 
 async def aprocess(text: str, backend: Backend | None, config: GuardConfig, *, part: int | None = None,
                    faithfulness: FaithfulnessScorer | None = None) -> Processed:
-    """Async twin of :func:`process`: ``backend.acheck`` under ``asyncio.wait_for``."""
-    plan = _plan(text, config, part, can_bar=isinstance(backend, WordBarring), faithfulness=faithfulness)
+    """Async twin of :func:`process`: ``backend.acheck`` under ``asyncio.wait_for``; ``faithfulness`` in a worker
+    thread (a CPU model: it must not hold the event loop)."""
+    plan = _plan(text, config, part, can_bar=isinstance(backend, WordBarring), checked=faithfulness is not None)
     try:
         call = next(plan)
         while True:
+            outcome: _Outcome
+            if isinstance(call, _Faith):
+                assert faithfulness is not None
+                outcome = list(await asyncio.to_thread(faithfulness.score, list(call.pairs)))
+                call = plan.send(outcome)
+                continue
             try:
-                outcome: _Outcome = await AsyncRetrying(**_retry_kwargs(config))(_acall_once, backend, call, config)
+                outcome = await AsyncRetrying(**_retry_kwargs(config))(_acall_once, backend, call, config)
             except BackendError as exc:
                 outcome = exc
             call = plan.send(outcome)

@@ -122,3 +122,25 @@ def test_the_shipped_check_refuses_a_negated_claim_and_keeps_a_removed_insult():
                                               ("The mayor is a damn crook.", "The mayor is a crook.")])
     assert flipped < guard.config.min_faithfulness <= kept
     assert SRGuard(backend=FakeBackend(), faithfulness=False).faithfulness is None
+
+
+def test_async_guard_scores_in_a_worker_thread_not_on_the_event_loop():
+    import asyncio
+    import threading
+
+    class Where(Scripted):
+        def score(self, pairs):
+            self.thread = threading.current_thread()
+            return super().score(pairs)
+
+    check = Where()
+
+    async def run():
+        loop_thread = threading.current_thread()
+        record = await aguard_text(BIASED, FakeBackend(rewrite_fn=flip), cfg(), faithfulness=check)
+        return loop_thread, record
+
+    loop_thread, record = asyncio.run(run())
+    assert record.spans[0].reason == "unfaithful" and check.thread is not loop_thread
+    guard_text(BIASED, FakeBackend(rewrite_fn=flip), cfg(), faithfulness=check)
+    assert check.thread is threading.current_thread()  # the sync path scores in place
