@@ -83,13 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     flags.add_argument("--backend-option", action="append", dest="backend_options", metavar="NAME=VALUE",
                        help="another constructor argument of the backend (repeatable), e.g. merge=false, "
                             "n_ctx=4096, lora_scale=0.5; values are read as JSON when they parse, else as text")
+    flags.add_argument("--faithfulness", nargs="?", const="default", metavar="FOLDER",
+                       help="check every rewrite with a faithfulness check and refuse one that says what the "
+                            "sentence did not (bare flag: the shipped check; needs pip install "
+                            "'srllm-guard[faithful]')")
+    flags.add_argument("--min-faithfulness", type=float, dest="min_faithfulness", metavar="P",
+                       help="lowest P(faithful) of a used rewrite (default 0.63; read only with --faithfulness)")
     common = argparse.ArgumentParser(add_help=False, parents=[flags])
-    common.add_argument("--faithfulness", nargs="?", const="default", metavar="FOLDER",
-                        help="check every rewrite with a faithfulness check and refuse one that says what the "
-                             "sentence did not (bare flag: the shipped check; needs pip install "
-                             "'srllm-guard[faithful]')")
-    common.add_argument("--min-faithfulness", type=float, dest="min_faithfulness", metavar="P",
-                        help="lowest P(faithful) of a used rewrite (default 0.63; read only with --faithfulness)")
     common.add_argument("text", metavar="TEXT", help="the text to guard; '-' reads it from standard input")
     commands.add_parser("check", parents=[common], help="print the JSON audit record of TEXT",
                         description="Guard TEXT and print the audit record (JSON): verdict, score, "
@@ -148,6 +148,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "on_backend_error": args.on_backend_error,
         "timeout_s": args.timeout_s,
         "n_threads": args.n_threads,
+        "min_faithfulness": args.min_faithfulness,
     }
     overrides = {name: value for name, value in values.items() if value is not None}
     if args.adapter is not None:
@@ -216,7 +217,7 @@ def _serve(args: argparse.Namespace) -> int:
             api_key=args.api_key or os.environ.get("SRLLM_GUARD_API_KEY"),
             upstream_api_key=args.upstream_api_key or os.environ.get("SRLLM_GUARD_UPSTREAM_KEY"),
             max_body_bytes=args.max_body_bytes, upstream_timeout_s=args.upstream_timeout_s,
-            on_upstream_error=args.on_upstream_error, guard=_overrides(args))
+            on_upstream_error=args.on_upstream_error, faithfulness=args.faithfulness, guard=_overrides(args))
         run(config)
     except SRGuardError as exc:
         print(f"srllm-guard: error: {' '.join(str(exc).split())}", file=sys.stderr)
@@ -254,10 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_eval_command(args)
     try:
         text = sys.stdin.read() if args.text == "-" else args.text
-        overrides = _overrides(args)
-        if args.min_faithfulness is not None:
-            overrides["min_faithfulness"] = args.min_faithfulness
-        record = _guard_once(text, overrides, args.faithfulness)
+        record = _guard_once(text, _overrides(args), args.faithfulness)
     except SRGuardError as exc:
         print(f"srllm-guard: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

