@@ -10,7 +10,8 @@ faithful and the same rewrites corrupted (a negation added or removed, a word sw
 unrelated word, a sentence replaced by another pair's or by a stock line) as unfaithful.
 
 It is optional: it needs torch, transformers and peft (``pip install 'srllm-guard[faithful]'``) and is used
-when :class:`~srllm_guard.config.GuardConfig` ``min_faithfulness`` is set and the guard is given one::
+only when the guard is given one (its threshold is :class:`~srllm_guard.config.GuardConfig` ``min_faithfulness``,
+0.63 by default)::
 
     guard = SRGuard(chain, faithfulness=True)  # the shipped check (adapters/faithful-minilm-v1)
     guard = SRGuard(chain, faithfulness="path/to/check", min_faithfulness=0.5)  # one you trained
