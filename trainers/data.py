@@ -136,6 +136,11 @@ class DataMix:
     """Stereotype statements from SeeGULL's offensive tuples."""
     holistic_per_template: int = 0
     """Sentences per HolisticBias template (0 = not used)."""
+    nonhuman: int = 0
+    """Negative generalisations about things, not people (:mod:`srllm_guard.eval.nonhuman`: "Mosquitoes are the
+    worst.", "We should ban leaf blowers."), neutral examples: at most this many from the train side (0 = none).
+    Added after the other templated items and their obfuscated copies, and templated like them (no run-on copies,
+    never a follow-up sentence), so every other example of a mix stays the same."""
     obfuscate_share: float = 0.0
     """Share of templated biased items that also get an obfuscated copy (neutral ones: half this share)."""
     test_per_functionality: int = 60

@@ -53,7 +53,7 @@ JIGSAW_TOXIC = "jigsaw/test_toxic.csv"
 BOLD_DIR = "bold"
 CHECKED_SOURCE = "functional_checked"
 """Source of the suite's training items whose target ``rewrite_style: checked`` changed (``mix.checked_apart``)."""
-TEMPLATED_SOURCES = frozenset({"functional", CHECKED_SOURCE, "seegull", "holistic_bias"})
+TEMPLATED_SOURCES = frozenset({"functional", CHECKED_SOURCE, "seegull", "holistic_bias", "nonhuman"})
 """Sources made from templates (their own split rules and obfuscated copies); the rest are human-written."""
 
 
@@ -232,10 +232,10 @@ def _example(item: SuiteItem) -> Example:
 
 def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example]:
     """The functional suite, SeeGULL and HolisticBias items of one side, obfuscated copies included."""
-    from srllm_guard.eval import functional, sources
+    from srllm_guard.eval import functional, nonhuman, sources
     from srllm_guard.eval.templates import QUESTION_BATCH, TEMPLATES
 
-    if not (mix.functional_per_group or mix.seegull or mix.holistic_per_template):
+    if not (mix.functional_per_group or mix.seegull or mix.holistic_per_template or mix.nonhuman):
         return []
     groups = sources.load_groups(data_dir)
     items: list[SuiteItem] = []
@@ -262,6 +262,9 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         neutral = [i for i in items if not i.biased]
         items += list(functional.obfuscated(biased, share=mix.obfuscate_share, seed=mix.seed))
         items += list(functional.obfuscated(neutral, share=mix.obfuscate_share / 2, seed=mix.seed))
+    if mix.nonhuman:
+        cap = mix.nonhuman if side == "train" else mix.test_per_functionality
+        items += _sample(nonhuman.items(side=side, seed=mix.seed), cap, mix.seed, lambda x: x.text)
     return [_example(i) for i in items]
 
 

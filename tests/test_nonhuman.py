@@ -1,0 +1,73 @@
+"""The things source (srllm_guard.eval.nonhuman): negative generalisations about things, labelled neutral, split
+like the functional suite, and reaching a training mix only when the mix asks (leaving every other example as
+it was)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+from test_mix import MIX, write_extra_sources
+
+from srllm_guard.eval import nonhuman
+from srllm_guard.eval.functional import held_out
+from srllm_guard.eval.lexicon import GROUPS
+from trainers.data import build_splits
+
+
+@pytest.fixture(scope="module")
+def sides():
+    return nonhuman.items(side="train"), nonhuman.items(side="test")
+
+
+def test_items_are_filled_neutral_and_name_no_group_of_people(sides):
+    words = {g.plural.casefold() for g in GROUPS}
+    for item in sides[0] + sides[1]:
+        assert "{" not in item.text and item.text[0].isupper() and item.text.rstrip()[-1] in ".?"
+        assert item.biased is False and item.rewrite is None and item.source == nonhuman.SOURCE
+        thing = item.group.split(":", 1)[1]
+        assert thing in nonhuman.THINGS and thing.casefold() in item.text.casefold()
+        assert not any(re.search(rf"\b{re.escape(w)}\b", item.text.casefold()) for w in words if len(w) > 3), item
+
+
+def test_split_keeps_held_out_things_templates_and_words_out_of_training(sides):
+    train, test = sides
+    assert train and test and not {i.text for i in train} & {i.text for i in test}
+    assert all(not i.held_out for i in train) and all(i.held_out for i in test)
+    for item in train:
+        assert not held_out("group", item.group) and not held_out("template", item.template)
+        assert item.attribute is None or not held_out("attribute", item.attribute)
+    # every kind of held-out part is represented on the test side
+    assert {p for i in test for p in i.held_out} == {"group", "template", "attribute"}
+    assert nonhuman.items(side="test") == test  # stable
+    with pytest.raises(ValueError, match="side must be"):
+        nonhuman.items(side="dev")
+
+
+def test_the_mix_adds_things_only_when_asked_and_leaves_every_other_example_alone(tmp_path):
+    mix = replace(MIX, run_on_share=0.5, answered_share=1.0)
+    plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
+    made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, nonhuman=25))
+    assert not any(e.source == nonhuman.SOURCE for e in plain.train + plain.dev + plain.test)
+    added = [e for e in made.train + made.dev if e.source == nonhuman.SOURCE]
+    assert 0 < len(added) <= 25 and all(not e.biased and e.rewrite is None for e in added)
+    assert len([e for e in made.test if e.source == nonhuman.SOURCE]) == MIX.test_per_functionality
+    for old, new in ((plain.train, made.train), (plain.dev, made.dev), (plain.test, made.test)):
+        # (a question about things gets its own answered copies, which stay not biased)
+        assert [e for e in new if not e.group.startswith(nonhuman.SOURCE + ":")] == old
+    asked = [e for e in made.train if e.source == "answered" and e.group.startswith(nonhuman.SOURCE + ":")]
+    assert all(not e.biased for e in asked)
+    # never a run-on copy or a follow-up sentence of another example
+    things = {e.text for e in added}
+    assert not any(t in e.text and e.text != t for e in made.train for t in things if not e.text.startswith(t))
+
+
+def test_the_evaluation_reads_the_held_out_things_and_the_card_says_they_should_pass():
+    from trainers.evaluate import _suite
+    from trainers.ship import _EXPECT
+
+    suite = _suite(None, per_functionality=30, per_method=0, seed=0)
+    things = [i for i in suite if i.source == nonhuman.SOURCE]
+    assert len(things) == 30 and all(i.held_out and not i.biased for i in things)
+    assert _EXPECT[nonhuman.FUNCTIONALITY] == "pass"
