@@ -489,9 +489,13 @@ def test_encoder_judge_learns_from_its_rows_and_survives_a_save(tmp_path):
     again = EncoderJudge.load(tmp_path / "judge.pt")
     assert again.prob_biased(probe) == pytest.approx(probs, abs=1e-5)
     assert again.info == judge.info
-    # cached: the saved judge comes back while epochs and the fingerprint match, else it is fitted again
-    reused = EncoderJudge.cached(tmp_path / "judge.pt", texts, labels, info={"test": True}, epochs=3)
-    assert reused.prob_biased(probe) == pytest.approx(probs, abs=1e-5)
+    # cached: the saved judge comes back while its rows, epochs and seed match (whatever else the record says),
+    # else it is fitted again
+    reused = EncoderJudge.cached(tmp_path / "judge.pt", texts, labels, info={"test": "a record"}, epochs=3, seed=1)
+    assert reused.prob_biased(probe) == pytest.approx(probs, abs=1e-5) and reused.info["test"] is True
+    other_rows = EncoderJudge.cached(tmp_path / "judge2.pt", texts[:-1], labels[:-1], info={}, epochs=1,
+                                     progress=False)
+    assert other_rows.info["data_sha256"] != judge.info["data_sha256"]
     refit = EncoderJudge.cached(tmp_path / "judge.pt", texts, labels, info={"test": "other"}, epochs=1, seed=2,
                                 progress=False)
     assert refit.info["test"] == "other" and EncoderJudge.load(tmp_path / "judge.pt").info["epochs"] == 1

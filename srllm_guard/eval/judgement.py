@@ -436,10 +436,6 @@ def fit_judge(data_dir: Any, embedder: Any, *, per_file: int = 3000, hidden: int
     info = {"files": files, "seed": seed, "excluded_test_texts": len(skip)}
     if kind == "mlp":
         return MiniLMJudge.fit(embedder, texts, labels, hidden=hidden, seed=seed, info=info)
-    import hashlib
-    import json
-
     from srllm_guard.eval.judges import EncoderJudge
 
-    info = {**info, "data_sha256": hashlib.sha256(json.dumps([texts, labels]).encode("utf-8")).hexdigest()[:16]}
     return EncoderJudge.cached(cache, texts, labels, info=info, epochs=epochs, seed=seed, n_threads=n_threads)

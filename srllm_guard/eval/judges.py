@@ -220,7 +220,8 @@ class EncoderJudge:
             torch.set_num_threads(n_threads)
         torch.manual_seed(seed)
         judge = cls(*cls._parts(), info={**(info or {}), "n": len(texts), "positives": int(sum(labels)),
-                                         "epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed})
+                                         "epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed,
+                                         "data_sha256": cls.fingerprint(texts, labels)})
         params = [*judge.encoder.parameters(), *judge.head.parameters()]
         opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
         steps = max(1, epochs * (len(texts) // batch_size))
@@ -242,16 +243,27 @@ class EncoderJudge:
     @classmethod
     def cached(cls, path: str | Path | None, texts: Sequence[str], labels: Sequence[int], *, info: dict,
                epochs: int, seed: int = 0, n_threads: int | None = None, progress: bool = True) -> EncoderJudge:
-        """The judge saved at ``path`` when it was fitted with ``epochs`` and every item of ``info`` (which should
-        fingerprint the training rows) as given; otherwise one fitted here and saved there (``path`` None: fit)."""
+        """The judge saved at ``path`` when it was fitted on these ``texts`` and ``labels`` (``data_sha256``) with
+        ``epochs`` and ``seed``; otherwise one fitted here and saved there (``path`` None: fit). ``info`` is kept
+        with the judge as its record; only the rows, epochs and seed decide whether the saved one is reused (an
+        evaluation whose test split gained rows that were never training rows reuses the same judge)."""
         if path is not None and Path(path).is_file():
             saved = cls.load(path)
-            if saved.info.get("epochs") == epochs and all(saved.info.get(k) == v for k, v in info.items()):
+            wanted = {"epochs": epochs, "seed": seed, "data_sha256": cls.fingerprint(texts, labels)}
+            if all(saved.info.get(k) == v for k, v in wanted.items()):
                 return saved
         judge = cls.fit(texts, labels, epochs=epochs, seed=seed, n_threads=n_threads, info=info, progress=progress)
         if path is not None:
             judge.save(path)
         return judge
+
+    @staticmethod
+    def fingerprint(texts: Sequence[str], labels: Sequence[int]) -> str:
+        """A short hash of the training rows (the ``data_sha256`` a fitted judge records)."""
+        import hashlib
+        import json
+
+        return hashlib.sha256(json.dumps([list(texts), [int(y) for y in labels]]).encode("utf-8")).hexdigest()[:16]
 
     def prob_biased(self, texts: Sequence[str]) -> list[float]:
         import torch
