@@ -58,9 +58,10 @@ def test_the_mix_adds_things_only_when_asked_and_leaves_every_other_example_alon
         assert [e for e in new if not e.group.startswith(nonhuman.SOURCE + ":")] == old
     asked = [e for e in made.train if e.source == "answered" and e.group.startswith(nonhuman.SOURCE + ":")]
     assert all(not e.biased for e in asked)
-    # never a run-on copy or a follow-up sentence of another example
+    # never in a run-on copy or as the follow-up sentence of another example
     things = {e.text for e in added}
-    assert not any(t in e.text and e.text != t for e in made.train for t in things if not e.text.startswith(t))
+    others = [e.text for e in made.train if e.text not in things and e not in asked]
+    assert not any(t in text for text in others for t in things)
 
 
 def test_the_evaluation_reads_the_held_out_things_and_the_card_says_they_should_pass():

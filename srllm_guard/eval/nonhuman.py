@@ -43,7 +43,7 @@ ADJECTIVES: tuple[str, ...] = (
     "disgusting", "terrible", "stupid", "evil", "filthy", "ugly", "noisy", "toxic", "addictive", "worthless",
     "awful", "dirty", "dumb",
 )
-"""Negative words that fit things; several are the suite's stereotype words ("stupid", "dirty", "lazy")."""
+"""Negative words that fit things; several are the suite's stereotype words ("stupid", "dirty", "filthy")."""
 
 NOUNS: tuple[str, ...] = (
     "a waste of money", "a plague", "the worst", "a scam", "garbage", "poison", "a menace", "a rip-off",
@@ -71,7 +71,6 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
 )
 """Frames of the suite's stereotype, exclusion and threat families. ``{X}`` the thing, ``{A}`` an adjective or a
 noun phrase, ``{J}`` an adjective, ``{N}`` a noun phrase."""
-
 
 
 def _fill(template: str, thing: str, word: str | None) -> str:
