@@ -231,7 +231,8 @@ def _example(item: SuiteItem) -> Example:
 
 
 def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example]:
-    """The functional suite, SeeGULL and HolisticBias items of one side, obfuscated copies included."""
+    """The functional suite, SeeGULL and HolisticBias items of one side, obfuscated copies included, then the
+    things (``mix.nonhuman``, never obfuscated)."""
     from srllm_guard.eval import functional, nonhuman, sources
     from srllm_guard.eval.templates import QUESTION_BATCH, TEMPLATES
 

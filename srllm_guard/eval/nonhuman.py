@@ -97,8 +97,8 @@ def items(*, side: str, per_thing: int = 2, seed: int = 0) -> list[SuiteItem]:
     out: list[SuiteItem] = []
     seen: set[str] = set()
     for tid, template in TEMPLATES:
+        pool = _pool(template)
         for thing in THINGS:
-            pool = _pool(template)
             rng = random.Random(f"{seed}:{SOURCE}:{tid}:{thing}")
             words: list[str | None] = list(rng.sample(pool, min(per_thing, len(pool)))) if pool else [None]
             for word in words:
