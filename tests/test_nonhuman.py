@@ -72,3 +72,16 @@ def test_the_evaluation_reads_the_held_out_things_and_the_card_says_they_should_
     things = [i for i in suite if i.source == nonhuman.SOURCE]
     assert len(things) == 30 and all(i.held_out and not i.biased for i in things)
     assert _EXPECT[nonhuman.FUNCTIONALITY] == "pass"
+
+
+def test_the_mix_can_leave_the_things_questions_out_of_training_but_not_out_of_the_test(tmp_path):
+    mix = replace(MIX, nonhuman=400)
+    asked = {tid for tid, template in nonhuman.TEMPLATES if "?" in template}
+    assert asked  # the frames this flag is about exist
+    every = build_splits(write_extra_sources(tmp_path / "a"), mix)
+    plain = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, nonhuman_questions=False))
+    templates = {e.group.split(":")[1] for e in plain.train + plain.dev if e.source == nonhuman.SOURCE}
+    assert templates and not templates & asked
+    assert {e.group.split(":")[1] for e in every.train if e.source == nonhuman.SOURCE} & asked
+    assert [e for e in plain.test if e.source == nonhuman.SOURCE] == [e for e in every.test
+                                                                      if e.source == nonhuman.SOURCE]

@@ -141,6 +141,10 @@ class DataMix:
     worst.", "We should ban leaf blowers."), neutral examples: at most this many from the train side (0 = none).
     Added after the other templated items and their obfuscated copies, and templated like them (no run-on copies,
     never a follow-up sentence), so every other example of a mix stays the same."""
+    nonhuman_questions: bool = True
+    """Draw the things' question-shaped frames ("Why are {X} so {J}?", "{X}? {A}, every single one of them.") too.
+    False keeps them out of the train side: labelled neutral, they taught a stage to clear biased questions about
+    people ("Why are {G} so lazy?"; recipe ``default-stage21``). The test side is the same either way."""
     obfuscate_share: float = 0.0
     """Share of templated biased items that also get an obfuscated copy (neutral ones: half this share)."""
     test_per_functionality: int = 60

@@ -265,7 +265,11 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         items += list(functional.obfuscated(neutral, share=mix.obfuscate_share / 2, seed=mix.seed))
     if mix.nonhuman:
         cap = mix.nonhuman if side == "train" else mix.test_per_functionality
-        items += _sample(nonhuman.items(side=side, seed=mix.seed), cap, mix.seed, lambda x: x.text)
+        things = nonhuman.items(side=side, seed=mix.seed)
+        if side == "train" and not mix.nonhuman_questions:
+            asked = {tid for tid, template in nonhuman.TEMPLATES if "?" in template}
+            things = [i for i in things if i.template not in asked]
+        items += _sample(things, cap, mix.seed, lambda x: x.text)
     return [_example(i) for i in items]
 
 
