@@ -143,8 +143,9 @@ class DataMix:
     never a follow-up sentence), so every other example of a mix stays the same."""
     nonhuman_questions: bool = True
     """Draw the things' question-shaped frames ("Why are {X} so {J}?", "{X}? {A}, every single one of them.") too.
-    False keeps them out of the train side: labelled neutral, they taught a stage to clear biased questions about
-    people ("Why are {G} so lazy?"; recipe ``default-stage21``). The test side is the same either way."""
+    False keeps them out of the train side (the test side is the same either way). Made to test whether, labelled
+    neutral, they teach a stage to clear biased questions about people ("Why are {G} so lazy?"); recipe
+    ``default-stage21`` measured that they do not: the questions are lost without them too."""
     obfuscate_share: float = 0.0
     """Share of templated biased items that also get an obfuscated copy (neutral ones: half this share)."""
     test_per_functionality: int = 60
