@@ -267,8 +267,7 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         cap = mix.nonhuman if side == "train" else mix.test_per_functionality
         things = nonhuman.items(side=side, seed=mix.seed)
         if side == "train" and not mix.nonhuman_questions:
-            asked = {tid for tid, template in nonhuman.TEMPLATES if "?" in template}
-            things = [i for i in things if i.template not in asked]
+            things = [i for i in things if i.template not in nonhuman.ASKED]
         items += _sample(things, cap, mix.seed, lambda x: x.text)
     return [_example(i) for i in items]
 

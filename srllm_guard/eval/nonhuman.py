@@ -19,7 +19,7 @@ import random
 
 from srllm_guard.eval.functional import SuiteItem, held_out
 
-__all__ = ["THINGS", "ADJECTIVES", "NOUNS", "TEMPLATES", "SOURCE", "FUNCTIONALITY", "items"]
+__all__ = ["THINGS", "ADJECTIVES", "NOUNS", "TEMPLATES", "ASKED", "SOURCE", "FUNCTIONALITY", "items"]
 
 SOURCE = "nonhuman"
 FUNCTIONALITY = "negative_generalisation"
@@ -71,6 +71,9 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
 )
 """Frames of the suite's stereotype, exclusion and threat families. ``{X}`` the thing, ``{A}`` an adjective or a
 noun phrase, ``{J}`` an adjective, ``{N}`` a noun phrase."""
+
+ASKED: frozenset[str] = frozenset(tid for tid, template in TEMPLATES if "?" in template)
+"""Ids of the question-shaped frames (a training mix leaves them out with ``mix.nonhuman_questions: false``)."""
 
 
 def _fill(template: str, thing: str, word: str | None) -> str:
