@@ -137,6 +137,27 @@ def test_per_source_quotas_weight_a_stage_and_rewrite_shares_apply_per_source(sp
         stage_sample(splits.train, TrainArgs(per_source={"nosuch": 1}))
 
 
+def test_per_functionality_quotas_weight_one_family_apart_from_its_source(splits):
+    def family(e):
+        return (e.functionality or "").split("+")[0]
+
+    implicit = [e for e in splits.train if family(e) == "implicit"]
+    assert len(implicit) > 4 and any("+" in e.functionality for e in implicit)
+    quota = {"functional": 10, "jigsaw": 2}
+    plain, _ = stage_sample(splits.train, TrainArgs(per_source=quota))
+    weighted, record = stage_sample(splits.train, TrainArgs(per_source=quota, per_functionality={"implicit": 4}))
+    # the named family has its own quota (obfuscated copies count as it) ...
+    assert sum(family(e) == "implicit" for e in weighted) == 4 == record["per_functionality"]["implicit"]
+    # ... and no longer spends its source's: the source's quota goes to its other families
+    assert sum(e.source == "functional" and family(e) != "implicit" for e in weighted) == 10
+    assert [e for e in weighted if e.source == "jigsaw"] == [e for e in plain if e.source == "jigsaw"]
+    # without per_source, the named families are capped and every other example stays
+    alone, _ = stage_sample(splits.train, TrainArgs(per_functionality={"implicit": 1}))
+    assert sum(family(e) == "implicit" for e in alone) == 1 and len(alone) == len(splits.train) - len(implicit) + 1
+    with pytest.raises(DataError, match="per_functionality names functionalities .* known: .*implicit"):
+        stage_sample(splits.train, TrainArgs(per_functionality={"nosuch": 1}))
+
+
 def test_rewrite_only_sources_keep_their_rewrites_and_leave_the_other_sources_alone(splits):
     sources = Counter(e.source for e in splits.train)
     quota = {source: n for source, n in sources.items()}

@@ -82,8 +82,9 @@ def test_unknown_recipe_field_and_recipe_name_are_named():
         T.load_recipe("default", {"lora.rank": 3})
     known = ("known recipes: default, default-stage10, default-stage11, default-stage12, default-stage13, "
              "default-stage14, default-stage15, default-stage16, default-stage17, default-stage18, default-stage19, "
-             "default-stage2, default-stage20, default-stage21, default-stage22, default-stage3, "
-             "default-stage4, default-stage5, default-stage6, default-stage7, default-stage8, default-stage9, "
+             "default-stage2, default-stage20, default-stage21, default-stage22, default-stage23, default-stage24, "
+             "default-stage3, default-stage4, default-stage5, default-stage6, default-stage7, default-stage8, "
+             "default-stage9, "
              "experiment-natural-rewrites, paper, v1, v1-stage2")
     with pytest.raises(ConfigError, match=known):
         T.load_recipe("nope")
@@ -91,12 +92,13 @@ def test_unknown_recipe_field_and_recipe_name_are_named():
 
 def test_validate_collects_every_problem_at_once(tmp_path):
     r = T.load_recipe("default", {"lora.r": 0, "train.lr": -1, "lora.targets": ["embed_tokens"], "train.schedule": "x",
-                                  "train.per_source": "{jigsaw: -1}", "train.rewrite_share_by_source": "{srllm: 2}"})
+                                  "train.per_source": "{jigsaw: -1}", "train.rewrite_share_by_source": "{srllm: 2}",
+                                  "train.per_functionality": "{implicit: -1}"})
     with pytest.raises(ConfigError) as err:
         T.validate(r)
     text = str(err.value)
     for needle in ("data_dir", "lora.r", "lora.targets", "train.lr", "train.schedule", "train.per_source",
-                   "train.rewrite_share_by_source"):
+                   "train.rewrite_share_by_source", "train.per_functionality"):
         assert needle in text
 
 

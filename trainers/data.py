@@ -146,6 +146,13 @@ class DataMix:
     False keeps them out of the train side (the test side is the same either way). Made to test whether, labelled
     neutral, they teach a stage to clear biased questions about people ("Why are {G} so lazy?"); recipe
     ``default-stage21`` measured that they do not: the questions are lost without them too."""
+    insults: int = 0
+    """Insults aimed at one person (:mod:`srllm_guard.eval.insults`: "The judge was a bonehead.", "You are such a
+    loser."), biased with a rewrite that keeps the criticism and drops the insult: at most this many from the train
+    side (0 = none). Added after the things and templated like them (never obfuscated, no run-on copies), so every
+    other example of a mix stays the same. Made because the things teach "a negative judgement of something that is
+    not a group passes" and stage 22 carried that to insults at a person (Jigsaw recall through the guard's sentence
+    split 0.756 against v7's 0.919)."""
     obfuscate_share: float = 0.0
     """Share of templated biased items that also get an obfuscated copy (neutral ones: half this share)."""
     test_per_functionality: int = 60

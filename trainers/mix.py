@@ -16,6 +16,10 @@ source                      what                                             lab
 ``holistic_bias``           HolisticBias's own templates x descriptors       by template; split like functional
 ``answered``                training questions followed by one more sentence  verdict only, training split only
                             (:func:`answered`)
+``nonhuman``                negative generalisations about things            neutral; split like functional
+                            (:mod:`srllm_guard.eval.nonhuman`)
+``insults``                 insults aimed at one person                      biased + rewrite; split like functional
+                            (:mod:`srllm_guard.eval.insults`)
 ==========================  ===============================================  ==========================================
 
 Obfuscated copies (leetspeak, swapped, spaced or masked letters) are added for a share of the templated
@@ -53,7 +57,7 @@ JIGSAW_TOXIC = "jigsaw/test_toxic.csv"
 BOLD_DIR = "bold"
 CHECKED_SOURCE = "functional_checked"
 """Source of the suite's training items whose target ``rewrite_style: checked`` changed (``mix.checked_apart``)."""
-TEMPLATED_SOURCES = frozenset({"functional", CHECKED_SOURCE, "seegull", "holistic_bias", "nonhuman"})
+TEMPLATED_SOURCES = frozenset({"functional", CHECKED_SOURCE, "seegull", "holistic_bias", "nonhuman", "insults"})
 """Sources made from templates (their own split rules and obfuscated copies); the rest are human-written."""
 
 
@@ -232,11 +236,11 @@ def _example(item: SuiteItem) -> Example:
 
 def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example]:
     """The functional suite, SeeGULL and HolisticBias items of one side, obfuscated copies included, then the
-    things (``mix.nonhuman``, never obfuscated)."""
-    from srllm_guard.eval import functional, nonhuman, sources
+    things (``mix.nonhuman``) and the insults at one person (``mix.insults``), never obfuscated."""
+    from srllm_guard.eval import functional, insults, nonhuman, sources
     from srllm_guard.eval.templates import QUESTION_BATCH, TEMPLATES
 
-    if not (mix.functional_per_group or mix.seegull or mix.holistic_per_template or mix.nonhuman):
+    if not (mix.functional_per_group or mix.seegull or mix.holistic_per_template or mix.nonhuman or mix.insults):
         return []
     groups = sources.load_groups(data_dir)
     items: list[SuiteItem] = []
@@ -269,6 +273,9 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         if side == "train" and not mix.nonhuman_questions:
             things = [i for i in things if i.template not in nonhuman.ASKED]
         items += _sample(things, cap, mix.seed, lambda x: x.text)
+    if mix.insults:
+        cap = mix.insults if side == "train" else mix.test_per_functionality
+        items += _sample(insults.items(side=side, seed=mix.seed), cap, mix.seed, lambda x: x.text)
     return [_example(i) for i in items]
 
 

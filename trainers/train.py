@@ -100,6 +100,11 @@ class TrainArgs:
     per_source: dict[str, int] | None = None
     """Most examples per source in this stage (after ``skip``, in the same stable order); a source not named
     contributes none. None: no quota, ``examples`` alone decides. Lets a stage weight the sources it works on."""
+    per_functionality: dict[str, int] = field(default_factory=dict)
+    """Most examples of each named functionality in this stage (a templated family: ``implicit``, ``individual``,
+    ``hb_negative``; an obfuscated copy counts as its plain family), taken in the same stable order beside
+    ``per_source``: an example of a named functionality counts against this quota instead of its source's. Lets a
+    stage weight one family of a source that holds many (the suite's 14) without weighting the rest."""
     rewrite_share_by_source: dict[str, float] = field(default_factory=dict)
     """``rewrite_share`` for the named sources (the rest use ``rewrite_share``)."""
     rewrite_only_sources: list[str] = field(default_factory=list)
@@ -238,6 +243,9 @@ def validate(recipe: Recipe) -> None:
         problems.append(f"train.copy_weight must be >= 0 (got {t.copy_weight})")
     if t.per_source is not None and any(not isinstance(n, int) or n < 0 for n in t.per_source.values()):
         problems.append(f"train.per_source takes whole numbers >= 0 per source (got {t.per_source})")
+    if any(not isinstance(n, int) or n < 0 for n in t.per_functionality.values()):
+        problems.append(f"train.per_functionality takes whole numbers >= 0 per functionality (got "
+                        f"{t.per_functionality})")
     if any(not 0 <= v <= 1 for v in [t.rewrite_share, *t.rewrite_share_by_source.values()]):
         problems.append("train.rewrite_share and train.rewrite_share_by_source take shares in [0, 1]")
     if t.device not in {"auto", "cpu", "cuda"}:
@@ -295,11 +303,17 @@ def _ranked(examples: list[Example], salt: str, seed: int) -> list[Example]:
     return sorted(examples, key=key)
 
 
+def _family(ex: Example) -> str:
+    """An example's functionality without its obfuscation (``implicit+leet`` -> ``implicit``); '' for none."""
+    return (ex.functionality or "").split("+", 1)[0]
+
+
 def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dict]:
     """This stage's share of the training split: ``t.examples`` examples after skipping ``t.skip`` in a stable
     hash order (so a later stage with ``skip`` = the earlier stages' total sees only new examples), at most
-    ``t.per_source`` of each source when quotas are set, and rewrites kept for a ``t.rewrite_share`` (or the
-    source's ``t.rewrite_share_by_source``) of the biased ones (the rest train their verdict only). A source of
+    ``t.per_source`` of each source (and ``t.per_functionality`` of each named family) when quotas are set, and
+    rewrites kept for a ``t.rewrite_share`` (or the source's ``t.rewrite_share_by_source``) of the biased ones (the
+    rest train their verdict only). A source of
     ``t.rewrite_only_sources`` contributes only its biased examples with a rewrite, each keeping it (the quota
     counts those)."""
     known = {ex.source for ex in train}
@@ -308,15 +322,25 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
         if unknown:
             raise DataError(f"train.{name} names source(s) the training split lacks: {', '.join(unknown)}; "
                             f"known: {', '.join(sorted(known))}")
+    families = {_family(ex) for ex in train}
+    unknown = sorted(set(t.per_functionality) - families)
+    if unknown:
+        raise DataError(f"train.per_functionality names functionalities the training split lacks: "
+                        f"{', '.join(unknown)}; known: {', '.join(sorted(f for f in families if f))}")
     only = set(t.rewrite_only_sources)
     train = [ex for ex in train if ex.source not in only or (ex.biased and ex.rewrite)]
     ranked = _ranked(train, "stage", t.seed)[t.skip :]
-    if t.per_source is not None:
+    if t.per_source is not None or t.per_functionality:
         taken: Counter[str] = Counter()
         quota = []
         for ex in ranked:
-            if taken[ex.source] < t.per_source.get(ex.source, 0):
-                taken[ex.source] += 1
+            family = _family(ex)
+            if family in t.per_functionality:
+                key, limit = "functionality:" + family, t.per_functionality[family]
+            else:
+                key, limit = ex.source, (t.per_source.get(ex.source, 0) if t.per_source is not None else None)
+            if limit is None or taken[key] < limit:
+                taken[key] += 1
                 quota.append(ex)
         ranked = quota
     chosen = ranked[: t.examples] if t.examples is not None else ranked
@@ -330,6 +354,9 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
     record = {"pool": len(train), "skip": t.skip, "examples": len(out),
               "with_rewrite": sum(ex.rewrite is not None for ex in out), "biased": sum(ex.biased for ex in out),
               "per_source": dict(sorted(Counter(ex.source for ex in out).items()))}
+    if t.per_functionality:
+        record["per_functionality"] = dict(sorted(Counter(f for ex in out if (f := _family(ex))
+                                                          in t.per_functionality).items()))
     return out, record
 
 
