@@ -21,7 +21,7 @@ import hashlib
 import random
 import re
 from dataclasses import dataclass, replace
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from srllm_guard.config import GuardConfig
 from srllm_guard.eval import lexicon
@@ -32,6 +32,7 @@ __all__ = [
     "SuiteItem",
     "HELD_OUT_SHARE",
     "held_out",
+    "grid",
     "group_is_held_out",
     "generate",
     "make_item",
@@ -83,6 +84,39 @@ def _unit(key: str, seed: int) -> float:
 def held_out(kind: str, key: str, seed: int = 0) -> bool:
     """Whether part ``key`` of ``kind`` ('group', 'template', 'attribute') is on the test side."""
     return _unit(f"{kind}:{key.casefold()}", seed) < HELD_OUT_SHARE[kind]
+
+
+GridDraw = tuple[str, str, "str | None", str, tuple[str, ...], random.Random]
+"""One draw of :func:`grid`: template id, subject, word, text, held-out parts, the draw's rng."""
+
+
+def grid(source: str, templates: Sequence[tuple[str, str]], subjects: Sequence[str],
+         pool: Callable[[str], Sequence[str]], fill: Callable[[str, str, str | None], str], *, side: str,
+         per_subject: int, seed: int, template_key: Callable[[str], str] = lambda tid: tid) -> Iterator[GridDraw]:
+    """Every template with every subject (``per_subject`` words drawn from its ``pool`` each) on one ``side`` of the
+    suite's split ('train': no held-out part, 'test': at least one, 'all'), for the sources made of frames x
+    subjects x words (things, insults): yields ``(template id, subject, word, text, held-out parts, rng)``, each
+    text once; ``rng`` is the draw's own, for anything more the source picks. Subjects are split as groups under
+    ``source:``, words as attributes under ``source:``, templates by ``template_key(id)``."""
+    if side not in ("train", "test", "all"):
+        raise ValueError(f"side must be 'train', 'test' or 'all', got {side!r}")
+    seen: set[str] = set()
+    for tid, template in templates:
+        words_of = pool(template)
+        for subject in subjects:
+            rng = random.Random(f"{seed}:{source}:{tid}:{subject}")
+            words: list[str | None] = (list(rng.sample(list(words_of), min(per_subject, len(words_of))))
+                                       if words_of else [None])
+            for word in words:
+                parts = tuple(part for part, on in (
+                    ("group", held_out("group", f"{source}:{subject}", seed)),
+                    ("template", held_out("template", template_key(tid), seed)),
+                    ("attribute", word is not None and held_out("attribute", f"{source}:{word}", seed))) if on)
+                text = fill(template, subject, word)
+                if (side == "train" and parts) or (side == "test" and not parts) or text in seen:
+                    continue
+                seen.add(text)
+                yield tid, subject, word, text, parts, rng
 
 
 def group_is_held_out(key: str, seed: int = 0) -> bool:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 
-from srllm_guard.eval.functional import SuiteItem, article, held_out
+from srllm_guard.eval.functional import SuiteItem, article, grid
 from srllm_guard.policy import drift
 
 __all__ = ["PEOPLE", "NOUNS", "ADJECTIVES", "TEMPLATES", "REWRITES", "TEMPLATE_REWRITES", "MAX_DRIFT", "SOURCE",
@@ -123,27 +123,9 @@ def _pool(template: str) -> tuple[str, ...]:
 def items(*, side: str, per_person: int = 2, seed: int = 0) -> list[SuiteItem]:
     """Every template with every person (``per_person`` word draws each), the ``side`` ('train': no held-out part,
     'test': at least one, 'all') of the split."""
-    if side not in ("train", "test", "all"):
-        raise ValueError(f"side must be 'train', 'test' or 'all', got {side!r}")
-    out: list[SuiteItem] = []
-    seen: set[str] = set()
-    for tid, template in TEMPLATES:
-        pool = _pool(template)
-        for person in PEOPLE:
-            rng = random.Random(f"{seed}:{SOURCE}:{tid}:{person}")
-            words: list[str | None] = list(rng.sample(pool, min(per_person, len(pool)))) if pool else [None]
-            for word in words:
-                parts = tuple(part for part, on in (
-                    ("group", held_out("group", f"{SOURCE}:{person}", seed)),
-                    ("template", held_out("template", f"{SOURCE}:{tid}", seed)),
-                    ("attribute", word is not None and held_out("attribute", f"{SOURCE}:{word}", seed))) if on)
-                text = _fill(template, person, word)
-                if (side == "train" and parts) or (side == "test" and not parts) or text in seen:
-                    continue
-                seen.add(text)
-                rewrite = _rewrite(tid, text, person, rng)
-                out.append(SuiteItem(text=text, biased=True, rewrite=rewrite, functionality=FUNCTIONALITY,
-                                     template=tid, group=f"{SOURCE}:{person}",
-                                     attribute=f"{SOURCE}:{word}" if word else None, held_out=parts,
-                                     source=SOURCE))
-    return out
+    return [SuiteItem(text=text, biased=True, rewrite=_rewrite(tid, text, person, rng), functionality=FUNCTIONALITY,
+                      template=tid, group=f"{SOURCE}:{person}", attribute=f"{SOURCE}:{word}" if word else None,
+                      held_out=parts, source=SOURCE)
+            for tid, person, word, text, parts, rng in grid(SOURCE, TEMPLATES, PEOPLE, _pool, _fill, side=side,
+                                                            per_subject=per_person, seed=seed,
+                                                            template_key=lambda tid: f"{SOURCE}:{tid}")]

@@ -15,9 +15,7 @@ word), so the evaluation reads things, frames and words that training never saw.
 
 from __future__ import annotations
 
-import random
-
-from srllm_guard.eval.functional import SuiteItem, held_out
+from srllm_guard.eval.functional import SuiteItem, grid
 
 __all__ = ["THINGS", "ADJECTIVES", "NOUNS", "TEMPLATES", "ASKED", "SOURCE", "FUNCTIONALITY", "items"]
 
@@ -95,26 +93,8 @@ def _pool(template: str) -> tuple[str, ...]:
 def items(*, side: str, per_thing: int = 2, seed: int = 0) -> list[SuiteItem]:
     """Every template with every thing (``per_thing`` word draws each), the ``side`` ('train': no held-out part,
     'test': at least one, 'all') of the split."""
-    if side not in ("train", "test", "all"):
-        raise ValueError(f"side must be 'train', 'test' or 'all', got {side!r}")
-    out: list[SuiteItem] = []
-    seen: set[str] = set()
-    for tid, template in TEMPLATES:
-        pool = _pool(template)
-        for thing in THINGS:
-            rng = random.Random(f"{seed}:{SOURCE}:{tid}:{thing}")
-            words: list[str | None] = list(rng.sample(pool, min(per_thing, len(pool)))) if pool else [None]
-            for word in words:
-                parts = tuple(part for part, on in (
-                    ("group", held_out("group", f"{SOURCE}:{thing}", seed)),
-                    ("template", held_out("template", tid, seed)),
-                    ("attribute", word is not None and held_out("attribute", f"{SOURCE}:{word}", seed))) if on)
-                text = _fill(template, thing, word)
-                if (side == "train" and parts) or (side == "test" and not parts) or text in seen:
-                    continue
-                seen.add(text)
-                out.append(SuiteItem(text=text, biased=False, rewrite=None, functionality=FUNCTIONALITY,
-                                     template=tid, group=f"{SOURCE}:{thing}",
-                                     attribute=f"{SOURCE}:{word}" if word else None, held_out=parts,
-                                     source=SOURCE))
-    return out
+    return [SuiteItem(text=text, biased=False, rewrite=None, functionality=FUNCTIONALITY, template=tid,
+                      group=f"{SOURCE}:{thing}", attribute=f"{SOURCE}:{word}" if word else None, held_out=parts,
+                      source=SOURCE)
+            for tid, thing, word, text, parts, _ in grid(SOURCE, TEMPLATES, THINGS, _pool, _fill, side=side,
+                                                         per_subject=per_thing, seed=seed)]
