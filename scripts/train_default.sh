@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# Reproduce the shipped default adapter end to end: seven training stages, the early-exit probe refitted on
+# Reproduce the shipped default adapter end to end: eight training stages, the early-exit probe refitted on
 # the result, the export round trip, the judgement evaluation, StereoSet (knowledge kept), and the model card
 # (adapters/$NAME/).
 #
-#   bash scripts/train_default.sh                      # this 2-core CPU: <= 90 min per stage, ~7.3 h in all
+#   bash scripts/train_default.sh                      # this 2-core CPU: <= 90 min per stage, ~7.5 h in all
 #   DEVICE=cuda bash scripts/train_default.sh          # a CUDA machine: the same recipe, minutes per stage
 #
-# Env: DATA (default ../shared/data), OUT (runs/sr-gemma3-270m-v7), NAME (sr-gemma3-270m-v7), DEVICE (cpu|cuda),
+# Env: DATA (default ../shared/data), OUT (runs/sr-gemma3-270m-v8), NAME (sr-gemma3-270m-v8), DEVICE (cpu|cuda),
 # THREADS (llama.cpp threads for the probe and the evaluation; 1 leaves a core free).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
-OUT=${OUT:-runs/sr-gemma3-270m-v7}
-NAME=${NAME:-sr-gemma3-270m-v7}
+OUT=${OUT:-runs/sr-gemma3-270m-v8}
+NAME=${NAME:-sr-gemma3-270m-v8}
 DEVICE=${DEVICE:-cpu}
 THREADS=${THREADS:-1}
 PY=${PY:-.venv/bin/python}
@@ -32,12 +32,16 @@ fi
 # the fifth stage is recipe default-stage7 (default-stage5 and -stage6 are experiments that were not shipped)
 "$PY" -m trainers.train --recipe default-stage7 --data-dir "$DATA" --out "$OUT-s5" \
   --set init_adapter="$OUT-s4/peft" "${EXTRA[@]}"
-# stages 5-7 are recipes default-stage7 (sr-gemma3-270m-v5), -stage8 (sr-gemma3-270m-v6: questions with the
-# sentence after them) and -stage9 (rewrite targets the guard accepts)
+# stages 5-8 are recipes default-stage7 (sr-gemma3-270m-v5), -stage8 (sr-gemma3-270m-v6: questions with the
+# sentence after them), -stage9 (sr-gemma3-270m-v7: rewrite targets the guard accepts) and -stage25
+# (sr-gemma3-270m-v8: negative judgements about things pass, insults at one person are flagged; -stage10 to
+# -stage24 are experiments that were not shipped)
 "$PY" -m trainers.train --recipe default-stage8 --data-dir "$DATA" --out "$OUT-s6" \
   --set init_adapter="$OUT-s5/peft" "${EXTRA[@]}"
-"$PY" -m trainers.train --recipe default-stage9 --data-dir "$DATA" --out "$OUT" \
+"$PY" -m trainers.train --recipe default-stage9 --data-dir "$DATA" --out "$OUT-s7" \
   --set init_adapter="$OUT-s6/peft" "${EXTRA[@]}"
+"$PY" -m trainers.train --recipe default-stage25 --data-dir "$DATA" --out "$OUT" \
+  --set init_adapter="$OUT-s7/peft" "${EXTRA[@]}"
 
 # the early-exit probe, fitted on the merged model's own verdicts (the trainer's train split plus the distill
 # corpus; never the test split, infer_50 or counterfactual-inhouse)
@@ -48,8 +52,8 @@ fi
 
 "$PY" -m trainers.roundtrip --run "$OUT" --merged
 "$PY" -m trainers.evaluate --adapter "$OUT/adapter.gguf" --test "$OUT/splits/test.jsonl" --data-dir "$DATA" \
-  --out "$OUT/eval" --threads "$THREADS"
+  --out "$OUT/eval" --threads "$THREADS" --answered-questions
 "$PY" -m srllm_guard.cli eval --tasks stereoset --data-dir "$DATA" --adapter "$OUT/adapter.gguf" \
   --limit-stereoset 600 --threads "$THREADS" --out "$OUT/stereoset" --no-plots
 "$PY" -m trainers.ship --run "$OUT" --name "$NAME" --previous "$OUT-s1" --previous "$OUT-s2" --previous "$OUT-s3" --previous "$OUT-s4" \
-  --previous "$OUT-s5" --previous "$OUT-s6"
+  --previous "$OUT-s5" --previous "$OUT-s6" --previous "$OUT-s7"

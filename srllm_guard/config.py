@@ -43,10 +43,10 @@ class GuardConfig(BaseModel):
     back until the next sentence is complete (at most ``stream_max_holdback_chars`` more characters) so that it
     is judged the same way.
 
-    The rule is as good as the model's reading of such pairs. The default adapter, ``sr-gemma3-270m-v7``, was
-    trained on them (as was ``sr-gemma3-270m-v6``): with the rule, held-out biased questions answered by a
-    rejection of their premise are flagged 2.5% of the time while those followed by an unrelated sentence stay
-    flagged 93.2%, and counter-speech is flagged 5.8%. Turn it off (``False``, ``--no-answered-questions``) for an
+    The rule is as good as the model's reading of such pairs. The default adapter, ``sr-gemma3-270m-v8``, was
+    trained on them (as were ``sr-gemma3-270m-v7`` and ``-v6``): with the rule, held-out biased questions answered
+    by a rejection of their premise are flagged 2.5% of the time while those followed by an unrelated sentence
+    stay flagged 90.7%, and counter-speech is flagged 1.7%. Turn it off (``False``, ``--no-answered-questions``) for an
     adapter that was not: ``sr-gemma3-270m-v5`` under the rule keeps only 47% of the latter flagged (84.6% judged
     alone)."""
 

@@ -1,9 +1,10 @@
 """Copy a finished training run into ``adapters/<name>/`` and write its model card from the measured files.
 
-    python -m trainers.ship --run runs/sr-gemma3-270m-v7 --name sr-gemma3-270m-v7 \\
-        --previous runs/sr-gemma3-270m-v7-s1 --previous runs/sr-gemma3-270m-v7-s2 \\
-        --previous runs/sr-gemma3-270m-v7-s3 --previous runs/sr-gemma3-270m-v7-s4 \\
-        --previous runs/sr-gemma3-270m-v7-s5 --previous runs/sr-gemma3-270m-v7-s6
+    python -m trainers.ship --run runs/sr-gemma3-270m-v8 --name sr-gemma3-270m-v8 \\
+        --previous runs/sr-gemma3-270m-v8-s1 --previous runs/sr-gemma3-270m-v8-s2 \\
+        --previous runs/sr-gemma3-270m-v8-s3 --previous runs/sr-gemma3-270m-v8-s4 \\
+        --previous runs/sr-gemma3-270m-v8-s5 --previous runs/sr-gemma3-270m-v8-s6 \\
+        --previous runs/sr-gemma3-270m-v8-s7
 
 Reads ``summary.json`` (trainer), ``eval/metrics.json`` (``trainers.evaluate``; ``--eval`` names another
 folder) and ``roundtrip.json`` (``trainers.roundtrip``) from the run; every number in the card comes from those
