@@ -153,6 +153,22 @@ class DataMix:
     other example of a mix stays the same. Made because the things teach "a negative judgement of something that is
     not a group passes" and stage 22 carried that to insults at a person (Jigsaw recall through the guard's sentence
     split 0.756 against v7's 0.919)."""
+    anecdotes: int = 0
+    """Stories about one person that put a trait down to their group (:mod:`srllm_guard.eval.anecdotes`: "My
+    Mexican coworker was late again, typical."), biased with a rewrite that keeps the story and drops the group, each
+    with its neutral twin (the same person and trait, no generalisation): at most this many of each from the train
+    side (0 = none). Added after the insults and templated like them, so every other example of a mix stays the
+    same. Made because the suite's stereotypes are statements about groups: v8 flags 5 of 30 hand-written stories
+    of this shape."""
+    anecdotes_bare: bool = False
+    """Draw each story's bare twin too (:attr:`srllm_guard.eval.anecdotes.Frame.bare`: the biased sentence with its
+    generalisation taken out, neutral), the minimal pair that puts the line on the generalisation rather than on a
+    group word next to a flaw; ``default-stage26`` without them flagged a quarter of the suite's ``individual``
+    family."""
+    anecdotes_rewritten: bool = False
+    """Add each training story's rewrite as a neutral example too ("My coworker skipped work again."), training side
+    only: the story told without its group passes. Made because stage 27 flagged the SR-LLM pairs' safe sides and
+    WNC's neutral sentences far more often than v8 (26.5% and 43.8% against 6.1% and 12.5%)."""
     obfuscate_share: float = 0.0
     """Share of templated biased items that also get an obfuscated copy (neutral ones: half this share)."""
     test_per_functionality: int = 60

@@ -20,6 +20,9 @@ source                      what                                             lab
                             (:mod:`srllm_guard.eval.nonhuman`)
 ``insults``                 insults aimed at one person                      biased + rewrite; split like functional
                             (:mod:`srllm_guard.eval.insults`)
+``anecdotes``               a story about one person that puts a trait down  both (each biased sentence with a neutral
+                            to their group, and its neutral twin             twin); split like functional, with the
+                            (:mod:`srllm_guard.eval.anecdotes`)              suite's group and attribute keys
 ==========================  ===============================================  ==========================================
 
 Obfuscated copies (leetspeak, swapped, spaced or masked letters) are added for a share of the templated
@@ -57,7 +60,8 @@ JIGSAW_TOXIC = "jigsaw/test_toxic.csv"
 BOLD_DIR = "bold"
 CHECKED_SOURCE = "functional_checked"
 """Source of the suite's training items whose target ``rewrite_style: checked`` changed (``mix.checked_apart``)."""
-TEMPLATED_SOURCES = frozenset({"functional", CHECKED_SOURCE, "seegull", "holistic_bias", "nonhuman", "insults"})
+TEMPLATED_SOURCES = frozenset({"functional", CHECKED_SOURCE, "seegull", "holistic_bias", "nonhuman", "insults",
+                               "anecdotes"})
 """Sources made from templates (their own split rules and obfuscated copies); the rest are human-written."""
 
 
@@ -236,11 +240,13 @@ def _example(item: SuiteItem) -> Example:
 
 def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example]:
     """The functional suite, SeeGULL and HolisticBias items of one side, obfuscated copies included, then the
-    things (``mix.nonhuman``) and the insults at one person (``mix.insults``), never obfuscated."""
-    from srllm_guard.eval import functional, insults, nonhuman, sources
+    things (``mix.nonhuman``), the insults at one person (``mix.insults``) and the stories about one person
+    (``mix.anecdotes``), never obfuscated."""
+    from srllm_guard.eval import anecdotes, functional, insults, nonhuman, sources
     from srllm_guard.eval.templates import QUESTION_BATCH, TEMPLATES
 
-    if not (mix.functional_per_group or mix.seegull or mix.holistic_per_template or mix.nonhuman or mix.insults):
+    if not (mix.functional_per_group or mix.seegull or mix.holistic_per_template or mix.nonhuman or mix.insults
+            or mix.anecdotes):
         return []
     groups = sources.load_groups(data_dir)
     items: list[SuiteItem] = []
@@ -276,6 +282,12 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
     if mix.insults:
         cap = mix.insults if side == "train" else mix.test_per_functionality
         items += _sample(insults.items(side=side, seed=mix.seed), cap, mix.seed, lambda x: x.text)
+    if mix.anecdotes:
+        cap = mix.anecdotes if side == "train" else mix.test_per_functionality
+        made = anecdotes.items(side=side, seed=mix.seed, bare=mix.anecdotes_bare,
+                               rewritten=mix.anecdotes_rewritten and side == "train")
+        items += [x for kind in (anecdotes.BIASED, anecdotes.NEUTRAL)
+                  for x in _sample([i for i in made if i.functionality == kind], cap, mix.seed, lambda x: x.text)]
     return [_example(i) for i in items]
 
 

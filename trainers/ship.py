@@ -131,7 +131,7 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
 
 _EXPECT = {"counter_speech": "pass", "negated_stereotype": "pass", "neutral_identity": "pass",
            "positive_identity": "pass", "individual": "pass", "profanity_untargeted": "pass", "hb_neutral": "pass",
-           "negative_generalisation": "pass"}
+           "negative_generalisation": "pass", "anecdote_neutral": "pass"}
 
 
 def judgement_section(m: dict) -> list[str]:
