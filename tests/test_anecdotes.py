@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 
 import pytest
-from test_mix import MIX, write_extra_sources
+from test_mix import MIX, assert_only_source_added, write_extra_sources
 
 from srllm_guard.eval import anecdotes
 from srllm_guard.eval.functional import held_out
@@ -105,8 +105,7 @@ def test_the_mix_adds_both_kinds_only_when_asked_and_leaves_every_other_example_
     assert 0 < sum(e.biased for e in added) <= 20 and 0 < sum(not e.biased for e in added) <= 20
     assert all(bool(e.rewrite) == e.biased for e in added)
     assert len([e for e in made.test if e.source == anecdotes.SOURCE]) == 2 * MIX.test_per_functionality
-    for old, new in ((plain.train, made.train), (plain.dev, made.dev), (plain.test, made.test)):
-        assert [e for e in new if not e.group.startswith(anecdotes.SOURCE + ":")] == old
+    assert_only_source_added(plain, made, anecdotes.SOURCE)
     # the bare twins and the rewrites as neutral sentences are opt-in; the rewrites only on the training side
     more = build_splits(write_extra_sources(tmp_path / "c"),
                         replace(mix, anecdotes=400, anecdotes_bare=True, anecdotes_rewritten=True))

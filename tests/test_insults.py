@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 
 import pytest
-from test_mix import MIX, write_extra_sources
+from test_mix import MIX, assert_only_source_added, write_extra_sources
 
 from srllm_guard.eval import insults
 from srllm_guard.eval.functional import held_out
@@ -65,9 +65,8 @@ def test_the_mix_adds_insults_only_when_asked_and_leaves_every_other_example_alo
     added = [e for e in made.train + made.dev if e.source == insults.SOURCE]
     assert 0 < len(added) <= 25 and all(e.biased and e.rewrite for e in added)
     assert len([e for e in made.test if e.source == insults.SOURCE]) == MIX.test_per_functionality
-    for old, new in ((plain.train, made.train), (plain.dev, made.dev), (plain.test, made.test)):
-        # (a question-shaped insult, "The judge? Total bonehead.", gets its own answered copies)
-        assert [e for e in new if not e.group.startswith(insults.SOURCE + ":")] == old
+    # (a question-shaped insult, "The judge? Total bonehead.", gets its own answered copies)
+    assert_only_source_added(plain, made, insults.SOURCE)
     texts = {e.text for e in added}
     others = [e.text for e in made.train if not e.group.startswith(insults.SOURCE + ":")]
     assert not any(t in text for text in others for t in texts)

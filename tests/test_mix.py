@@ -57,6 +57,13 @@ MIX = DataMix(srllm=None, paradetox=None, wnc=None, near_copy=0.8, paradetox_can
               test_per_functionality=5)
 
 
+def assert_only_source_added(plain, made, source: str) -> None:
+    """Every split of ``made`` is ``plain``'s with only the examples of templated ``source`` added: their own
+    groups (``source:...``) cover the source's items and any answered copies of its questions."""
+    for old, new in ((plain.train, made.train), (plain.dev, made.dev), (plain.test, made.test)):
+        assert [e for e in new if not e.group.startswith(source + ":")] == old
+
+
 @pytest.fixture(scope="module")
 def splits(tmp_path_factory):
     return build_splits(write_extra_sources(tmp_path_factory.mktemp("data")), MIX)

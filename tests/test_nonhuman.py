@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 
 import pytest
-from test_mix import MIX, write_extra_sources
+from test_mix import MIX, assert_only_source_added, write_extra_sources
 
 from srllm_guard.eval import nonhuman
 from srllm_guard.eval.functional import held_out
@@ -53,9 +53,8 @@ def test_the_mix_adds_things_only_when_asked_and_leaves_every_other_example_alon
     added = [e for e in made.train + made.dev if e.source == nonhuman.SOURCE]
     assert 0 < len(added) <= 25 and all(not e.biased and e.rewrite is None for e in added)
     assert len([e for e in made.test if e.source == nonhuman.SOURCE]) == MIX.test_per_functionality
-    for old, new in ((plain.train, made.train), (plain.dev, made.dev), (plain.test, made.test)):
-        # (a question about things gets its own answered copies, which stay not biased)
-        assert [e for e in new if not e.group.startswith(nonhuman.SOURCE + ":")] == old
+    # (a question about things gets its own answered copies, which stay not biased)
+    assert_only_source_added(plain, made, nonhuman.SOURCE)
     asked = [e for e in made.train if e.source == "answered" and e.group.startswith(nonhuman.SOURCE + ":")]
     assert all(not e.biased for e in asked)
     # never in a run-on copy or as the follow-up sentence of another example

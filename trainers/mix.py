@@ -189,6 +189,12 @@ def _sample(items: list, limit: int | None, seed: int, key) -> list:
     return sorted(items, key=lambda x: _unit(key(x), seed))[: max(limit, 0)]
 
 
+def _sample_each(items: list, kinds: tuple[str, ...], limit: int | None, seed: int) -> list:
+    """At most ``limit`` items of each functionality in ``kinds`` (:func:`_sample` by text), kind after kind."""
+    return [x for kind in kinds
+            for x in _sample([i for i in items if i.functionality == kind], limit, seed, lambda x: x.text)]
+
+
 def _cannot_rewrite(path: Path, mix: DataMix) -> list[Example]:
     from trainers.data import Example, normalize
 
@@ -266,8 +272,7 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
     if mix.holistic_per_template and data_dir is not None:
         made = sources.holistic_items(data_dir, side=side, per_template=mix.holistic_per_template, seed=mix.seed)
         cap = None if side == "train" else mix.test_per_functionality
-        items += [x for kind in ("hb_negative", "hb_neutral")
-                  for x in _sample([i for i in made if i.functionality == kind], cap, mix.seed, lambda x: x.text)]
+        items += _sample_each(made, ("hb_negative", "hb_neutral"), cap, mix.seed)
     if mix.obfuscate_share:
         biased = [i for i in items if i.biased]
         neutral = [i for i in items if not i.biased]
@@ -286,8 +291,7 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         cap = mix.anecdotes if side == "train" else mix.test_per_functionality
         made = anecdotes.items(side=side, seed=mix.seed, bare=mix.anecdotes_bare,
                                rewritten=mix.anecdotes_rewritten and side == "train")
-        items += [x for kind in (anecdotes.BIASED, anecdotes.NEUTRAL)
-                  for x in _sample([i for i in made if i.functionality == kind], cap, mix.seed, lambda x: x.text)]
+        items += _sample_each(made, (anecdotes.BIASED, anecdotes.NEUTRAL), cap, mix.seed)
     return [_example(i) for i in items]
 
 

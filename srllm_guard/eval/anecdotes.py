@@ -29,9 +29,8 @@ import random
 import re
 from dataclasses import dataclass
 
-from srllm_guard.eval.functional import SuiteItem, held_out
+from srllm_guard.eval.functional import SuiteItem, check_side, held_out, on_side, within_drift
 from srllm_guard.eval.lexicon import GROUPS, NEGATIVE, Attribute, Group
-from srllm_guard.policy import drift
 
 __all__ = ["Frame", "FRAMES", "ACT_FRAMES", "ACTS", "TRAITS", "SOURCE", "BIASED", "NEUTRAL", "MAX_DRIFT", "items"]
 
@@ -235,8 +234,7 @@ def items(*, side: str, per_group: int = 1, seed: int = 0, bare: bool = True,
     one, 'all'). ``bare=False`` leaves the bare twins out (as recipe ``default-stage26`` was trained);
     ``rewritten=True`` adds each rewrite as a neutral sentence of its own, once (the story without its group and
     generalisation passes; for a training side: the same rewrite serves many groups)."""
-    if side not in ("train", "test", "all"):
-        raise ValueError(f"side must be 'train', 'test' or 'all', got {side!r}")
+    check_side(side)
     out: list[SuiteItem] = []
     seen: set[str] = set()
     for frame in FRAMES + ACT_FRAMES:
@@ -245,7 +243,7 @@ def items(*, side: str, per_group: int = 1, seed: int = 0, bare: bool = True,
             for trait in rng.sample(_pool(frame), per_group):
                 parts = _parts(frame, group, trait, seed)
                 text = _fill(frame.biased, group, trait)
-                if (side == "train" and parts) or (side == "test" and not parts) or text in seen:
+                if not on_side(side, parts) or text in seen:
                     continue
                 seen.add(text)
                 neutral = [_fill(n, group, trait) for n in (frame.neutral, frame.bare if bare else None) if n]
@@ -253,8 +251,7 @@ def items(*, side: str, per_group: int = 1, seed: int = 0, bare: bool = True,
                     continue
                 seen.update(neutral)
                 made = [_fill(r, group, trait) for r in frame.rewrites]
-                close = [r for r in made if drift(text, r) <= MAX_DRIFT] or [min(made, key=lambda r: drift(text, r))]
-                drawn = rng.choice(close)
+                drawn = rng.choice(within_drift(text, made, MAX_DRIFT))
                 sentences: list[tuple[str, bool, str | None]] = [(text, True, drawn)] + [(n, False, None)
                                                                                        for n in neutral]
                 if rewritten and drawn not in seen:

@@ -33,6 +33,9 @@ __all__ = [
     "HELD_OUT_SHARE",
     "held_out",
     "grid",
+    "check_side",
+    "on_side",
+    "within_drift",
     "group_is_held_out",
     "generate",
     "make_item",
@@ -86,6 +89,27 @@ def held_out(kind: str, key: str, seed: int = 0) -> bool:
     return _unit(f"{kind}:{key.casefold()}", seed) < HELD_OUT_SHARE[kind]
 
 
+def check_side(side: str) -> None:
+    """Refuse a ``side`` other than 'train', 'test' or 'all'."""
+    if side not in ("train", "test", "all"):
+        raise ValueError(f"side must be 'train', 'test' or 'all', got {side!r}")
+
+
+def on_side(side: str, parts: tuple[str, ...]) -> bool:
+    """Whether an item with held-out ``parts`` belongs to ``side`` ('train': none, 'test': at least one, 'all')."""
+    return side == "all" or (side == "train") == (not parts)
+
+
+def within_drift(text: str, options: Sequence[str], max_drift: float) -> list[str]:
+    """The ``options`` (rewrites of ``text``) that drift from it at most ``max_drift``
+    (:func:`srllm_guard.policy.drift`), else the closest one alone: what a templated source draws its target from,
+    so that the guard's drift test accepts what the model learns."""
+    from srllm_guard.policy import drift
+
+    return ([r for r in options if drift(text, r) <= max_drift]
+            or [min(options, key=lambda r: drift(text, r))])
+
+
 GridDraw = tuple[str, str, "str | None", str, tuple[str, ...], random.Random]
 """One draw of :func:`grid`: template id, subject, word, text, held-out parts, the draw's rng."""
 
@@ -98,8 +122,7 @@ def grid(source: str, templates: Sequence[tuple[str, str]], subjects: Sequence[s
     subjects x words (things, insults): yields ``(template id, subject, word, text, held-out parts, rng)``, each
     text once; ``rng`` is the draw's own, for anything more the source picks. Subjects are split as groups under
     ``source:``, words as attributes under ``source:``, templates by ``template_key(id)``."""
-    if side not in ("train", "test", "all"):
-        raise ValueError(f"side must be 'train', 'test' or 'all', got {side!r}")
+    check_side(side)
     seen: set[str] = set()
     for tid, template in templates:
         words_of = pool(template)
@@ -113,7 +136,7 @@ def grid(source: str, templates: Sequence[tuple[str, str]], subjects: Sequence[s
                     ("template", held_out("template", template_key(tid), seed)),
                     ("attribute", word is not None and held_out("attribute", f"{source}:{word}", seed))) if on)
                 text = fill(template, subject, word)
-                if (side == "train" and parts) or (side == "test" and not parts) or text in seen:
+                if not on_side(side, parts) or text in seen:
                     continue
                 seen.add(text)
                 yield tid, subject, word, text, parts, rng
@@ -285,8 +308,7 @@ def generate(groups: Sequence[Group], *, side: str, per_group: int = 2, seed: in
     ``cap``: at most this many items per functionality, the first by a stable hash of their text (chosen
     before any rewrite is made, so a small sample of a large suite is fast).
     """
-    if side not in ("train", "test", "all"):
-        raise ValueError(f"side must be 'train', 'test' or 'all', got {side!r}")
+    check_side(side)
     wanted = set(functionalities) if functionalities is not None else set(FUNCTIONALITIES)
     candidates: list[tuple[Template, Group | None, Attribute | None, tuple, str]] = []
     seen: set[str] = set()
@@ -307,7 +329,7 @@ def generate(groups: Sequence[Group], *, side: str, per_group: int = 2, seed: in
                 state = rng.getstate()
                 text = fill(template.text, group, _slots(template, attr, rng))
                 parts = _parts(template, group, attr, seed)
-                if (side == "train" and parts) or (side == "test" and not parts) or text in seen:
+                if not on_side(side, parts) or text in seen:
                     continue
                 seen.add(text)
                 candidates.append((template, group, attr, state, text))

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import random
 
-from srllm_guard.eval.functional import SuiteItem, article, grid
-from srllm_guard.policy import drift
+from srllm_guard.eval.functional import SuiteItem, article, grid, within_drift
 
 __all__ = ["PEOPLE", "NOUNS", "ADJECTIVES", "TEMPLATES", "REWRITES", "TEMPLATE_REWRITES", "MAX_DRIFT", "SOURCE",
            "FUNCTIONALITY", "items"]
@@ -108,8 +107,7 @@ def _rewrite(tid: str, text: str, person: str, rng: random.Random) -> str:
     among those that keep enough of the sentence (drift at most :data:`MAX_DRIFT`; else the closest), so that the
     guard's drift test accepts what the model learns."""
     made = [_fill(r, person, None) for r in TEMPLATE_REWRITES.get(tid, REWRITES)]
-    close = [r for r in made if drift(text, r) <= MAX_DRIFT] or [min(made, key=lambda r: drift(text, r))]
-    return rng.choice(close)
+    return rng.choice(within_drift(text, made, MAX_DRIFT))
 
 
 def _pool(template: str) -> tuple[str, ...]:
