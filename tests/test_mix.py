@@ -142,6 +142,18 @@ def test_per_source_quotas_weight_a_stage_and_rewrite_shares_apply_per_source(sp
     assert [e.text for e in again] == [e.text for e in chosen]
     with pytest.raises(DataError, match="per_source names source"):
         stage_sample(splits.train, TrainArgs(per_source={"nosuch": 1}))
+    with pytest.raises(DataError, match="per_source names source.*nosuch"):
+        stage_sample(splits.train, TrainArgs(per_source={"nosuch:neutral": 1}))
+
+
+def test_a_side_quota_weights_one_label_of_a_source_apart_from_the_other(splits):
+    pd = [e for e in splits.train if e.source == "paradetox"]
+    neutral, biased = sum(not e.biased for e in pd), sum(e.biased for e in pd)
+    assert neutral > 3 and biased > 3
+    chosen, _ = stage_sample(splits.train, TrainArgs(per_source={"paradetox:neutral": 3}))
+    assert [e.biased for e in chosen] == [False] * 3
+    both, _ = stage_sample(splits.train, TrainArgs(per_source={"paradetox:neutral": neutral + 5, "paradetox": 2}))
+    assert sum(not e.biased for e in both) == neutral and sum(e.biased for e in both) == 2
 
 
 def test_per_functionality_quotas_weight_one_family_apart_from_its_source(splits):

@@ -99,7 +99,10 @@ class TrainArgs:
     verdict-only example costs a third of one with a rewrite on this CPU)."""
     per_source: dict[str, int] | None = None
     """Most examples per source in this stage (after ``skip``, in the same stable order); a source not named
-    contributes none. None: no quota, ``examples`` alone decides. Lets a stage weight the sources it works on."""
+    contributes none. None: no quota, ``examples`` alone decides. Lets a stage weight the sources it works on.
+    ``<source>:biased`` or ``<source>:neutral`` is a quota of its own for that side of the source (the plain name,
+    when also given, counts the other side): weights human-written neutral text without its near-identical
+    biased twins (WNC's two sides differ by a word)."""
     per_functionality: dict[str, int] = field(default_factory=dict)
     """Most examples of each named functionality in this stage (a templated family: ``implicit``, ``individual``,
     ``hb_negative``; an obfuscated copy counts as its plain family), taken in the same stable order beside
@@ -317,7 +320,10 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
     ``t.rewrite_only_sources`` contributes only its biased examples with a rewrite, each keeping it (the quota
     counts those)."""
     known = {ex.source for ex in train}
-    for name, named in (("per_source", t.per_source or {}), ("rewrite_only_sources", t.rewrite_only_sources)):
+    quotas = t.per_source or {}
+    sided = {name.rsplit(":", 1)[0] for name in quotas if name.endswith((":biased", ":neutral"))}
+    for name, named in (("per_source", set(quotas) - {f"{s}:{side}" for s in sided for side in ("biased", "neutral")}
+                         | sided), ("rewrite_only_sources", t.rewrite_only_sources)):
         unknown = sorted(set(named) - known)
         if unknown:
             raise DataError(f"train.{name} names source(s) the training split lacks: {', '.join(unknown)}; "
@@ -337,8 +343,10 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
             family = _family(ex)
             if family in t.per_functionality:
                 key, limit = "functionality:" + family, t.per_functionality[family]
+            elif (side := f"{ex.source}:{'biased' if ex.biased else 'neutral'}") in quotas:
+                key, limit = side, quotas[side]
             else:
-                key, limit = ex.source, (t.per_source.get(ex.source, 0) if t.per_source is not None else None)
+                key, limit = ex.source, (quotas.get(ex.source, 0) if t.per_source is not None else None)
             if limit is None or taken[key] < limit:
                 taken[key] += 1
                 quota.append(ex)
