@@ -321,9 +321,8 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
     counts those)."""
     known = {ex.source for ex in train}
     quotas = t.per_source or {}
-    sided = {name.rsplit(":", 1)[0] for name in quotas if name.endswith((":biased", ":neutral"))}
-    for name, named in (("per_source", set(quotas) - {f"{s}:{side}" for s in sided for side in ("biased", "neutral")}
-                         | sided), ("rewrite_only_sources", t.rewrite_only_sources)):
+    quoted = {n.rsplit(":", 1)[0] if n.endswith((":biased", ":neutral")) else n for n in quotas}  # sources named
+    for name, named in (("per_source", quoted), ("rewrite_only_sources", t.rewrite_only_sources)):
         unknown = sorted(set(named) - known)
         if unknown:
             raise DataError(f"train.{name} names source(s) the training split lacks: {', '.join(unknown)}; "
