@@ -64,6 +64,18 @@ def assert_only_source_added(plain, made, source: str) -> None:
         assert [e for e in new if not e.group.startswith(source + ":")] == old
 
 
+def assert_split_sides(items, train: list, test: list) -> None:
+    """A templated source's two sides (``items(side=...)`` of module ``items``): no text on both, nothing held out
+    on the training side, everything on the test side held out with every kind of held-out part represented, the
+    test side stable, and an unknown side refused. Each source's own keys are checked by its test."""
+    assert train and test and not {i.text for i in train} & {i.text for i in test}
+    assert all(not i.held_out for i in train) and all(i.held_out for i in test)
+    assert {p for i in test for p in i.held_out} == {"group", "template", "attribute"}
+    assert items.items(side="test") == test  # stable
+    with pytest.raises(ValueError, match="side must be"):
+        items.items(side="dev")
+
+
 @pytest.fixture(scope="module")
 def splits(tmp_path_factory):
     return build_splits(write_extra_sources(tmp_path_factory.mktemp("data")), MIX)

@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 
 import pytest
-from test_mix import MIX, assert_only_source_added, write_extra_sources
+from test_mix import MIX, assert_only_source_added, assert_split_sides, write_extra_sources
 
 from srllm_guard.eval import nonhuman
 from srllm_guard.eval.functional import held_out
@@ -33,16 +33,10 @@ def test_items_are_filled_neutral_and_name_no_group_of_people(sides):
 
 def test_split_keeps_held_out_things_templates_and_words_out_of_training(sides):
     train, test = sides
-    assert train and test and not {i.text for i in train} & {i.text for i in test}
-    assert all(not i.held_out for i in train) and all(i.held_out for i in test)
+    assert_split_sides(nonhuman, train, test)
     for item in train:
         assert not held_out("group", item.group) and not held_out("template", item.template)
         assert item.attribute is None or not held_out("attribute", item.attribute)
-    # every kind of held-out part is represented on the test side
-    assert {p for i in test for p in i.held_out} == {"group", "template", "attribute"}
-    assert nonhuman.items(side="test") == test  # stable
-    with pytest.raises(ValueError, match="side must be"):
-        nonhuman.items(side="dev")
 
 
 def test_the_mix_adds_things_only_when_asked_and_leaves_every_other_example_alone(tmp_path):
