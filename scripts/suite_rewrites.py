@@ -20,7 +20,7 @@ from srllm_guard import SRGuard
 from srllm_guard.backends.llamacpp import LlamaCppBackend
 from srllm_guard.config import GuardConfig
 from srllm_guard.eval.judgement import Scorer
-from trainers.evaluate import _suite, rewrite_sample
+from trainers.evaluate import _suite, rewrite_candidate, rewrite_sample
 
 
 def main() -> None:
@@ -35,8 +35,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
+    # score only the items the sample can draw (the same sample: rewrite_sample keeps their order)
     suite = [i for i in _suite(Path(args.data_dir), args.per_functionality, args.obfuscated_per_method, args.seed)
-             if i.source == "functional" and i.biased and i.obfuscation is None]
+             if rewrite_candidate(i)]
     config = GuardConfig(timeout_s=None, retries=0)  # the evaluation's guard: its threshold and policies
     for path in args.adapters:
         backend = LlamaCppBackend(adapter_path=path, n_threads=args.threads,

@@ -124,11 +124,15 @@ def _unseen_rows(data_dir: Path | None, files: list[str] | None) -> list[tuple[s
     return rows
 
 
+def rewrite_candidate(item) -> bool:
+    """Whether a suite item can be drawn for the rewrite grading: a biased template sentence in plain spelling."""
+    return item.biased and item.obfuscation is None and item.source == "functional"
+
+
 def rewrite_sample(suite: list, scores: list[float], threshold: float, limit: int, seed: int) -> list:
-    """The suite items whose rewrites the report grades: flagged biased template sentences in plain spelling, a
-    seeded sample of ``limit``."""
-    flagged = [i for i, s in zip(suite, scores) if i.biased and i.obfuscation is None and s >= threshold
-               and i.source == "functional"]
+    """The suite items whose rewrites the report grades: flagged :func:`rewrite_candidate` items, a seeded sample
+    of ``limit``."""
+    flagged = [i for i, s in zip(suite, scores) if s >= threshold and rewrite_candidate(i)]
     return random.Random(seed).sample(flagged, min(limit, len(flagged)))
 
 
