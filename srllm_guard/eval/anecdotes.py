@@ -6,7 +6,8 @@ them", "that's just how {G} are") or the trait is inferred from the group ("She'
 ..."). Crowd-written stereotype benchmarks are full of sentences of this shape, and the suite's families are
 not: its stereotypes are statements about groups, and its ``individual`` family (a person with a group word and
 a plain flaw, "My Northern Irish neighbour is a terrible cook") is labelled neutral. v8 flags 5 of 30
-hand-written sentences of this shape (``scripts/anecdote_check.py``) and 26.4% of this source's held-out side.
+hand-written sentences of this shape (``scripts/anecdote_check.py``) and 26.4% of this source's held-out side;
+v9, trained on this source (recipe ``default-stage33``), 9 of 30 and 67.5% of 120 held-out stories (its card).
 
 Frames carry a trait of the suite's lexicon ("was lazy again") or an act (:data:`ACTS`: "skipped work",
 "didn't tip"). Each frame comes as a pair: the biased sentence (functionality ``anecdote``) with a rewrite that
