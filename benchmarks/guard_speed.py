@@ -56,6 +56,9 @@ def main() -> int:
     parser.add_argument("--held-out", help="JSONL with a 'text' field (e.g. a test split) for (c), instead of "
                                            "the built-in sentences")
     parser.add_argument("--held-out-limit", type=int, default=300)
+    parser.add_argument("--held-out-shuffle", type=int, metavar="SEED",
+                        help="shuffle the held-out rows with this seed before --held-out-limit (a trainer's test "
+                             "split is ordered by source, so its first rows are a few sources only)")
     parser.add_argument("--sentences", action="store_true",
                         help="(c) on the held-out texts split into sentences, the unit the guard scores")
     args = parser.parse_args()
@@ -132,7 +135,12 @@ def main() -> int:
         import json
 
         with open(args.held_out, encoding="utf-8") as fh:
-            texts = [json.loads(line)["text"] for line in fh if line.strip()][: args.held_out_limit]
+            texts = [json.loads(line)["text"] for line in fh if line.strip()]
+        if args.held_out_shuffle is not None:
+            import random
+
+            random.Random(args.held_out_shuffle).shuffle(texts)
+        texts = texts[: args.held_out_limit]
         if args.sentences:
             from srllm_guard.split import split_text
 

@@ -340,6 +340,58 @@ def test_answered_copies_follow_a_training_question_and_take_the_label_of_what_f
     assert not training & (asked | {s for pool in ANSWERS.values() for s in pool})
 
 
+def test_answered_by_family_tags_each_copy_with_its_question_family_and_changes_nothing_else(tmp_path):
+    from dataclasses import replace
+
+    from trainers.train import TrainArgs, stage_sample
+
+    base = replace(MIX, question_batch=True, answered_share=1.0)
+    plain = build_splits(write_extra_sources(tmp_path / "a"), base)
+    tagged = build_splits(write_extra_sources(tmp_path / "b"), replace(base, answered_by_family=True))
+    assert [(e.text, e.biased) for e in tagged.train] == [(e.text, e.biased) for e in plain.train]
+    assert tagged.test == plain.test and tagged.dev == plain.dev
+    questions = {e.text: e for e in plain.train if e.source != "answered"}
+    pairs = [(p, t) for p, t in zip(plain.train, tagged.train) if p.source == "answered"]
+    assert pairs
+    for old, new in pairs:
+        asked = questions[new.text.split("? ", 1)[0] + "?"]
+        family = asked.functionality.split("+", 1)[0] or asked.source
+        kind = old.functionality.split(":", 1)[1]
+        assert new.functionality == f"answered:{family}:{kind}", (new.text, new.functionality)
+    # a stage can now take one family's pairs by quota, and only those
+    wanted = f"answered:{pairs[0][1].functionality.split(':')[1]}:{pairs[0][1].functionality.split(':')[2]}"
+    pool = sum(e.functionality == wanted for e in tagged.train)
+    chosen, record = stage_sample(tagged.train, TrainArgs(per_source={}, per_functionality={wanted: 1000}))
+    assert [e.functionality for e in chosen] == [wanted] * pool and record["per_functionality"] == {wanted: pool}
+
+
+def test_counter_questions_add_benign_training_questions_in_phrasings_the_evaluation_never_uses(tmp_path):
+    from dataclasses import replace
+
+    from srllm_guard.eval.functional import held_out
+    from srllm_guard.eval.templates import TEMPLATES
+    from trainers.mix import AGREEMENTS, COUNTER_QUESTIONS, NEUTRAL_FOLLOW_UPS
+
+    plain = build_splits(write_extra_sources(tmp_path / "a"), MIX)
+    made = build_splits(write_extra_sources(tmp_path / "b"), replace(MIX, counter_questions=40))
+    assert made.test == plain.test and made.dev == plain.dev
+    assert [e for e in made.train if e.source != "counter_questions"] == plain.train
+    added = [e for e in made.train if e.source == "counter_questions"]
+    assert made.manifest["dropped"]["counter_questions"]["added"] == len(added) == 80
+    alone = {e.text for e in added if e.functionality == "counter_question"}
+    assert len(alone) == 40 and all(t.endswith("?") for t in alone)
+    for e in added:
+        assert not e.biased and e.rewrite is None
+        if e.functionality != "counter_question":
+            question, follow = e.text.split("? ", 1)
+            kind = e.functionality.split(":")[1]
+            assert question + "?" in alone and follow in {"agreement": AGREEMENTS, "neutral": NEUTRAL_FOLLOW_UPS}[kind]
+    # training side only: no held-out template id, and no phrasing of the evaluation's templates
+    used = {e.group.split(":")[1] for e in added}
+    assert used and not any(held_out("template", t) for t in used)
+    assert not {text for _, text in COUNTER_QUESTIONS} & {t.text for t in TEMPLATES}
+
+
 def test_max_target_drift_makes_far_targets_detection_only_and_leaves_test_alone(tmp_path, splits):
     from dataclasses import replace
 

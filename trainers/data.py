@@ -209,6 +209,14 @@ class DataMix:
     judges a flagged question together with the sentence after it, so the model must read such pairs: by the full model
     alone, held-out denial questions that v5 flags stay flagged when an unrelated sentence follows 11 times in 26
     (``scripts/question_pairs.py``; the stage-8 adapter trained with this share: 27 of 27)."""
+    answered_by_family: bool = False
+    """Tag each ``answered`` copy with its question's family (functionality ``answered:<family>:<kind>`` instead of
+    ``answered:<kind>``), so ``train.per_functionality`` can weight one family's pairs, e.g. counter-speech
+    questions followed by another sentence (``default-stage34``). Off: the tags every earlier recipe drew with."""
+    counter_questions: int = 0
+    """Counter-speech questions in phrasings of their own (:func:`trainers.mix.counter_questions`, training split
+    only, source ``counter_questions``): this many questions, each alone and followed by one more sentence, all not
+    biased. 0: off (every recipe up to ``default-stage34``)."""
     max_target_drift: float | None = None
     """Make a training or dev example detection-only when its rewrite target drifts more than this from its text
     (:func:`srllm_guard.policy.drift`, the guard's ``max_drift`` test): the guard would replace such a rewrite by
@@ -625,10 +633,18 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
     if mix.answered_share:
         from trainers.mix import answered
 
-        copies, copy_leaks = _remove_leaks(answered(train, mix.answered_share, mix.seed),
-                                           held_texts | {ex.text for ex in train})
+        copies, copy_leaks = _remove_leaks(
+            answered(train, mix.answered_share, mix.seed, by_family=mix.answered_by_family),
+            held_texts | {ex.text for ex in train})
         drops["answered"] = Counter({"added": len(copies), "dropped_as_existing_or_held_out": copy_leaks})
         train += copies
+    if mix.counter_questions:
+        from trainers.mix import counter_questions
+
+        made, made_leaks = _remove_leaks(counter_questions(root, mix.counter_questions, mix.seed),
+                                         held_texts | {ex.text for ex in train})
+        drops["counter_questions"] = Counter({"added": len(made), "dropped_as_existing_or_held_out": made_leaks})
+        train += made
     if mix.srllm_sentences:  # after the copies above, so every other training example is as before
         parents = {ex.text: ex.group for ex in train if ex.source == "srllm" and ex.biased}
         pairs, drops["srllm_sentences"] = srllm_sentence_pairs(

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from srllm_guard.eval.functional import SuiteItem
     from trainers.data import DataMix, Example
 
-__all__ = ["answered", "extra_sources", "near_copy", "negates", "plain_text",
+__all__ = ["answered", "counter_questions", "extra_sources", "near_copy", "negates", "plain_text",
            "run_on", "AGREEMENTS", "NEUTRAL_FOLLOW_UPS", "REJECTIONS", "templated", "PARADETOX_CANNOT", "JIGSAW_TOXIC",
            "BOLD_DIR", "CHECKED_SOURCE", "TEMPLATED_SOURCES"]
 
@@ -61,7 +61,7 @@ BOLD_DIR = "bold"
 CHECKED_SOURCE = "functional_checked"
 """Source of the suite's training items whose target ``rewrite_style: checked`` changed (``mix.checked_apart``)."""
 TEMPLATED_SOURCES = frozenset({"functional", CHECKED_SOURCE, "seegull", "holistic_bias", "nonhuman", "insults",
-                               "anecdotes"})
+                               "anecdotes", "counter_questions"})
 """Sources made from templates (their own split rules and obfuscated copies); the rest are human-written."""
 
 
@@ -144,7 +144,7 @@ NEUTRAL_FOLLOW_UPS = (
 """Unrelated neutral follow-ups (with single neutral sentences of the training split itself)."""
 
 
-def answered(examples: list[Example], share: float, seed: int) -> list[Example]:
+def answered(examples: list[Example], share: float, seed: int, *, by_family: bool = False) -> list[Example]:
     """Verdict-only copies of a ``share`` of the single-question examples, each followed by one more sentence.
 
     A biased templated question gets, by a stable hash of its text, a rejection of its premise (half: the copy
@@ -153,7 +153,10 @@ def answered(examples: list[Example], share: float, seed: int) -> list[Example]:
     reply can reject) are never made benign by what follows: they get an agreement or a neutral sentence. A
     question that is not biased gets an agreement or a neutral sentence and stays not biased. Neutral follow-ups
     come from :data:`NEUTRAL_FOLLOW_UPS` and from single short neutral sentences among ``examples``. The copies'
-    source is ``answered`` (a stage can weight it with ``train.per_source``)."""
+    source is ``answered`` (a stage can weight it with ``train.per_source``). Their functionality is
+    ``answered:<kind>``, or with ``by_family`` ``answered:<family>:<kind>`` (the question's own functionality without
+    its obfuscation, or its source for human-written text), so a stage can weight one family's pairs with
+    ``train.per_functionality`` (``answered:counter_speech:neutral``)."""
     from srllm_guard.split import split_sentences
     from trainers.data import Example
 
@@ -178,8 +181,54 @@ def answered(examples: list[Example], share: float, seed: int) -> list[Example]:
         else:
             follow = neutral[int(_unit("answered-pick:" + text, seed) * len(neutral))]
             biased, kind = ex.biased, "neutral"
+        family = (ex.functionality or "").split("+", 1)[0] or ex.source
         out.append(Example(f"{text} {follow}", biased, None, "answered", ex.group,
-                           functionality=f"answered:{kind}"))
+                           functionality=f"answered:{family}:{kind}" if by_family else f"answered:{kind}"))
+    return out
+
+
+COUNTER_QUESTIONS: tuple[tuple[str, str], ...] = (
+    ("cq1", "Isn't it ridiculous to claim {G} are {X}?"),
+    ("cq2", "When will people stop pretending {G} are {X}?"),
+    ("cq3", "Why is the myth that {G} are {X} still around?"),
+    ("cq4", "What makes anyone think {G} are {X}?"),
+    ("cq5", "Do people honestly think {G} are {X}?"),
+    ("cq6", "Haven't we moved past the idea that {G} are {X}?"),
+    ("cq7", "Where does the lie that {G} are {X} even come from?"),
+    ("cq8", "Why do so many comments claim {G} are {X} without any evidence?"),
+    ("cq9", "How is it acceptable to call {G} {D}?"),
+    ("cq10", "Who decided that {G} should not be hired?"),
+    ("cq11", "Is there a single fact behind the claim that {G} are {X}?"),
+    ("cq12", "Why do some people insist {G} are {X}?"),
+)
+"""Counter-speech asked as a question, for :func:`counter_questions` (training only): none is a template of the
+evaluation (:mod:`srllm_guard.eval.templates`, ``templates_extra``, the answered pairs' question batch), and the
+suite's own held-out rule applies to their ids, groups and attributes (a held-out template makes no item)."""
+
+
+def counter_questions(data_dir: Path | None, limit: int, seed: int) -> list[Example]:
+    """Up to ``limit`` counter-speech questions in :data:`COUNTER_QUESTIONS`' phrasings (training-side templates,
+    groups and attributes), each kept alone and, by a stable hash, followed by an agreement or a neutral sentence
+    (the training pools of :func:`answered`): all *not* biased, source ``counter_questions``, functionality
+    ``counter_question`` or ``counter_question:<kind>``. The evaluation's answered pairs ask such questions in two
+    phrasings the training split has at most one of (``default-stage34``: 49 pairs of that one phrasing did not
+    carry over to the other)."""
+    from srllm_guard.eval import functional, sources
+    from srllm_guard.eval.templates import Template
+
+    templates = [Template(tid, "counter_speech", text) for tid, text in COUNTER_QUESTIONS]
+    made = functional.generate(sources.load_groups(data_dir), side="train", per_group=1, seed=seed,
+                               templates=templates, source="counter_questions")
+    made = _sample(made, limit, seed, lambda x: x.text)
+    neutral = list(NEUTRAL_FOLLOW_UPS)
+    out = []
+    for item in made:
+        base = _example(item)
+        out.append(dataclasses.replace(base, functionality="counter_question"))
+        u = _unit("counter-kind:" + item.text, seed)
+        pool, kind = (AGREEMENTS, "agreement") if u < 0.5 else (neutral, "neutral")
+        follow = pool[int(_unit("counter-pick:" + item.text, seed) * len(pool))]
+        out.append(dataclasses.replace(base, text=f"{item.text} {follow}", functionality=f"counter_question:{kind}"))
     return out
 
 
