@@ -4,7 +4,10 @@
 with the adapter's early-exit probe, which a fresh training run does not have yet. This scores the pairs
 (:func:`srllm_guard.eval.answered.answered_items`, the evaluation's own held-out questions and follow-ups) with
 ``LlamaCppBackend(screen=None)`` and the guard's answered-question rule, for every adapter given, and prints the
-flag rate per kind and for the counter-speech questions.
+flag rate per kind and for the counter-speech questions. It also scores the held-out side of the training-only
+counter-speech questions (:data:`trainers.mix.COUNTER_QUESTIONS`, ``mix.counter_questions``): 60 questions from
+the templates the suite's rule holds out and 60 from training templates with a held-out group or attribute, each
+alone and followed by the evaluation's agreement and neutral follow-ups; all should pass.
 
     python scripts/answered_check.py --data-dir ../shared/data runs/v34/adapter.gguf \\
         adapters/sr-gemma3-270m-v9/adapter.gguf
@@ -13,13 +16,37 @@ flag rate per kind and for the counter-speech questions.
 from __future__ import annotations
 
 import argparse
+import random
+from collections import defaultdict
 from pathlib import Path
 
 from srllm_guard.backends.llamacpp import LlamaCppBackend
 from srllm_guard.config import GuardConfig
+from srllm_guard.eval import functional
 from srllm_guard.eval import judgement as J
-from srllm_guard.eval.answered import answered_items, answered_rates
+from srllm_guard.eval.answered import ANSWERS, answered_items, answered_rates
 from srllm_guard.eval.sources import load_groups
+from srllm_guard.eval.templates import Template
+
+
+def counter_questions(groups: list, n: int = 60, seed: int = 0) -> tuple[list[str], list[tuple[str, str]]]:
+    """Texts and ``(side, kind)`` keys: the held-out side of :data:`trainers.mix.COUNTER_QUESTIONS`."""
+    from trainers.mix import COUNTER_QUESTIONS
+
+    made = functional.generate(groups, side="test", per_group=1, seed=seed,
+                               templates=[Template(tid, "counter_speech", text) for tid, text in COUNTER_QUESTIONS])
+    rng = random.Random(seed)
+    held = [i for i in made if functional.held_out("template", i.template)]
+    other = [i for i in made if not functional.held_out("template", i.template)]
+    picked = {"held-out template": rng.sample(held, min(n, len(held))),
+              "training template, held-out group/attribute": rng.sample(other, min(n, len(other)))}
+    texts, keys = [], []
+    for side, items in picked.items():
+        for item in items:
+            for kind in ("alone", "agreement", "neutral"):
+                texts.append(item.text if kind == "alone" else f"{item.text} {rng.choice(ANSWERS[kind])}")
+                keys.append((side, kind))
+    return texts, keys
 
 
 def main() -> int:
@@ -29,15 +56,24 @@ def main() -> int:
     parser.add_argument("--per-functionality", type=int, default=40, help="questions per family (the evaluation's)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    items = answered_items(load_groups(args.data_dir), per_functionality=args.per_functionality, seed=0)
+    groups = load_groups(args.data_dir)
+    items = answered_items(groups, per_functionality=args.per_functionality, seed=0)
+    fresh, keys = counter_questions(groups)
     config = GuardConfig(timeout_s=None, retries=0, answered_questions=True)
     for path in args.adapters:
         backend = LlamaCppBackend(adapter_path=path, n_threads=args.threads, screen=None)
-        rates = answered_rates(items, J.Scorer(backend, config)([i.text for i in items]), 0.5)
+        scorer = J.Scorer(backend, config)
+        rates = answered_rates(items, scorer([i.text for i in items]), 0.5)
         print(path)
         for name, rate in [*rates["summary"].items(),
                            *((k, v) for k, v in rates["by_functionality"].items() if k.startswith("counter_speech"))]:
             print(f"  {name:34s} {rate['flagged']:4d} of {rate['n']:4d} flagged ({rate['rate']:.1%})")
+        flags: dict[tuple[str, str], list[bool]] = defaultdict(list)
+        for key, score in zip(keys, scorer(fresh)):
+            flags[key].append(score >= 0.5)
+        print("  counter-speech questions of mix.counter_questions' held-out side (should pass):")
+        for (side, kind), got in sorted(flags.items()):
+            print(f"    {side + ' / ' + kind:58s} {sum(got):4d} of {len(got):4d} flagged")
     return 0
 
 
