@@ -390,6 +390,13 @@ def test_counter_questions_add_benign_training_questions_in_phrasings_the_evalua
     used = {e.group.split(":")[1] for e in added}
     assert used and not any(held_out("template", t) for t in used)
     assert not {text for _, text in COUNTER_QUESTIONS} & {t.text for t in TEMPLATES}
+    # a stage can leave templates out by id, and an unknown id is named
+    some = build_splits(write_extra_sources(tmp_path / "c"),
+                        replace(MIX, counter_questions=40, counter_question_ids=sorted(used)[:1]))
+    assert {e.group.split(":")[1] for e in some.train if e.source == "counter_questions"} == {sorted(used)[0]}
+    with pytest.raises(ConfigError, match="cq99"):
+        build_splits(write_extra_sources(tmp_path / "d"),
+                     replace(MIX, counter_questions=40, counter_question_ids=["cq99"]))
 
 
 def test_max_target_drift_makes_far_targets_detection_only_and_leaves_test_alone(tmp_path, splits):

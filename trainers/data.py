@@ -217,6 +217,8 @@ class DataMix:
     """Counter-speech questions in phrasings of their own (:func:`trainers.mix.counter_questions`, training split
     only, source ``counter_questions``): this many questions, each alone and followed by one more sentence, all not
     biased. 0: off (every recipe up to ``default-stage34``)."""
+    counter_question_ids: list[str] = field(default_factory=list)
+    """The :data:`trainers.mix.COUNTER_QUESTIONS` templates ``counter_questions`` draws from, by id; empty: all."""
     max_target_drift: float | None = None
     """Make a training or dev example detection-only when its rewrite target drifts more than this from its text
     (:func:`srllm_guard.policy.drift`, the guard's ``max_drift`` test): the guard would replace such a rewrite by
@@ -641,8 +643,9 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
     if mix.counter_questions:
         from trainers.mix import counter_questions
 
-        made, made_leaks = _remove_leaks(counter_questions(root, mix.counter_questions, mix.seed),
-                                         held_texts | {ex.text for ex in train})
+        made, made_leaks = _remove_leaks(
+            counter_questions(root, mix.counter_questions, mix.seed, ids=mix.counter_question_ids),
+            held_texts | {ex.text for ex in train})
         drops["counter_questions"] = Counter({"added": len(made), "dropped_as_existing_or_held_out": made_leaks})
         train += made
     if mix.srllm_sentences:  # after the copies above, so every other training example is as before

@@ -45,7 +45,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from srllm_guard.errors import DataError
+from srllm_guard.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from srllm_guard.eval.functional import SuiteItem
@@ -206,17 +206,21 @@ evaluation (:mod:`srllm_guard.eval.templates`, ``templates_extra``, the answered
 suite's own held-out rule applies to their ids, groups and attributes (a held-out template makes no item)."""
 
 
-def counter_questions(data_dir: Path | None, limit: int, seed: int) -> list[Example]:
+def counter_questions(data_dir: Path | None, limit: int, seed: int, *,
+                      ids: list[str] | None = None) -> list[Example]:
     """Up to ``limit`` counter-speech questions in :data:`COUNTER_QUESTIONS`' phrasings (training-side templates,
     groups and attributes), each kept alone and, by a stable hash, followed by an agreement or a neutral sentence
     (the training pools of :func:`answered`): all *not* biased, source ``counter_questions``, functionality
     ``counter_question`` or ``counter_question:<kind>``. The evaluation's answered pairs ask such questions in two
     phrasings the training split has at most one of (``default-stage34``: 49 pairs of that one phrasing did not
-    carry over to the other)."""
+    carry over to the other). ``ids``: only those templates (empty or None: all)."""
     from srllm_guard.eval import functional, sources
     from srllm_guard.eval.templates import Template
 
-    templates = [Template(tid, "counter_speech", text) for tid, text in COUNTER_QUESTIONS]
+    unknown = sorted(set(ids or ()) - {tid for tid, _ in COUNTER_QUESTIONS})
+    if unknown:
+        raise ConfigError(f"mix.counter_question_ids names no template of COUNTER_QUESTIONS: {', '.join(unknown)}")
+    templates = [Template(tid, "counter_speech", text) for tid, text in COUNTER_QUESTIONS if not ids or tid in ids]
     made = functional.generate(sources.load_groups(data_dir), side="train", per_group=1, seed=seed,
                                templates=templates, source="counter_questions")
     made = _sample(made, limit, seed, lambda x: x.text)
