@@ -500,6 +500,14 @@ def _remove_leaks(examples: list[Example], held_out: set[str]) -> tuple[list[Exa
     return kept, len(examples) - len(kept)
 
 
+def _add_training_only(train: list[Example], made: list[Example], held: set[str], drops: dict, name: str) -> None:
+    """Append ``made`` (examples for the training split only) to ``train``, leaving out any text in ``held`` or
+    already in ``train``; ``drops[name]`` counts both."""
+    kept, leaks = _remove_leaks(made, held | {ex.text for ex in train})
+    drops[name] = Counter({"added": len(kept), "dropped_as_existing_or_held_out": leaks})
+    train.extend(kept)
+
+
 def _counts(examples: list[Example]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for ex in examples:
@@ -628,26 +636,18 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
         natural = [ex for ex in train if ex.source not in TEMPLATED_SOURCES]
         copies = run_on(natural, mix.run_on_share, mix.seed, max_chars=2 * mix.max_chars)
         # a copy must not be a held-out text either as written or in its own plain form
-        held_plain = held_texts | {plain_text(t) for t in held_texts}
-        copies, copy_leaks = _remove_leaks(copies, held_plain | {ex.text for ex in train})
-        drops["run_on"] = Counter({"added": len(copies), "dropped_as_existing_or_held_out": copy_leaks})
-        train += copies
+        _add_training_only(train, copies, held_texts | {plain_text(t) for t in held_texts}, drops, "run_on")
     if mix.answered_share:
         from trainers.mix import answered
 
-        copies, copy_leaks = _remove_leaks(
-            answered(train, mix.answered_share, mix.seed, by_family=mix.answered_by_family),
-            held_texts | {ex.text for ex in train})
-        drops["answered"] = Counter({"added": len(copies), "dropped_as_existing_or_held_out": copy_leaks})
-        train += copies
+        _add_training_only(train, answered(train, mix.answered_share, mix.seed, by_family=mix.answered_by_family),
+                           held_texts, drops, "answered")
     if mix.counter_questions:
         from trainers.mix import counter_questions
 
-        made, made_leaks = _remove_leaks(
-            counter_questions(root, mix.counter_questions, mix.seed, ids=mix.counter_question_ids),
-            held_texts | {ex.text for ex in train})
-        drops["counter_questions"] = Counter({"added": len(made), "dropped_as_existing_or_held_out": made_leaks})
-        train += made
+        _add_training_only(train, counter_questions(root, mix.counter_questions, mix.seed,
+                                                    ids=mix.counter_question_ids),
+                           held_texts, drops, "counter_questions")
     if mix.srllm_sentences:  # after the copies above, so every other training example is as before
         parents = {ex.text: ex.group for ex in train if ex.source == "srllm" and ex.biased}
         pairs, drops["srllm_sentences"] = srllm_sentence_pairs(
