@@ -26,15 +26,13 @@ from srllm_guard.eval import functional
 from srllm_guard.eval import judgement as J
 from srllm_guard.eval.answered import ANSWERS, answered_items, answered_rates
 from srllm_guard.eval.sources import load_groups
-from srllm_guard.eval.templates import Template
 
 
 def counter_questions(groups: list, n: int = 60, seed: int = 0) -> tuple[list[str], list[tuple[str, str]]]:
     """Texts and ``(side, kind)`` keys: the held-out side of :data:`trainers.mix.COUNTER_QUESTIONS`."""
-    from trainers.mix import COUNTER_QUESTIONS
+    from trainers.mix import counter_question_templates
 
-    made = functional.generate(groups, side="test", per_group=1, seed=seed,
-                               templates=[Template(tid, "counter_speech", text) for tid, text in COUNTER_QUESTIONS])
+    made = functional.generate(groups, side="test", per_group=1, seed=seed, templates=counter_question_templates())
     rng = random.Random(seed)
     held = [i for i in made if functional.held_out("template", i.template)]
     other = [i for i in made if not functional.held_out("template", i.template)]

@@ -81,6 +81,11 @@ class Example:
     functionality: str = ""
     """What the example tests (templated sources: 'threat', 'counter_speech', ...; '' for plain pair files)."""
 
+    @property
+    def family(self) -> str:
+        """The functionality without its obfuscation (``implicit+leet`` -> ``implicit``); '' for none."""
+        return (self.functionality or "").split("+", 1)[0]
+
     def __post_init__(self) -> None:
         if not self.text.strip():
             raise DataError(f"example from {self.source!r} (group {self.group!r}) has an empty text")

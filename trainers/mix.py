@@ -49,11 +49,12 @@ from srllm_guard.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from srllm_guard.eval.functional import SuiteItem
+    from srllm_guard.eval.templates import Template
     from trainers.data import DataMix, Example
 
-__all__ = ["answered", "counter_questions", "extra_sources", "near_copy", "negates", "plain_text",
-           "run_on", "AGREEMENTS", "NEUTRAL_FOLLOW_UPS", "REJECTIONS", "templated", "PARADETOX_CANNOT", "JIGSAW_TOXIC",
-           "BOLD_DIR", "CHECKED_SOURCE", "TEMPLATED_SOURCES"]
+__all__ = ["answered", "counter_question_templates", "counter_questions", "extra_sources", "near_copy", "negates",
+           "plain_text", "run_on", "AGREEMENTS", "NEUTRAL_FOLLOW_UPS", "REJECTIONS", "templated", "PARADETOX_CANNOT",
+           "JIGSAW_TOXIC", "BOLD_DIR", "CHECKED_SOURCE", "TEMPLATED_SOURCES"]
 
 PARADETOX_CANNOT = "paradetox/paradetox_cannot_rewrite.tsv"
 JIGSAW_TOXIC = "jigsaw/test_toxic.csv"
@@ -181,9 +182,9 @@ def answered(examples: list[Example], share: float, seed: int, *, by_family: boo
         else:
             follow = neutral[int(_unit("answered-pick:" + text, seed) * len(neutral))]
             biased, kind = ex.biased, "neutral"
-        family = (ex.functionality or "").split("+", 1)[0] or ex.source
         out.append(Example(f"{text} {follow}", biased, None, "answered", ex.group,
-                           functionality=f"answered:{family}:{kind}" if by_family else f"answered:{kind}"))
+                           functionality=f"answered:{ex.family or ex.source}:{kind}" if by_family
+                           else f"answered:{kind}"))
     return out
 
 
@@ -206,6 +207,17 @@ evaluation (:mod:`srllm_guard.eval.templates`, ``templates_extra``, the answered
 suite's own held-out rule applies to their ids, groups and attributes (a held-out template makes no item)."""
 
 
+def counter_question_templates(ids: list[str] | None = None) -> list[Template]:
+    """:data:`COUNTER_QUESTIONS` as counter-speech templates of the suite (only ``ids``, when given); an unknown id
+    is a :class:`ConfigError`."""
+    from srllm_guard.eval.templates import Template
+
+    unknown = sorted(set(ids or ()) - {tid for tid, _ in COUNTER_QUESTIONS})
+    if unknown:
+        raise ConfigError(f"mix.counter_question_ids names no template of COUNTER_QUESTIONS: {', '.join(unknown)}")
+    return [Template(tid, "counter_speech", text) for tid, text in COUNTER_QUESTIONS if not ids or tid in ids]
+
+
 def counter_questions(data_dir: Path | None, limit: int, seed: int, *,
                       ids: list[str] | None = None) -> list[Example]:
     """Up to ``limit`` counter-speech questions in :data:`COUNTER_QUESTIONS`' phrasings (training-side templates,
@@ -215,22 +227,16 @@ def counter_questions(data_dir: Path | None, limit: int, seed: int, *,
     phrasings the training split has at most one of (``default-stage34``: 49 pairs of that one phrasing did not
     carry over to the other). ``ids``: only those templates (empty or None: all)."""
     from srllm_guard.eval import functional, sources
-    from srllm_guard.eval.templates import Template
 
-    unknown = sorted(set(ids or ()) - {tid for tid, _ in COUNTER_QUESTIONS})
-    if unknown:
-        raise ConfigError(f"mix.counter_question_ids names no template of COUNTER_QUESTIONS: {', '.join(unknown)}")
-    templates = [Template(tid, "counter_speech", text) for tid, text in COUNTER_QUESTIONS if not ids or tid in ids]
     made = functional.generate(sources.load_groups(data_dir), side="train", per_group=1, seed=seed,
-                               templates=templates, source="counter_questions")
+                               templates=counter_question_templates(ids), source="counter_questions")
     made = _sample(made, limit, seed, lambda x: x.text)
-    neutral = list(NEUTRAL_FOLLOW_UPS)
     out = []
     for item in made:
         base = _example(item)
         out.append(dataclasses.replace(base, functionality="counter_question"))
         u = _unit("counter-kind:" + item.text, seed)
-        pool, kind = (AGREEMENTS, "agreement") if u < 0.5 else (neutral, "neutral")
+        pool, kind = (AGREEMENTS, "agreement") if u < 0.5 else (NEUTRAL_FOLLOW_UPS, "neutral")
         follow = pool[int(_unit("counter-pick:" + item.text, seed) * len(pool))]
         out.append(dataclasses.replace(base, text=f"{item.text} {follow}", functionality=f"counter_question:{kind}"))
     return out

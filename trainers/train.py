@@ -306,11 +306,6 @@ def _ranked(examples: list[Example], salt: str, seed: int) -> list[Example]:
     return sorted(examples, key=key)
 
 
-def _family(ex: Example) -> str:
-    """An example's functionality without its obfuscation (``implicit+leet`` -> ``implicit``); '' for none."""
-    return (ex.functionality or "").split("+", 1)[0]
-
-
 def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dict]:
     """This stage's share of the training split: ``t.examples`` examples after skipping ``t.skip`` in a stable
     hash order (so a later stage with ``skip`` = the earlier stages' total sees only new examples), at most
@@ -327,7 +322,7 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
         if unknown:
             raise DataError(f"train.{name} names source(s) the training split lacks: {', '.join(unknown)}; "
                             f"known: {', '.join(sorted(known))}")
-    families = {_family(ex) for ex in train}
+    families = {ex.family for ex in train}
     unknown = sorted(set(t.per_functionality) - families)
     if unknown:
         raise DataError(f"train.per_functionality names functionalities the training split lacks: "
@@ -339,7 +334,7 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
         taken: Counter[str] = Counter()
         quota = []
         for ex in ranked:
-            family = _family(ex)
+            family = ex.family
             if family in t.per_functionality:
                 key, limit = "functionality:" + family, t.per_functionality[family]
             elif (side := f"{ex.source}:{'biased' if ex.biased else 'neutral'}") in quotas:
@@ -362,7 +357,7 @@ def stage_sample(train: list[Example], t: TrainArgs) -> tuple[list[Example], dic
               "with_rewrite": sum(ex.rewrite is not None for ex in out), "biased": sum(ex.biased for ex in out),
               "per_source": dict(sorted(Counter(ex.source for ex in out).items()))}
     if t.per_functionality:
-        record["per_functionality"] = dict(sorted(Counter(f for ex in out if (f := _family(ex))
+        record["per_functionality"] = dict(sorted(Counter(f for ex in out if (f := ex.family)
                                                           in t.per_functionality).items()))
     return out, record
 
