@@ -5,9 +5,10 @@ with the adapter's early-exit probe, which a fresh training run does not have ye
 (:func:`srllm_guard.eval.answered.answered_items`, the evaluation's own held-out questions and follow-ups) with
 ``LlamaCppBackend(screen=None)`` and the guard's answered-question rule, for every adapter given, and prints the
 flag rate per kind and for the counter-speech questions. It also scores the held-out side of the training-only
-counter-speech questions (:data:`trainers.mix.COUNTER_QUESTIONS`, ``mix.counter_questions``): 60 questions from
-the templates the suite's rule holds out and 60 from training templates with a held-out group or attribute, each
-alone and followed by the evaluation's agreement and neutral follow-ups; all should pass.
+question pairs (:data:`trainers.mix.STANCE_QUESTIONS`: ``mix.stance_questions``, whose counter-speech sides are
+``mix.counter_questions``' questions and more): 60 pairs from the templates the suite's rule holds out and 60 from
+training templates with a held-out group or attribute, each question alone and followed by the evaluation's
+agreement and neutral follow-ups; the counter-speech questions should pass, their biased twins be flagged.
 
     python scripts/answered_check.py --data-dir ../shared/data runs/v34/adapter.gguf \\
         adapters/sr-gemma3-270m-v9/adapter.gguf
@@ -28,22 +29,27 @@ from srllm_guard.eval.answered import ANSWERS, answered_items, answered_rates
 from srllm_guard.eval.sources import load_groups
 
 
-def counter_questions(groups: list, n: int = 60, seed: int = 0) -> tuple[list[str], list[tuple[str, str]]]:
-    """Texts and ``(side, kind)`` keys: the held-out side of :data:`trainers.mix.COUNTER_QUESTIONS`."""
-    from trainers.mix import counter_question_templates
+def stance_questions(groups: list, n: int = 60, seed: int = 0) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Texts and ``(side, stance, kind)`` keys: the held-out side of :data:`trainers.mix.STANCE_QUESTIONS`, ``n``
+    pairs from the templates the suite's rule holds out and ``n`` from training templates with a held-out group or
+    attribute; each question of a pair alone and followed by the evaluation's agreement and neutral follow-ups."""
+    from trainers.mix import stance_pairs
 
-    made = functional.generate(groups, side="test", per_group=1, seed=seed, templates=counter_question_templates())
+    made = stance_pairs(groups, "test", seed)
     rng = random.Random(seed)
-    held = [i for i in made if functional.held_out("template", i.template)]
-    other = [i for i in made if not functional.held_out("template", i.template)]
+    held = [p for p in made if functional.held_out("template", p[0].template)]
+    other = [p for p in made if not functional.held_out("template", p[0].template)]
     picked = {"held-out template": rng.sample(held, min(n, len(held))),
               "training template, held-out group/attribute": rng.sample(other, min(n, len(other)))}
     texts, keys = [], []
-    for side, items in picked.items():
-        for item in items:
-            for kind in ("alone", "agreement", "neutral"):
-                texts.append(item.text if kind == "alone" else f"{item.text} {rng.choice(ANSWERS[kind])}")
-                keys.append((side, kind))
+    for side, pairs in picked.items():
+        for pair in pairs:
+            follow = {kind: rng.choice(ANSWERS[kind]) for kind in ("agreement", "neutral")}
+            for item in pair:
+                stance = "counter-speech" if not item.biased else "biased twin"
+                for kind in ("alone", "agreement", "neutral"):
+                    texts.append(item.text if kind == "alone" else f"{item.text} {follow[kind]}")
+                    keys.append((side, stance, kind))
     return texts, keys
 
 
@@ -56,7 +62,7 @@ def main() -> int:
     args = parser.parse_args()
     groups = load_groups(args.data_dir)
     items = answered_items(groups, per_functionality=args.per_functionality, seed=0)
-    fresh, keys = counter_questions(groups)
+    fresh, keys = stance_questions(groups)
     config = GuardConfig(timeout_s=None, retries=0, answered_questions=True)
     for path in args.adapters:
         backend = LlamaCppBackend(adapter_path=path, n_threads=args.threads, screen=None)
@@ -66,12 +72,12 @@ def main() -> int:
         for name, rate in [*rates["summary"].items(),
                            *((k, v) for k, v in rates["by_functionality"].items() if k.startswith("counter_speech"))]:
             print(f"  {name:34s} {rate['flagged']:4d} of {rate['n']:4d} flagged ({rate['rate']:.1%})")
-        flags: dict[tuple[str, str], list[bool]] = defaultdict(list)
+        flags: dict[tuple[str, str, str], list[bool]] = defaultdict(list)
         for key, score in zip(keys, scorer(fresh)):
             flags[key].append(score >= 0.5)
-        print("  counter-speech questions of mix.counter_questions' held-out side (should pass):")
-        for (side, kind), got in sorted(flags.items()):
-            print(f"    {side + ' / ' + kind:58s} {sum(got):4d} of {len(got):4d} flagged")
+        print("  question pairs of mix.stance_questions' held-out side (counter-speech should pass, twins be flagged):")
+        for (side, stance, kind), got in sorted(flags.items()):
+            print(f"    {side + ' / ' + stance + ' / ' + kind:72s} {sum(got):4d} of {len(got):4d} flagged")
     return 0
 
 

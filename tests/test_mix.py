@@ -399,6 +399,45 @@ def test_counter_questions_add_benign_training_questions_in_phrasings_the_evalua
                      replace(MIX, counter_questions=40, counter_question_ids=["cq99"]))
 
 
+def test_stance_questions_add_minimal_pairs_of_a_counter_speech_question_and_its_biased_twin(tmp_path):
+    from dataclasses import replace
+
+    from srllm_guard.eval.templates import TEMPLATES
+    from srllm_guard.pipeline import drift
+    from trainers.mix import AGREEMENTS, COUNTER_QUESTIONS, NEUTRAL_FOLLOW_UPS, STANCE_QUESTIONS
+
+    plain = build_splits(write_extra_sources(tmp_path / "a"), replace(MIX, max_target_drift=0.9))
+    made = build_splits(write_extra_sources(tmp_path / "b"), replace(MIX, stance_questions=30, max_target_drift=0.9))
+    assert made.test == plain.test and made.dev == plain.dev
+    added = [e for e in made.train if e.source == "stance_questions"]
+    assert [e for e in made.train if e.source != "stance_questions"] == plain.train
+    assert made.manifest["dropped"]["stance_questions"]["added"] == len(added) == 120
+    by_pair: dict[tuple[str, str], list[Example]] = {}
+    for e in added:
+        _, template, group, _ = e.group.split(":")
+        by_pair.setdefault((template, group), []).append(e)
+    assert len(by_pair) == 30
+    twins = {tid: (text, family, twin) for tid, text, family, twin in STANCE_QUESTIONS}
+    for (template, _), examples in by_pair.items():
+        assert not held_out("template", template)
+        counter = [e for e in examples if not e.biased]
+        biased = [e for e in examples if e.biased]
+        family = twins[template][1]
+        assert sorted(e.functionality for e in counter)[0] == "stance:counter_speech"
+        assert sorted(e.functionality for e in biased)[0] == f"stance:{family}"
+        assert len(counter) == len(biased) == 2 and all(e.rewrite is None for e in counter)
+        # both questions are followed by the same sentence, of the kind their tags name
+        follows = {e.text.split("? ", 1)[1] for e in examples if "? " in e.text}
+        kinds = {e.functionality.rsplit(":", 1)[1] for e in examples if "? " in e.text}
+        assert len(follows) == 1 and len(kinds) == 1
+        assert follows.pop() in {"agreement": AGREEMENTS, "neutral": NEUTRAL_FOLLOW_UPS}[kinds.pop()]
+        for e in biased:  # a rewrite only on the question alone, and never one the guard would reject as drift
+            assert e.rewrite is None or ("? " not in e.text and drift(e.text, e.rewrite) <= 0.9)
+    # the counter-speech sides of cq* are the counter questions; no question is a phrasing of the evaluation's
+    assert [(tid, text) for tid, text, _, _ in STANCE_QUESTIONS if tid.startswith("cq")] == list(COUNTER_QUESTIONS)
+    assert not {q for _, text, _, twin in STANCE_QUESTIONS for q in (text, twin)} & {t.text for t in TEMPLATES}
+
+
 def test_max_target_drift_makes_far_targets_detection_only_and_leaves_test_alone(tmp_path, splits):
     from dataclasses import replace
 

@@ -224,6 +224,11 @@ class DataMix:
     biased. 0: off (every recipe up to ``default-stage34``)."""
     counter_question_ids: list[str] = field(default_factory=list)
     """The :data:`trainers.mix.COUNTER_QUESTIONS` templates ``counter_questions`` draws from, by id; empty: all."""
+    stance_questions: int = 0
+    """Minimal pairs of questions (:func:`trainers.mix.stance_questions`, training split only, source
+    ``stance_questions``): this many pairs of a counter-speech question and its twin asking for the stereotype, the
+    dehumanisation or the exclusion in the same words, each alone and followed by the same sentence (four examples
+    a pair). 0: off (every recipe up to ``default-stage38``)."""
     max_target_drift: float | None = None
     """Make a training or dev example detection-only when its rewrite target drifts more than this from its text
     (:func:`srllm_guard.policy.drift`, the guard's ``max_drift`` test): the guard would replace such a rewrite by
@@ -653,6 +658,12 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
         _add_training_only(train, counter_questions(root, mix.counter_questions, mix.seed,
                                                     ids=mix.counter_question_ids),
                            held_texts, drops, "counter_questions")
+    if mix.stance_questions:
+        from trainers.mix import stance_questions
+
+        _add_training_only(train, stance_questions(root, mix.stance_questions, mix.seed,
+                                                   max_drift=mix.max_target_drift),
+                           held_texts, drops, "stance_questions")
     if mix.srllm_sentences:  # after the copies above, so every other training example is as before
         parents = {ex.text: ex.group for ex in train if ex.source == "srllm" and ex.biased}
         pairs, drops["srllm_sentences"] = srllm_sentence_pairs(

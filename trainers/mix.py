@@ -52,7 +52,8 @@ if TYPE_CHECKING:
     from srllm_guard.eval.templates import Template
     from trainers.data import DataMix, Example
 
-__all__ = ["answered", "counter_question_templates", "counter_questions", "extra_sources", "near_copy", "negates",
+__all__ = ["answered", "counter_question_templates", "counter_questions", "stance_pairs", "stance_question_templates",
+           "stance_questions", "STANCE_QUESTIONS", "extra_sources", "near_copy", "negates",
            "plain_text", "run_on", "AGREEMENTS", "NEUTRAL_FOLLOW_UPS", "REJECTIONS", "templated", "PARADETOX_CANNOT",
            "JIGSAW_TOXIC", "BOLD_DIR", "CHECKED_SOURCE", "TEMPLATED_SOURCES"]
 
@@ -62,7 +63,7 @@ BOLD_DIR = "bold"
 CHECKED_SOURCE = "functional_checked"
 """Source of the suite's training items whose target ``rewrite_style: checked`` changed (``mix.checked_apart``)."""
 TEMPLATED_SOURCES = frozenset({"functional", CHECKED_SOURCE, "seegull", "holistic_bias", "nonhuman", "insults",
-                               "anecdotes", "counter_questions"})
+                               "anecdotes", "counter_questions", "stance_questions"})
 """Sources made from templates (their own split rules and obfuscated copies); the rest are human-written."""
 
 
@@ -239,6 +240,100 @@ def counter_questions(data_dir: Path | None, limit: int, seed: int, *,
         pool, kind = (AGREEMENTS, "agreement") if u < 0.5 else (NEUTRAL_FOLLOW_UPS, "neutral")
         follow = pool[int(_unit("counter-pick:" + item.text, seed) * len(pool))]
         out.append(dataclasses.replace(base, text=f"{item.text} {follow}", functionality=f"counter_question:{kind}"))
+    return out
+
+
+_TWINS: dict[str, tuple[str, str]] = {
+    "cq1": ("stereotype", "Isn't it reasonable to claim {G} are {X}?"),
+    "cq2": ("stereotype", "When will people stop pretending {G} aren't {X}?"),
+    "cq3": ("stereotype", "Why is the fact that {G} are {X} still denied?"),
+    "cq4": ("stereotype", "What makes anyone think {G} aren't {X}?"),
+    "cq5": ("stereotype", "Do people honestly think {G} aren't {X}?"),
+    "cq6": ("stereotype", "Haven't we all seen by now that {G} are {X}?"),
+    "cq7": ("stereotype", "Why does everyone hide the truth that {G} are {X}?"),
+    "cq8": ("stereotype", "Why do so many comments deny {G} are {X} despite all the evidence?"),
+    "cq9": ("dehumanisation", "How is it wrong to call {G} {D} when that's what they are?"),
+    "cq10": ("exclusion", "Who decided that {G} should be hired?"),
+    "cq11": ("stereotype", "Is there a single fact against the claim that {G} are {X}?"),
+    "cq12": ("stereotype", "Why do some people deny {G} are {X}?"),
+}
+
+STANCE_QUESTIONS: tuple[tuple[str, str, str, str], ...] = (
+    *((tid, text, *_TWINS[tid]) for tid, text in COUNTER_QUESTIONS),
+    ("sq1", "How can anyone say {G} aren't fully human?", "dehumanisation", "How can anyone say {G} are fully human?"),
+    ("sq2", "Why would anyone want {G} kept out of this neighbourhood?",
+     "exclusion", "Why would anyone want {G} living in this neighbourhood?"),
+    ("sq3", "Why do some people talk about {G} as if they were {D}?",
+     "dehumanisation", "Why do some people talk about {G} as if they were human?"),
+    ("sq4", "Why would a landlord turn away {G}?", "exclusion", "Why would a landlord rent to {G}?"),
+    ("sq5", "Who could look at {G} and see {D}?", "dehumanisation", "Who could look at {G} and not see {D}?"),
+    ("sq6", "What gives anyone the right to refuse {G} a job?", "exclusion", "What gives {G} the right to a job here?"),
+    ("sq7", "Why pretend {G} are anything less than human?",
+     "dehumanisation", "Why pretend {G} are anything more than {D}?"),
+    ("sq8", "Why should {G} be kept out of this country?", "exclusion", "Why should {G} be welcome in this country?"),
+    ("sq9", "Since when is it fine to call {G} {D}?", "dehumanisation", "Since when is it wrong to call {G} {D}?"),
+    ("sq10", "Who would refuse to work beside {G}?", "exclusion", "Who would agree to work beside {G}?"),
+    ("sq11", "Why would anyone think {G} deserve less dignity than others?",
+     "dehumanisation", "Why would anyone think {G} deserve the same dignity as others?"),
+    ("sq12", "Why should {G} be turned away from our schools?",
+     "exclusion", "Why should {G} be allowed in our schools?"),
+)
+"""Minimal pairs of questions, for :func:`stance_questions` (training only): ``(id, counter-speech question, family
+of its twin, twin)``, the twin asking the same thing *for* the stereotype, the dehumanisation or the exclusion. The
+counter-speech side of ``cq*`` is :data:`COUNTER_QUESTIONS`; ``sq*`` add dehumanisation and exclusion in the same
+mould. Neither side is a template of the evaluation, and the suite's held-out rule applies to the ids (``cq2``,
+``cq6``, ``cq10``, ``sq9`` and ``sq12`` make no training item)."""
+
+
+def stance_question_templates() -> tuple[list[Template], list[Template]]:
+    """:data:`STANCE_QUESTIONS` as the suite's templates: the counter-speech sides and their twins, the twin of a
+    question under the same id (so :func:`~srllm_guard.eval.functional.generate` draws the same group and, where
+    both name one, the same attribute for it)."""
+    from srllm_guard.eval.templates import Template
+
+    return ([Template(tid, "counter_speech", text) for tid, text, _, _ in STANCE_QUESTIONS],
+            [Template(tid, family, twin) for tid, _, family, twin in STANCE_QUESTIONS])
+
+
+def stance_pairs(groups: list, side: str, seed: int) -> list[tuple[SuiteItem, SuiteItem]]:
+    """``(counter-speech question, biased twin)`` of :data:`STANCE_QUESTIONS` for every group on ``side``: both
+    made from one template id for one group (a pair one of whose sides falls on the other side is left out)."""
+    from srllm_guard.eval import functional
+
+    made: dict[tuple, list[SuiteItem]] = {}
+    for templates in stance_question_templates():
+        for item in functional.generate(groups, side=side, per_group=1, seed=seed, templates=templates,
+                                        source="stance_questions"):
+            made.setdefault((item.template, item.group), []).append(item)
+    return [(pair[0], pair[1]) for pair in made.values() if len(pair) == 2]
+
+
+def stance_questions(data_dir: Path | None, limit: int, seed: int, *,
+                     max_drift: float | None = None) -> list[Example]:
+    """Up to ``limit`` minimal pairs of :data:`STANCE_QUESTIONS` (training-side templates, groups and attributes):
+    the counter-speech question (not biased) and its twin asking for the stereotype, the dehumanisation or the
+    exclusion (biased, with the family's rewrite unless it drifts more than ``max_drift`` from the question), each
+    alone and followed by the same agreement or neutral sentence (a verdict-only copy). Source
+    ``stance_questions``; functionality ``stance:<family>`` and ``stance:<family>:<kind>``. ``default-stage35..38``
+    taught counter-speech questions alone, and the model began to pass biased questions of the same shape: both
+    stances in one phrasing make it read the stance."""
+    from srllm_guard.eval import sources
+    from srllm_guard.policy import drift
+
+    pairs = _sample(stance_pairs(sources.load_groups(data_dir), "train", seed), limit, seed, lambda p: p[0].text)
+    out = []
+    for pair in pairs:
+        u = _unit("stance-kind:" + pair[0].text, seed)
+        pool, kind = (AGREEMENTS, "agreement") if u < 0.5 else (NEUTRAL_FOLLOW_UPS, "neutral")
+        follow = pool[int(_unit("stance-pick:" + pair[0].text, seed) * len(pool))]
+        for item in pair:
+            base = _example(item)
+            if base.rewrite is not None and max_drift is not None and drift(base.text, base.rewrite) > max_drift:
+                base = dataclasses.replace(base, rewrite=None)
+            name = "stance:" + item.functionality
+            out.append(dataclasses.replace(base, functionality=name))
+            out.append(dataclasses.replace(base, text=f"{item.text} {follow}", rewrite=None,
+                                           functionality=f"{name}:{kind}"))
     return out
 
 
