@@ -21,7 +21,7 @@ import numpy as np
 
 from srllm_guard.errors import ConfigError, ModelFileError
 
-__all__ = ["Head", "fit_head", "fit_platt", "pick_low", "pick_high", "HEAD_FORMAT"]
+__all__ = ["Head", "fit_head", "fit_platt", "pick_low", "pick_high", "word_count", "HEAD_FORMAT"]
 
 HEAD_FORMAT = "srllm-detector-v1"
 """The ``.npz`` format name (kept from the first release, which also shipped a MiniLM student in it)."""
@@ -38,10 +38,13 @@ class Head:
     """Identity of the features the probe was fitted on (for the early-exit probe: the block, the token position
     and the hashes of the weights that produce them, ``LlamaCppBackend.early_exit_id``)."""
     low: float = 0.5
-    """Probe scores below this pass without the full model (calibrated for ``calibration['teacher_threshold']``)."""
+    """Probe scores below this pass without the full model (calibrated for ``calibration['teacher_threshold']``;
+    for a head calibrated by length, the lower of its two)."""
     calibration: dict = field(default_factory=dict)
     """Everything else, JSON-serialisable: ``platt`` ``[a, c]`` (student logit -> teacher P(biased)),
-    ``lows`` ``[[threshold, low], ...]`` per teacher threshold, ``teacher`` (who labelled), metrics."""
+    ``lows`` ``[[threshold, low], ...]`` per teacher threshold, ``teacher`` (who labelled), metrics; a head
+    calibrated by length also has ``long_words`` (texts of more words than this are long) and ``lows_long``
+    (their table; ``lows`` is then the table of the rest)."""
 
     def logits(self, embeddings: np.ndarray) -> np.ndarray:
         return embeddings @ self.weights + np.float32(self.bias)
@@ -58,23 +61,32 @@ class Head:
         z = math.log(max(score, 1e-12)) - math.log(max(1.0 - score, 1e-12))
         return float(_sigmoid(np.float64(platt[0] * z + platt[1])))
 
-    def low_for(self, threshold: float) -> float | None:
+    def low_for(self, threshold: float, words: int | None = None) -> float | None:
         """``low`` for a teacher ``threshold``: the entry of the largest calibrated threshold <= it (``None``
-        below every calibrated one: escalate). Without a table, ``low`` for any threshold."""
+        below every calibrated one: escalate). Without a table, ``low`` for any threshold.
+
+        A head calibrated by length (``long_words``) keeps the recall it was calibrated for within each length:
+        ``words`` (:func:`word_count` of the text) picks the table; ``None``: the lower of the two (``None`` if
+        either has no entry). A long text that ends in clean words can hide a biased start from the state at
+        its end, and such texts set the one ``low`` of a head without the split far below what a sentence
+        needs (``trainers/distill.py``, ``--long-words``)."""
         table = self.calibration.get("lows")
         if not table:
             return self.low
-        fitting = [low for t, low in table if t <= threshold + 1e-9]
-        return fitting[-1] if fitting else None
+        short = _lookup(table, threshold)
+        cut = self.calibration.get("long_words")
+        if not cut:
+            return short
+        long = _lookup(self.calibration.get("lows_long") or [], threshold)
+        if words is None:
+            return None if short is None or long is None else min(short, long)
+        return long if words > cut else short
 
     def high_for(self, threshold: float) -> float | None:
         """Student scores at or above this are flagged without the full model, for a teacher ``threshold``
         (the ``highs`` table, as :meth:`low_for`); ``None`` when the head has no calibrated one: escalate."""
         table = self.calibration.get("highs")
-        if not table:
-            return None
-        fitting = [high for t, high in table if t <= threshold + 1e-9]
-        return fitting[-1] if fitting else None
+        return _lookup(table, threshold) if table else None
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the ``.npz`` (atomically)."""
@@ -116,6 +128,16 @@ class Head:
                                  f"values; expected ({dim if dim is not None else 'd'},) finite; re-run "
                                  "trainers/distill.py")
         return head
+
+
+def word_count(text: str) -> int:
+    """Words of ``text`` (split on whitespace): the length a head calibrated by length reads (``long_words``)."""
+    return len(text.split())
+
+
+def _lookup(table: list, threshold: float) -> float | None:
+    fitting = [value for t, value in table if t <= threshold + 1e-9]
+    return fitting[-1] if fitting else None
 
 
 # --- fitting ---------------------------------------------------------------------------------------------

@@ -146,6 +146,19 @@ def test_screen_many_clears_flags_and_escalates(paths, backend, tmp_path):
     assert screened.screen_many(TEXTS, threshold=-0.1) == [None] * len(TEXTS)
 
 
+def test_a_probe_calibrated_by_length_clears_by_each_texts_own_table(paths, backend, tmp_path):
+    head = _probe(backend, tmp_path)
+    # every short text clears, no long one does (the one text of more than 12 words is TEXTS[-1])
+    calibration = {**head.calibration, "lows": [[0.0, 1.01]], "highs": [], "long_words": 12, "lows_long": [[0.0, -1.0]]}
+    Head(weights=head.weights, bias=head.bias, embedding_hash=head.embedding_hash, low=-1.0,
+         calibration=calibration).save(tmp_path / "by_length.npz")
+    screened = LlamaCppBackend(model_path=paths["base_gguf"], adapter_path=paths["adapter_gguf"], n_ctx=1024,
+                               screen=tmp_path / "by_length.npz")
+    result = screened.screen_many(TEXTS, threshold=0.5)
+    assert [r is None for r in result] == [len(t.split()) > 12 for t in TEXTS] and result[-1] is None
+    assert all(r.score < 0.5 and r.screened for r in result[:-1])
+
+
 def test_probe_for_other_files_is_refused(paths, backend, tmp_path):
     _probe(backend, tmp_path, fitted_on="0" * 64)
     with pytest.raises(ModelFileError, match="other weights"):

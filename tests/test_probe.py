@@ -10,7 +10,7 @@ import pytest
 
 from conftest import FakeBackend
 from srllm_guard.errors import ModelFileError
-from srllm_guard.probe import Head, fit_head, fit_platt, pick_high, pick_low
+from srllm_guard.probe import Head, fit_head, fit_platt, pick_high, pick_low, word_count
 
 
 def _head(dim: int = 64, **kwargs) -> Head:
@@ -42,6 +42,45 @@ def test_npz_round_trip(tmp_path):
     assert np.allclose(back.scores(x), head.scores(x))
     assert back.low_for(0.5) == 0.125 and back.low_for(0.4) == 0.1 and back.low_for(0.2) is None
     assert back.to_teacher_scale(0.5) == pytest.approx(1 / (1 + np.exp(0.5)))
+
+
+def test_a_head_calibrated_by_length_reads_the_table_of_the_texts_length(tmp_path):
+    calibration = {"lows": [[0.3, 0.2], [0.5, 0.25]], "long_words": 5, "lows_long": [[0.5, 0.05]]}
+    head = Head.load(_head(low=0.05, calibration=calibration).save(tmp_path / "h.npz"))
+    assert head.low_for(0.5, word_count("one two three four five")) == 0.25
+    assert head.low_for(0.5, word_count("one two three four five six")) == 0.05
+    assert head.low_for(0.5) == 0.05  # no length given: the lower of the two
+    # a length without an entry for the threshold escalates, and so does a caller that gives no length
+    assert head.low_for(0.3, 3) == 0.2 and head.low_for(0.3, 9) is None and head.low_for(0.3) is None
+    assert _head(calibration={"lows": [[0.5, 0.25]]}).low_for(0.5, 99) == 0.25  # a head without the split
+
+
+def test_distill_fit_calibrates_long_texts_apart_so_they_no_longer_pull_every_sentences_low_down():
+    from trainers import distill
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    x = rng.normal(size=(n, 4))
+    words = np.where(rng.random(n) < 0.1, 40, 10)
+    # the feature sees a short text's label well; a long positive often reads as clean at its end
+    y = (rng.random(n) < 0.3).astype(float)
+    x[:, 0] += np.where(y > 0, 3.0, 0.0) * np.where(words > 20, rng.random(n) < 0.5, 1.0)
+    half = {"train": slice(0, n // 2), "calib": slice(n // 2, n)}
+    xs, ys = {k: x[v] for k, v in half.items()}, {k: y[v] for k, v in half.items()}
+    one, _ = distill.fit(xs, ys, distill.Args(recall=0.98), "e", "t")
+    split, _ = distill.fit(xs, ys, distill.Args(recall=0.98, long_words=20), "e", "t", words=words[half["calib"]])
+    assert "long_words" not in one.calibration and split.calibration["long_words"] == 20
+    assert split.low_for(0.5, 10) > one.low_for(0.5) >= split.low_for(0.5, 40)
+    assert split.low == split.low_for(0.5)
+    scores, positive, calib_words = one.scores(xs["calib"]), ys["calib"] >= 0.5, words[half["calib"]]
+    for length in (10, 40):  # each length keeps the recall on calib by itself
+        mine = positive & (calib_words == length)
+        assert (scores[mine] >= split.low_for(0.5, length)).mean() >= 0.98
+    # cleared by the single low, escalated by neither: the split clears more short negatives
+    short_negatives = ~positive & (calib_words == 10)
+    assert (scores[short_negatives] < split.low_for(0.5, 10)).sum() > (scores[short_negatives] < one.low).sum()
+    with pytest.raises(Exception, match="word counts"):
+        distill.fit(xs, ys, distill.Args(long_words=20), "e", "t")
 
 
 @pytest.mark.parametrize("content", [None, b"", b"not a zip at all", "wrong-shape", "wrong-format"])
@@ -108,6 +147,23 @@ def test_distill_smoke_with_a_fake_teacher(tmp_path):
     calls = len(full.calls)
     distill.main(args, backend=full, embedder=embedder)  # resumes from the cache: no teacher call
     assert len(full.calls) == calls
+    # calibrated by length: here every toxic sentence is long (10+ words) and every rewrite short, so short texts
+    # get no entry at the teacher's threshold (the table's lower one stands in) and the report reads each text's
+    # own table
+    by_length = distill.setup([*(a for a in _argv(args)), "--long-words", "8", "--out", str(tmp_path / "l.npz")])
+    report = distill.main(by_length, backend=full, embedder=embedder)
+    head = Head.load(tmp_path / "l.npz")
+    assert head.calibration["long_words"] == 8 and head.calibration["lows_long"]
+    assert all(t < 0.5 for t, _ in head.calibration["lows"]) and head.calibration["lows_long"][-1][0] == 0.9
+    assert head.low_for(0.5, 12) == head.calibration["lows_long"][4][1] == report["test"]["low_long"]
+    assert head.low_for(0.5, 3) == head.calibration["lows"][-1][1] == report["test"]["low_short"]
+    assert report["test"]["cascade"]["recall"] >= 0.9 and len(full.calls) == calls
+
+
+def _argv(args) -> list[str]:
+    """The flags that made ``args`` (the ones the smoke test sets)."""
+    return ["--teacher", args.teacher, "--paradetox", str(args.paradetox), "--counterfactual", str(args.counterfactual),
+            "--cache", str(args.cache), "--per-source", str(args.per_source)]
 
 
 def test_distill_refuses_held_out_files_and_names_the_flags(tmp_path):

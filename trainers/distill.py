@@ -49,6 +49,7 @@ from typing import Iterator
 import numpy as np
 
 from srllm_guard.errors import ConfigError, DataError
+from srllm_guard.probe import word_count
 from srllm_guard.split import split_text
 
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -111,6 +112,10 @@ class Args:
     threshold: float = 0.5
     """The teacher threshold the head's main ``low`` is calibrated for (the guard's default threshold)."""
     recall: float = 0.98
+    long_words: int = 0
+    """Calibrate ``low`` apart for texts of more than this many words (:func:`srllm_guard.probe.word_count`), each
+    length keeping ``recall``; 0: one ``low`` for all. Long texts whose biased words come first (run-on comments)
+    score low at their end and pull a single ``low`` down for every sentence."""
     precision: float = 0.98
     """Precision the 'high' cut (flag without the full model, verdict-only callers) must keep on calib."""
     seed: int = 0
@@ -416,14 +421,18 @@ def _auc(scores: np.ndarray, positive: np.ndarray) -> float | None:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def agreement(student: np.ndarray, teacher: np.ndarray, head, threshold: float) -> dict:
+def agreement(student: np.ndarray, teacher: np.ndarray, head, threshold: float,
+              words: np.ndarray | None = None) -> dict:
     """The probe alone, and the probe as the guard uses it (``cascade``: clear below ``low``, the full model
-    decides the rest), against the teacher's verdicts at ``threshold``."""
+    decides the rest), against the teacher's verdicts at ``threshold``. ``words``: each text's word count, for a
+    head calibrated by length (without them such a head's lower ``low`` applies to every text)."""
     positive = teacher >= threshold
     mapped = np.array([head.to_teacher_scale(s) for s in student])
     alone = mapped >= threshold
     low = head.low_for(threshold)
-    escalate = student >= low if low is not None else np.ones(len(student), bool)
+    counts = [None] * len(student) if words is None else [int(w) for w in words]
+    lows = [head.low_for(threshold, w) for w in counts]
+    escalate = np.array([low is None or s >= low for s, low in zip(student, lows)], dtype=bool)
     cascade = escalate & positive  # escalated texts get the teacher's own verdict; the rest pass
     n = len(teacher)
 
@@ -432,6 +441,9 @@ def agreement(student: np.ndarray, teacher: np.ndarray, head, threshold: float) 
 
     return {
         "n": n, "teacher_positive": int(positive.sum()), "threshold": threshold, "low": low,
+        **({"low_short": head.low_for(threshold, 0),
+            "low_long": head.low_for(threshold, head.calibration["long_words"] + 1)}
+           if head.calibration.get("long_words") else {}),
         "student_auc": _auc(student, positive),
         "student_alone": {"accuracy": float((alone == positive).mean()) if n else None, "recall": recall(alone),
                           "precision": float((alone & positive).sum() / alone.sum()) if alone.any() else None},
@@ -458,8 +470,9 @@ def _detection(student: np.ndarray, positive: np.ndarray, escalate: np.ndarray, 
 
 
 def fit(x: dict[str, np.ndarray], y: dict[str, np.ndarray], args: Args, embedding_hash: str, teacher_id: str,
-        head_fields: dict | None = None):
-    """Head on train (L2 picked on calib), ``low`` per threshold and Platt on calib. Returns (head, choice)."""
+        head_fields: dict | None = None, words: np.ndarray | None = None):
+    """Head on train (L2 picked on calib), ``low`` per threshold and Platt on calib (``low`` apart for the long
+    calib texts with ``args.long_words``: ``words`` are the calib texts' word counts). Returns (head, choice)."""
     from srllm_guard.probe import Head, fit_head, fit_platt, pick_high, pick_low
 
     hard = {k: v >= args.threshold for k, v in y.items()}
@@ -474,16 +487,34 @@ def fit(x: dict[str, np.ndarray], y: dict[str, np.ndarray], args: Args, embeddin
     l2 = min(losses, key=losses.get)
     head = fit_head(x["train"], y["train"], embedding_hash=embedding_hash, l2=l2, threshold=args.threshold)
     calib = head.scores(x["calib"])
-    lows = [[t, pick_low(calib, y["calib"] >= t, args.recall)] for t in THRESHOLDS if (y["calib"] >= t).sum() >= 5]
+    short = np.ones(len(calib), dtype=bool)
+    if args.long_words:
+        if words is None or len(words) != len(calib):
+            raise ConfigError("--long-words needs the calib texts' word counts")
+        short = np.asarray(words) <= args.long_words
+
+    def lows_of(mask: np.ndarray) -> list[list[float]]:
+        return [[t, pick_low(calib[mask], y["calib"][mask] >= t, args.recall)] for t in THRESHOLDS
+                if (y["calib"][mask] >= t).sum() >= 5]
+
+    lows = lows_of(short)
     highs = [[t, h] for t in THRESHOLDS if (y["calib"] >= t).sum() >= 5
              and (h := pick_high(calib, y["calib"] >= t, args.precision)) is not None]
     calibration = {
         "teacher": teacher_id, "teacher_threshold": args.threshold, "recall_target": args.recall, "l2": l2,
         "platt": fit_platt(calib, y["calib"]), "lows": lows, "highs": highs,
         "n": {k: int(len(v)) for k, v in y.items()},
+        **({"long_words": args.long_words, "lows_long": lows_of(~short),
+            "n_calib_long": int((~short).sum()), "n_calib_long_positive": int((hard["calib"] & ~short).sum())}
+           if args.long_words else {}),
         **(head_fields or {}),
     }
-    low = pick_low(calib, hard["calib"], args.recall)
+    # a length with fewer than 5 calib positives gets no table entry: its texts always go to the full model
+    masks = [mask for mask in (short, ~short) if (hard["calib"] & mask).sum() >= 5]
+    if not masks:
+        raise DataError(f"neither length of --long-words {args.long_words} has 5 teacher positives in the calib "
+                        "slice; score more sentences or move --long-words")
+    low = min(pick_low(calib[mask], hard["calib"][mask], args.recall) for mask in masks)
     head = Head(weights=head.weights, bias=head.bias, embedding_hash=embedding_hash, low=low, calibration=calibration)
     return head, {"l2_grid_calib_balanced_log_loss": {str(k): v for k, v in losses.items()}}
 
@@ -525,8 +556,11 @@ def main(args: Args, *, backend=None, embedder=None) -> dict:
         sources[name] = [it.source for it in items]
         print(f"embedded {name}: {len(items)} in {time.perf_counter() - started:.1f} s", flush=True)
 
+    words = {name: np.array([word_count(it.text) for it in items if it.text in scores], dtype=np.int64)
+             for name, items in [*by_split.items(), ("counterfactual", cf_items)]}
     head, choice = fit({k: x[k] for k in ("train", "calib")}, {k: y[k] for k in ("train", "calib")},
-                       args, embedder.model_hash, teacher.id, getattr(embedder, "head_fields", None))
+                       args, embedder.model_hash, teacher.id, getattr(embedder, "head_fields", None),
+                       words=words["calib"])
     report = {
         "teacher": teacher.id,
         "note": "teacher = human labels, a stand-in: NOT agreement with SR-LLM" if teacher.backend is None else
@@ -538,9 +572,10 @@ def main(args: Args, *, backend=None, embedder=None) -> dict:
         "counts": {name: {"n": int(len(y[name])), "teacher_positive": int((y[name] >= args.threshold).sum()),
                           "by_source": {s: sources[name].count(s) for s in sorted(set(sources[name]))}}
                    for name in y},
-        "calib": agreement(head.scores(x["calib"]), y["calib"], head, args.threshold),
-        "test": agreement(head.scores(x["test"]), y["test"], head, args.threshold),
-        "counterfactual_sample": agreement(head.scores(x["counterfactual"]), y["counterfactual"], head, args.threshold)
+        "calib": agreement(head.scores(x["calib"]), y["calib"], head, args.threshold, words["calib"]),
+        "test": agreement(head.scores(x["test"]), y["test"], head, args.threshold, words["test"]),
+        "counterfactual_sample": agreement(head.scores(x["counterfactual"]), y["counterfactual"], head,
+                                           args.threshold, words["counterfactual"])
         if len(y["counterfactual"]) else None,
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(args).items()},
     }

@@ -30,7 +30,7 @@ from srllm_guard.backends.llamacpp.engine import Engine
 from srllm_guard.backends.llamacpp.files import check_gguf_file, file_sha256, resolve_adapter, stamp
 from srllm_guard.backends.llamacpp.screen import early_exit, load_head, probe_identity
 from srllm_guard.errors import BackendError, ConfigError
-from srllm_guard.probe import Head
+from srllm_guard.probe import Head, word_count
 
 __all__ = ["LlamaCppBackend"]
 
@@ -231,7 +231,8 @@ class LlamaCppBackend(BaseBackend):
         """One early-exit pass over all ``texts``: a :class:`Check` where the probe is sure, ``None`` where the
         full model must decide (:meth:`check`).
 
-        Sure means: probe score below the head's ``low`` for ``threshold`` (cleared: the check's score is
+        Sure means: probe score below the head's ``low`` for ``threshold`` (and the text's length, for a head
+        calibrated by length: :meth:`~srllm_guard.probe.Head.low_for`) (cleared: the check's score is
         below ``threshold``), or at or above its ``high`` (flagged: score at or above ``threshold``, but no
         rewrite: the full model writes those). ``low`` keeps the recall of the full model's positives the
         probe was calibrated for (0.995 for the shipped one), ``high`` its precision (0.98), measured on
@@ -240,15 +241,16 @@ class LlamaCppBackend(BaseBackend):
         and clamped to its side of ``threshold``.
         """
         head = self.screen_head
-        low = head.low_for(threshold) if head is not None else None
-        if head is None or low is None or threshold <= 0 or not texts:
+        lows = [head.low_for(threshold, word_count(t)) for t in texts] if head is not None else []
+        if head is None or threshold <= 0 or all(low is None for low in lows):
             return [None] * len(texts)
         high = head.high_for(threshold)
         out: list[Check | None] = [None] * len(texts)
         below = threshold * (1 - 1e-6)
         for i, score in self._probe(head, texts):
             mapped = head.to_teacher_scale(score)
-            if score < low:
+            low = lows[i]
+            if low is not None and score < low:
                 out[i] = Check(score=min(mapped, below), screened=True)
             elif high is not None and score >= high and threshold <= 1:
                 out[i] = Check(score=max(mapped, threshold), screened=True)
