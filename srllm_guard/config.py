@@ -43,10 +43,11 @@ class GuardConfig(BaseModel):
     back until the next sentence is complete (at most ``stream_max_holdback_chars`` more characters) so that it
     is judged the same way.
 
-    The rule is as good as the model's reading of such pairs. The default adapter, ``sr-gemma3-270m-v9``, was
-    trained on them (as were ``sr-gemma3-270m-v8``, ``-v7`` and ``-v6``): with the rule, held-out biased questions
-    answered by a rejection of their premise are flagged 2.1% of the time while those followed by an unrelated
-    sentence stay flagged 92.9%, and counter-speech is flagged 3.3%. Turn it off (``False``,
+    The rule is as good as the model's reading of such pairs. The default adapter, ``sr-gemma3-270m-v10``, was
+    trained on them (as were ``sr-gemma3-270m-v9`` back to ``-v6``): with the rule, held-out biased questions
+    answered by a rejection of their premise are flagged 3.3% of the time while those followed by an unrelated
+    sentence stay flagged 94.6% (by an agreement 95.4%), and counter-speech questions followed by another sentence
+    17.5-20%. Turn it off (``False``,
     ``--no-answered-questions``) for an adapter that was not: ``sr-gemma3-270m-v5`` under the rule keeps only 47% of
     the latter flagged (84.6% judged alone)."""
 
