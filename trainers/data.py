@@ -510,6 +510,14 @@ def _remove_leaks(examples: list[Example], held_out: set[str]) -> tuple[list[Exa
     return kept, len(examples) - len(kept)
 
 
+def target_too_far(ex: Example, limit: float) -> bool:
+    """Whether ``ex`` has a rewrite target that drifts more than ``limit`` from its text (the guard's ``max_drift``
+    test, :func:`srllm_guard.policy.drift`): the guard would replace such a rewrite by its fallback."""
+    from srllm_guard.policy import drift
+
+    return ex.rewrite is not None and drift(ex.text, ex.rewrite) > limit
+
+
 def _add_training_only(train: list[Example], made: list[Example], held: set[str], drops: dict, name: str) -> None:
     """Append ``made`` (examples for the training split only) to ``train``, leaving out any text in ``held`` or
     already in ``train``; ``drops[name]`` counts both."""
@@ -624,15 +632,13 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
                                                       "dropped_as_existing_or_held_out": made_leaks})
         train += made
     if mix.max_target_drift is not None:
-        from srllm_guard.policy import drift
-
         limit = mix.max_target_drift
         too_far: Counter = Counter()
 
         def checked(split: list[Example]) -> list[Example]:
             out = []
             for ex in split:
-                if ex.rewrite is not None and drift(ex.text, ex.rewrite) > limit:
+                if target_too_far(ex, limit):
                     too_far[ex.source] += 1
                     ex = replace(ex, rewrite=None)
                 out.append(ex)

@@ -552,17 +552,16 @@ def main(args: Args, *, backend=None, embedder=None) -> dict:
             raise ConfigError("the probe reads SR-LLM's own block states: it needs the llama.cpp teacher "
                               "(--teacher llamacpp --adapter ...)")
         embedder = EarlyExitFeatures(teacher.backend, args.early_layer, args.early_position)
-    x, y, sources = {}, {}, {}
+    x, y, sources, words = {}, {}, {}, {}
     for name, items in [*by_split.items(), ("counterfactual", cf_items)]:
         items = [it for it in items if it.text in scores]
         started = time.perf_counter()
         x[name] = embedder.embed([it.text for it in items]) if items else np.zeros((0, embedder.dim), np.float32)
         y[name] = np.array([scores[it.text] for it in items], dtype=np.float64)
         sources[name] = [it.source for it in items]
+        words[name] = np.array([word_count(it.text) for it in items], dtype=np.int64)
         print(f"embedded {name}: {len(items)} in {time.perf_counter() - started:.1f} s", flush=True)
 
-    words = {name: np.array([word_count(it.text) for it in items if it.text in scores], dtype=np.int64)
-             for name, items in [*by_split.items(), ("counterfactual", cf_items)]}
     head, choice = fit({k: x[k] for k in ("train", "calib")}, {k: y[k] for k in ("train", "calib")},
                        args, embedder.model_hash, teacher.id, getattr(embedder, "head_fields", None),
                        words=words["calib"])

@@ -236,9 +236,7 @@ def counter_questions(data_dir: Path | None, limit: int, seed: int, *,
     for item in made:
         base = _example(item)
         out.append(dataclasses.replace(base, functionality="counter_question"))
-        u = _unit("counter-kind:" + item.text, seed)
-        pool, kind = (AGREEMENTS, "agreement") if u < 0.5 else (NEUTRAL_FOLLOW_UPS, "neutral")
-        follow = pool[int(_unit("counter-pick:" + item.text, seed) * len(pool))]
+        follow, kind = _follow_up("counter", item.text, seed)
         out.append(dataclasses.replace(base, text=f"{item.text} {follow}", functionality=f"counter_question:{kind}"))
     return out
 
@@ -318,23 +316,29 @@ def stance_questions(data_dir: Path | None, limit: int, seed: int, *,
     taught counter-speech questions alone, and the model began to pass biased questions of the same shape: both
     stances in one phrasing make it read the stance."""
     from srllm_guard.eval import sources
-    from srllm_guard.policy import drift
+    from trainers.data import target_too_far
 
     pairs = _sample(stance_pairs(sources.load_groups(data_dir), "train", seed), limit, seed, lambda p: p[0].text)
     out = []
     for pair in pairs:
-        u = _unit("stance-kind:" + pair[0].text, seed)
-        pool, kind = (AGREEMENTS, "agreement") if u < 0.5 else (NEUTRAL_FOLLOW_UPS, "neutral")
-        follow = pool[int(_unit("stance-pick:" + pair[0].text, seed) * len(pool))]
+        follow, kind = _follow_up("stance", pair[0].text, seed)
         for item in pair:
             base = _example(item)
-            if base.rewrite is not None and max_drift is not None and drift(base.text, base.rewrite) > max_drift:
+            if max_drift is not None and target_too_far(base, max_drift):
                 base = dataclasses.replace(base, rewrite=None)
             name = "stance:" + item.functionality
             out.append(dataclasses.replace(base, functionality=name))
             out.append(dataclasses.replace(base, text=f"{item.text} {follow}", rewrite=None,
                                            functionality=f"{name}:{kind}"))
     return out
+
+
+def _follow_up(salt: str, text: str, seed: int) -> tuple[str, str]:
+    """``(sentence, kind)`` to follow ``text``: by a stable hash, an agreement or an unrelated neutral sentence of the
+    training pools (``salt`` keeps each source's draws its own)."""
+    pool, kind = ((AGREEMENTS, "agreement") if _unit(f"{salt}-kind:{text}", seed) < 0.5
+                  else (NEUTRAL_FOLLOW_UPS, "neutral"))
+    return pool[int(_unit(f"{salt}-pick:{text}", seed) * len(pool))], kind
 
 
 def _sample(items: list, limit: int | None, seed: int, key) -> list:
