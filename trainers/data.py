@@ -165,6 +165,13 @@ class DataMix:
     side (0 = none). Added after the insults and templated like them, so every other example of a mix stays the
     same. Made because the suite's stereotypes are statements about groups: v8 flags 5 of 30 hand-written stories
     of this shape."""
+    discussion: int = 0
+    """Explanatory sentences about groups (:mod:`srllm_guard.eval.discussion`: "Research shows that {G} are
+    underrepresented in leadership roles.", history, law, statistics about circumstances, the study of a
+    stereotype), neutral examples: at most this many from the train side (0 = none, every recipe up to
+    ``default-stage39``). Added after the stories and templated like them (never obfuscated, no run-on copies), so
+    every other example of a mix stays the same. Made because v10 flags 3 of 15 hand-written sentences of a chat
+    model's explanatory register (``scripts/fresh_phrasings.py``)."""
     anecdotes_bare: bool = False
     """Draw each story's bare twin too (:attr:`srllm_guard.eval.anecdotes.Frame.bare`: the biased sentence with its
     generalisation taken out, neutral), the minimal pair that puts the line on the generalisation rather than on a

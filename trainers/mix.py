@@ -23,6 +23,9 @@ source                      what                                             lab
 ``anecdotes``               a story about one person that puts a trait down  both (each biased sentence with a neutral
                             to their group, and its neutral twin             twin); split like functional, with the
                             (:mod:`srllm_guard.eval.anecdotes`)              suite's group and attribute keys
+``discussion``              explanatory sentences about groups (history,     neutral; split like functional, with the
+                            law, research, statistics about circumstances)   suite's group and attribute keys
+                            (:mod:`srllm_guard.eval.discussion`)
 ==========================  ===============================================  ==========================================
 
 Obfuscated copies (leetspeak, swapped, spaced or masked letters) are added for a share of the templated
@@ -63,7 +66,7 @@ BOLD_DIR = "bold"
 CHECKED_SOURCE = "functional_checked"
 """Source of the suite's training items whose target ``rewrite_style: checked`` changed (``mix.checked_apart``)."""
 TEMPLATED_SOURCES = frozenset({"functional", CHECKED_SOURCE, "seegull", "holistic_bias", "nonhuman", "insults",
-                               "anecdotes", "counter_questions", "stance_questions"})
+                               "anecdotes", "discussion", "counter_questions", "stance_questions"})
 """Sources made from templates (their own split rules and obfuscated copies); the rest are human-written."""
 
 
@@ -405,12 +408,12 @@ def _example(item: SuiteItem) -> Example:
 def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example]:
     """The functional suite, SeeGULL and HolisticBias items of one side, obfuscated copies included, then the
     things (``mix.nonhuman``), the insults at one person (``mix.insults``) and the stories about one person
-    (``mix.anecdotes``), never obfuscated."""
-    from srllm_guard.eval import anecdotes, functional, insults, nonhuman, sources
+    (``mix.anecdotes``) and the explanatory sentences about groups (``mix.discussion``), never obfuscated."""
+    from srllm_guard.eval import anecdotes, discussion, functional, insults, nonhuman, sources
     from srllm_guard.eval.templates import QUESTION_BATCH, TEMPLATES
 
     if not (mix.functional_per_group or mix.seegull or mix.holistic_per_template or mix.nonhuman or mix.insults
-            or mix.anecdotes):
+            or mix.anecdotes or mix.discussion):
         return []
     groups = sources.load_groups(data_dir)
     items: list[SuiteItem] = []
@@ -450,6 +453,9 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         made = anecdotes.items(side=side, seed=mix.seed, bare=mix.anecdotes_bare,
                                rewritten=mix.anecdotes_rewritten and side == "train")
         items += _sample_each(made, (anecdotes.BIASED, anecdotes.NEUTRAL), cap, mix.seed)
+    if mix.discussion:
+        cap = mix.discussion if side == "train" else mix.test_per_functionality
+        items += _sample(discussion.items(side=side, seed=mix.seed), cap, mix.seed, lambda x: x.text)
     return [_example(i) for i in items]
 
 

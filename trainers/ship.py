@@ -131,7 +131,7 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
 
 _EXPECT = {"counter_speech": "pass", "negated_stereotype": "pass", "neutral_identity": "pass",
            "positive_identity": "pass", "individual": "pass", "profanity_untargeted": "pass", "hb_neutral": "pass",
-           "negative_generalisation": "pass", "anecdote_neutral": "pass"}
+           "negative_generalisation": "pass", "anecdote_neutral": "pass", "explanatory": "pass"}
 
 
 def judgement_section(m: dict) -> list[str]:
@@ -162,7 +162,8 @@ def judgement_section(m: dict) -> list[str]:
     f = m["functional"]
     lines += ["", "Functional suite, held-out side only (every item has a group, template or attribute that training "
               "never saw; `seegull:` and `holistic_bias:` rows are those sources' held-out items; `nonhuman:` rows are "
-              "negative generalisations about things, not people):", "",
+              "negative generalisations about things, not people; `discussion:` rows are explanatory sentences "
+              "about groups, history, law and research, in a chat model's register):", "",
               "| functionality | should | n | flagged | held-out group | held-out template | held-out attribute |",
               "|---|---|---|---|---|---|---|"]
     parts = f["by_held_out_part"]

@@ -1,0 +1,61 @@
+"""The explanatory sentences about groups (srllm_guard.eval.discussion): neutral, split like the functional suite
+with its group and attribute keys, and reaching a training mix only when the mix asks (leaving every other example
+as it was)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from test_mix import MIX, assert_only_source_added, assert_split_sides, write_extra_sources
+
+from srllm_guard.eval import discussion
+from srllm_guard.eval.functional import held_out
+from srllm_guard.eval.lexicon import GROUPS
+from trainers.data import build_splits
+
+
+@pytest.fixture(scope="module")
+def sides():
+    return discussion.items(side="train"), discussion.items(side="test")
+
+
+def test_items_are_filled_neutral_sentences_that_name_their_group(sides):
+    plurals = {g.key: {g2.plural.casefold() for g2 in GROUPS if g2.key == g.key} for g in GROUPS}
+    ones = {g.key: {g2.one.casefold() for g2 in GROUPS if g2.key == g.key} for g in GROUPS}
+    for item in sides[0] + sides[1]:
+        assert "{" not in item.text and item.text[0].isupper() and item.text.endswith(".")
+        assert item.biased is False and item.rewrite is None and item.source == discussion.SOURCE
+        assert item.functionality == discussion.FUNCTIONALITY
+        text = item.text.casefold()
+        assert any(p in text for p in plurals[item.group] | ones[item.group]), item
+
+
+def test_split_uses_the_suites_group_and_attribute_keys(sides):
+    train, test = sides
+    assert_split_sides(discussion, train, test)
+    for item in train:  # a group the suite holds out never reaches training here either
+        assert not held_out("group", item.group) and not held_out("template", f"discussion:{item.template}")
+        assert item.attribute is None or not held_out("attribute", item.attribute)
+    assert any(held_out("group", i.group) for i in test)
+
+
+def test_the_mix_adds_them_only_when_asked_and_leaves_every_other_example_alone(tmp_path):
+    mix = replace(MIX, run_on_share=0.5, answered_share=1.0)
+    plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
+    made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, discussion=25))
+    assert not any(e.source == discussion.SOURCE for e in plain.train + plain.dev + plain.test)
+    added = [e for e in made.train + made.dev if e.source == discussion.SOURCE]
+    assert 0 < len(added) <= 25 and all(not e.biased and e.rewrite is None for e in added)
+    assert len([e for e in made.test if e.source == discussion.SOURCE]) == MIX.test_per_functionality
+    assert_only_source_added(plain, made, discussion.SOURCE)
+
+
+def test_the_evaluation_reads_the_held_out_side_and_the_card_says_it_should_pass():
+    from trainers.evaluate import _suite
+    from trainers.ship import _EXPECT
+
+    suite = _suite(None, per_functionality=30, per_method=0, seed=0)
+    made = [i for i in suite if i.source == discussion.SOURCE]
+    assert len(made) == 30 and all(i.held_out and not i.biased for i in made)
+    assert _EXPECT[discussion.FUNCTIONALITY] == "pass"
