@@ -51,11 +51,34 @@ def test_the_mix_adds_them_only_when_asked_and_leaves_every_other_example_alone(
     assert_only_source_added(plain, made, discussion.SOURCE)
 
 
-def test_the_evaluation_reads_the_held_out_side_and_the_card_says_it_should_pass():
+def test_the_evaluation_reads_both_held_out_sides_and_the_card_says_which_should_pass():
     from trainers.evaluate import _suite
     from trainers.ship import _EXPECT
 
     suite = _suite(None, per_functionality=30, per_method=0, seed=0)
     made = [i for i in suite if i.source == discussion.SOURCE]
-    assert len(made) == 30 and all(i.held_out and not i.biased for i in made)
-    assert _EXPECT[discussion.FUNCTIONALITY] == "pass"
+    assert len(made) == 60 and all(i.held_out for i in made)
+    assert sum(i.biased and i.functionality == discussion.TWIN for i in made) == 30
+    assert _EXPECT[discussion.FUNCTIONALITY] == "pass" and discussion.TWIN not in _EXPECT  # the twins: flag
+
+
+def test_each_neutral_sentence_can_bring_its_biased_twin_on_its_own_side(tmp_path):
+    plain = discussion.items(side="train")
+    paired = discussion.items(side="train", twins=True)
+    assert [i for i in paired if not i.biased] != [] and len(paired) == 2 * len([i for i in paired if not i.biased])
+    for neutral, twin in zip(paired[::2], paired[1::2]):
+        assert not neutral.biased and twin.biased and twin.functionality == discussion.TWIN and twin.rewrite is None
+        assert (neutral.template, neutral.group, neutral.attribute, neutral.held_out) == \
+            (twin.template, twin.group, twin.attribute, twin.held_out)
+        assert neutral.text != twin.text
+    assert discussion.items(side="train", twins=False) == plain  # the draw made before the twins existed
+    mix = replace(MIX, discussion=25)
+    alone = build_splits(write_extra_sources(tmp_path / "a"), mix)
+    both = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, discussion_twins=True))
+    added = [e for e in both.train + both.dev if e.source == discussion.SOURCE]
+    neutral = [e for e in added if not e.biased]
+    assert 0 < len(neutral) <= 25 and len(added) == 2 * len(neutral)
+    assert all(e.rewrite is None for e in added)
+    assert len([e for e in both.test if e.source == discussion.SOURCE and e.biased]) == MIX.test_per_functionality
+    assert [e for e in both.train if e.source != discussion.SOURCE] == \
+        [e for e in alone.train if e.source != discussion.SOURCE]

@@ -172,6 +172,10 @@ class DataMix:
     ``default-stage39``). Added after the stories and templated like them (never obfuscated, no run-on copies), so
     every other example of a mix stays the same. Made because v10 flags 3 of 15 hand-written sentences of a chat
     model's explanatory register (``scripts/fresh_phrasings.py``)."""
+    discussion_twins: bool = False
+    """With ``discussion``, each drawn neutral sentence's biased twin in the same words (verdict only, no rewrite:
+    :data:`srllm_guard.eval.discussion.TEMPLATES`), so that the pair, not the register, teaches the line. False: the
+    neutral sentences alone, as ``default-stage40`` drew them."""
     anecdotes_bare: bool = False
     """Draw each story's bare twin too (:attr:`srllm_guard.eval.anecdotes.Frame.bare`: the biased sentence with its
     generalisation taken out, neutral), the minimal pair that puts the line on the generalisation rather than on a

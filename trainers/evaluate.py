@@ -76,7 +76,7 @@ def _suite(data_dir: Path | None, per_functionality: int, per_method: int, seed:
     made += nonhuman.items(side="test", seed=seed)
     made += insults.items(side="test", seed=seed)
     made += anecdotes.items(side="test", seed=seed)
-    made += discussion.items(side="test", seed=seed)
+    made += discussion.items(side="test", seed=seed, twins=True)
     by: dict[str, list] = defaultdict(list)
     for item in made:
         by[item.functionality if item.source == "functional" else item.source + ":" + item.functionality].append(item)

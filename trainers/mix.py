@@ -455,7 +455,10 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         items += _sample_each(made, (anecdotes.BIASED, anecdotes.NEUTRAL), cap, mix.seed)
     if mix.discussion:
         cap = mix.discussion if side == "train" else mix.test_per_functionality
-        items += _sample(discussion.items(side=side, seed=mix.seed), cap, mix.seed, lambda x: x.text)
+        made = discussion.items(side=side, seed=mix.seed, twins=mix.discussion_twins)
+        drawn = _sample([i for i in made if not i.biased], cap, mix.seed, lambda x: x.text)
+        twin_of = {a.text: b for a, b in zip(made, made[1:]) if not a.biased and b.biased}  # a twin follows its pair
+        items += drawn + [twin_of[i.text] for i in drawn if i.text in twin_of]
     return [_example(i) for i in items]
 
 
