@@ -10,6 +10,11 @@ flagged (action other than ``pass``) and how many of the flagged ones ended as a
 
     python scripts/fresh_phrasings.py adapters/sr-gemma3-270m-v10/adapter.gguf \\
         adapters/sr-gemma3-270m-v9/adapter.gguf
+
+First run (2026-12-05, two threads, 68 s for both), flagged: v10 (v9) stereotypes 20 of 20 (20), threats 10 of 10
+(8), dehumanisation 8 of 8 (8), exclusion 6 of 6 (5); counter-speech 1 of 15 (0), explanatory sentences 3 of 15
+(1), neutral mentions, untargeted profanity and criticism of one person 0 of 22 (0). Of v10's 44 flags, 33 end as
+a rewrite and 11 as the fallback (threats 5 of 10).
 """
 
 from __future__ import annotations
