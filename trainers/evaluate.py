@@ -289,7 +289,7 @@ def main(args: argparse.Namespace) -> dict:
         from srllm_guard.eval.judges import judge_accuracy
 
         # the judge's own quality on labelled text it was not fitted on: held-out suite items, plain spelling (not
-        # the things, the insults or the stories, which came after the cards this figure is compared across)
+        # the things, the insults, the stories or the explanations, which came after the cards it is compared across)
         later = (nonhuman.SOURCE, insults.SOURCE, anecdotes.SOURCE, discussion.SOURCE)
         held = [i for i in suite if i.obfuscation is None and i.source not in later]
         metrics["rewrites"]["judge_accuracy_held_out_suite"] = judge_accuracy(

@@ -23,9 +23,10 @@ source                      what                                             lab
 ``anecdotes``               a story about one person that puts a trait down  both (each biased sentence with a neutral
                             to their group, and its neutral twin             twin); split like functional, with the
                             (:mod:`srllm_guard.eval.anecdotes`)              suite's group and attribute keys
-``discussion``              explanatory sentences about groups (history,     neutral; split like functional, with the
-                            law, research, statistics about circumstances)   suite's group and attribute keys
-                            (:mod:`srllm_guard.eval.discussion`)
+``discussion``              explanatory sentences about groups (history,     neutral (with ``discussion_twins``, each
+                            law, research, statistics about circumstances),  beside its biased twin, verdict only);
+                            (:mod:`srllm_guard.eval.discussion`)             split like functional, with the suite's
+                                                                             group and attribute keys
 ==========================  ===============================================  ==========================================
 
 Obfuscated copies (leetspeak, swapped, spaced or masked letters) are added for a share of the templated
