@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from test_mix import MIX, assert_only_source_added, assert_split_sides, write_extra_sources
+from test_mix import MIX, assert_split_sides, neutral_source_added, write_extra_sources
 
 from srllm_guard.eval import discussion
 from srllm_guard.eval.functional import held_out
@@ -41,14 +41,7 @@ def test_split_uses_the_suites_group_and_attribute_keys(sides):
 
 
 def test_the_mix_adds_them_only_when_asked_and_leaves_every_other_example_alone(tmp_path):
-    mix = replace(MIX, run_on_share=0.5, answered_share=1.0)
-    plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
-    made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, discussion=25))
-    assert not any(e.source == discussion.SOURCE for e in plain.train + plain.dev + plain.test)
-    added = [e for e in made.train + made.dev if e.source == discussion.SOURCE]
-    assert 0 < len(added) <= 25 and all(not e.biased and e.rewrite is None for e in added)
-    assert len([e for e in made.test if e.source == discussion.SOURCE]) == MIX.test_per_functionality
-    assert_only_source_added(plain, made, discussion.SOURCE)
+    neutral_source_added(tmp_path, discussion.SOURCE, discussion=25)
 
 
 def test_the_evaluation_reads_both_held_out_sides_and_the_card_says_which_should_pass():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,21 @@ def assert_only_source_added(plain, made, source: str) -> None:
     groups (``source:...``) cover the source's items and any answered copies of its questions."""
     for old, new in ((plain.train, made.train), (plain.dev, made.dev), (plain.test, made.test)):
         assert [e for e in new if not e.group.startswith(source + ":")] == old
+
+
+def neutral_source_added(tmp_path, source: str, **fields):
+    """Build the splits without and with a templated neutral ``source`` (the mix's ``fields``, e.g.
+    ``nonhuman=25``), check that only that source's examples were added (neutral, no rewrite, at most the asked
+    number in training, a test side of ``test_per_functionality``) and return ``(plain, made, added)``."""
+    mix = replace(MIX, run_on_share=0.5, answered_share=1.0)
+    plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
+    made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, **fields))
+    assert not any(e.source == source for e in plain.train + plain.dev + plain.test)
+    added = [e for e in made.train + made.dev if e.source == source]
+    assert 0 < len(added) <= max(fields.values()) and all(not e.biased and e.rewrite is None for e in added)
+    assert len([e for e in made.test if e.source == source]) == MIX.test_per_functionality
+    assert_only_source_added(plain, made, source)
+    return plain, made, added
 
 
 def assert_split_sides(items, train: list, test: list) -> None:

@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 
 import pytest
-from test_mix import MIX, assert_only_source_added, assert_split_sides, write_extra_sources
+from test_mix import MIX, assert_split_sides, neutral_source_added, write_extra_sources
 
 from srllm_guard.eval import nonhuman
 from srllm_guard.eval.functional import held_out
@@ -40,15 +40,8 @@ def test_split_keeps_held_out_things_templates_and_words_out_of_training(sides):
 
 
 def test_the_mix_adds_things_only_when_asked_and_leaves_every_other_example_alone(tmp_path):
-    mix = replace(MIX, run_on_share=0.5, answered_share=1.0)
-    plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
-    made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, nonhuman=25))
-    assert not any(e.source == nonhuman.SOURCE for e in plain.train + plain.dev + plain.test)
-    added = [e for e in made.train + made.dev if e.source == nonhuman.SOURCE]
-    assert 0 < len(added) <= 25 and all(not e.biased and e.rewrite is None for e in added)
-    assert len([e for e in made.test if e.source == nonhuman.SOURCE]) == MIX.test_per_functionality
     # (a question about things gets its own answered copies, which stay not biased)
-    assert_only_source_added(plain, made, nonhuman.SOURCE)
+    _, made, added = neutral_source_added(tmp_path, nonhuman.SOURCE, nonhuman=25)
     asked = [e for e in made.train if e.source == "answered" and e.group.startswith(nonhuman.SOURCE + ":")]
     assert all(not e.biased for e in asked)
     # never in a run-on copy or as the follow-up sentence of another example
