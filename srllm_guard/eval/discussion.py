@@ -13,12 +13,15 @@ word (``{X}``, from the suite's lexicon) as the thing studied or refuted. Each c
 words that makes the circumstance a trait or a verdict on the group (``twins=True``; functionality
 ``explanatory_twin``, verdict only), the minimal pair that puts the line on the claim, not on the register: taught
 the neutral side alone (recipe ``default-stage40``), a stage flagged less of everything subtle (held-out stories
-that blame the group 63.3% against v10's 76.7%, the SR-LLM pairs' F1 0.62 against 0.68).
+that blame the group 63.3% against v10's 76.7%, the SR-LLM pairs' F1 0.62 against 0.68); with the twins
+(``default-stage41``) it flagged 15.0% of the held-out sentences and 88.3% of their twins (v10 18.3% and 74.2%) but
+accepted fewer of its own rewrites (82.3% of flagged suite sentences against 88.7%). Neither is shipped.
 
 Split like the functional suite and with its keys (:func:`~srllm_guard.eval.functional.held_out`): groups by the
 suite's group key, so a group the suite holds out is held out here too; words by the suite's attribute key;
-templates by ``discussion:<id>``. Items have source ``discussion`` and functionality ``explanatory``; reports show
-them as ``discussion:explanatory``.
+templates by ``discussion:<id>``, a pair together. Items have source ``discussion`` and functionality
+``explanatory`` (the twins ``explanatory_twin``); reports show them as ``discussion:explanatory`` and
+``discussion:explanatory_twin``.
 """
 
 from __future__ import annotations
