@@ -224,7 +224,6 @@ def test_rewrite_only_sources_keep_their_rewrites_and_leave_the_other_sources_al
 
 
 def test_run_on_copies_are_verdict_only_train_side_and_leave_the_test_split_alone(tmp_path, splits):
-    from dataclasses import replace
 
     from trainers.mix import plain_text
 
@@ -248,7 +247,6 @@ def test_run_on_copies_are_verdict_only_train_side_and_leave_the_test_split_alon
 
 
 def test_template_rewrites_become_neutral_train_examples_and_leave_dev_and_test_alone(tmp_path, splits):
-    from dataclasses import replace
 
     framed = build_splits(write_extra_sources(tmp_path / "data"),
                           replace(MIX, rewrite_style="frame", template_rewrites_neutral=1.0))
@@ -271,7 +269,6 @@ def test_template_rewrites_become_neutral_train_examples_and_leave_dev_and_test_
 
 
 def test_near_copy_edits_give_minimal_edits_back_their_rewrite_and_leave_every_split_alone(tmp_path, splits):
-    from dataclasses import replace
 
     edits = build_splits(write_extra_sources(tmp_path / "data"), replace(MIX, near_copy_edits=True))
     for name in ("train", "dev", "test"):
@@ -306,7 +303,6 @@ def test_verdict_only_examples_encode_the_prompt_alone():
 
 
 def test_question_batch_is_drawn_only_when_the_mix_asks_and_then_on_every_templated_side(tmp_path, splits):
-    from dataclasses import replace
 
     from srllm_guard.eval.templates import QUESTION_BATCH
 
@@ -324,7 +320,6 @@ def test_question_batch_is_drawn_only_when_the_mix_asks_and_then_on_every_templa
 
 
 def test_answered_copies_follow_a_training_question_and_take_the_label_of_what_follows(tmp_path):
-    from dataclasses import replace
 
     from srllm_guard.eval.answered import ANSWERS
     from srllm_guard.eval.templates import QUESTION_BATCH, TEMPLATES
@@ -357,7 +352,6 @@ def test_answered_copies_follow_a_training_question_and_take_the_label_of_what_f
 
 
 def test_answered_by_family_tags_each_copy_with_its_question_family_and_changes_nothing_else(tmp_path):
-    from dataclasses import replace
 
     from trainers.train import TrainArgs, stage_sample
 
@@ -382,7 +376,6 @@ def test_answered_by_family_tags_each_copy_with_its_question_family_and_changes_
 
 
 def test_counter_questions_add_benign_training_questions_in_phrasings_the_evaluation_never_uses(tmp_path):
-    from dataclasses import replace
 
     from srllm_guard.eval.functional import held_out
     from srllm_guard.eval.templates import TEMPLATES
@@ -416,7 +409,6 @@ def test_counter_questions_add_benign_training_questions_in_phrasings_the_evalua
 
 
 def test_stance_questions_add_minimal_pairs_of_a_counter_speech_question_and_its_biased_twin(tmp_path):
-    from dataclasses import replace
 
     from srllm_guard.eval.templates import TEMPLATES
     from srllm_guard.pipeline import drift
@@ -455,7 +447,6 @@ def test_stance_questions_add_minimal_pairs_of_a_counter_speech_question_and_its
 
 
 def test_max_target_drift_makes_far_targets_detection_only_and_leaves_test_alone(tmp_path, splits):
-    from dataclasses import replace
 
     from srllm_guard.pipeline import drift
 
@@ -473,7 +464,6 @@ def test_max_target_drift_makes_far_targets_detection_only_and_leaves_test_alone
 
 
 def test_checked_apart_puts_the_items_whose_target_the_checked_rule_changed_under_their_own_source(tmp_path):
-    from dataclasses import replace
 
     from trainers.mix import CHECKED_SOURCE
 

@@ -30,7 +30,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from srllm_guard.eval.functional import SuiteItem, check_side, held_out, on_side, within_drift
+from srllm_guard.eval.functional import SuiteItem, check_side, held_out_parts, on_side, within_drift
 from srllm_guard.eval.lexicon import GROUPS, NEGATIVE, Attribute, Group
 
 __all__ = ["Frame", "FRAMES", "ACT_FRAMES", "ACTS", "TRAITS", "SOURCE", "BIASED", "NEUTRAL", "MAX_DRIFT", "items"]
@@ -216,11 +216,8 @@ def _parts(frame: Frame, group: Group, trait: Attribute, seed: int) -> tuple[str
     """The pair's held-out parts. The trait counts only where both sentences carry it: a neutral twin without it
     is the same sentence for every trait, and must not land on both sides."""
     traits = all(re.search(r"\{(A|Xs|act)\}", t) for t in (frame.biased, frame.neutral))
-    return tuple(part for part, on in (
-        ("group", held_out("group", group.key, seed)),
-        ("template", held_out("template", f"{SOURCE}:{frame.id}", seed)),
-        ("attribute", traits and held_out("attribute", _key(trait), seed)),
-    ) if on)
+    return held_out_parts(seed, group=group.key, template=f"{SOURCE}:{frame.id}",
+                          attribute=_key(trait) if traits else None)
 
 
 def _key(trait: Attribute) -> str:

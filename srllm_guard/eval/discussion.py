@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import random
 
-from srllm_guard.eval.functional import SuiteItem, check_side, held_out, on_side
+from srllm_guard.eval.functional import SuiteItem, check_side, held_out_parts, on_side
 from srllm_guard.eval.lexicon import GROUPS, NEGATIVE, Attribute, Group
 
 __all__ = ["TEMPLATES", "SOURCE", "FUNCTIONALITY", "TWIN", "items"]
@@ -124,13 +124,6 @@ def _fill(template: str, group: Group, word: Attribute | None) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _parts(tid: str, group: Group, word: Attribute | None, seed: int) -> tuple[str, ...]:
-    return tuple(part for part, on in (
-        ("group", held_out("group", group.key, seed)),
-        ("template", held_out("template", f"{SOURCE}:{tid}", seed)),
-        ("attribute", word is not None and held_out("attribute", word.key, seed))) if on)
-
-
 def items(*, side: str, per_group: int = 1, seed: int = 0, twins: bool = False) -> list[SuiteItem]:
     """Every template with every group (``per_group`` word draws each where a sentence drawn names a stereotype's
     word), the ``side`` ('train': no held-out part, 'test': at least one, 'all') of the split: the neutral sentences
@@ -145,7 +138,8 @@ def items(*, side: str, per_group: int = 1, seed: int = 0, twins: bool = False) 
             named = neutral + (twin if twins else "")  # without twins, the items drawn before they existed
             words: list[Attribute | None] = list(rng.sample(NEGATIVE, per_group)) if "{X}" in named else [None]
             for word in words:
-                parts = _parts(tid, group, word, seed)
+                parts = held_out_parts(seed, group=group.key, template=f"{SOURCE}:{tid}",
+                                       attribute=word.key if word else None)
                 text = _fill(neutral, group, word)
                 if not on_side(side, parts) or text in seen:
                     continue

@@ -32,6 +32,7 @@ __all__ = [
     "SuiteItem",
     "HELD_OUT_SHARE",
     "held_out",
+    "held_out_parts",
     "grid",
     "check_side",
     "on_side",
@@ -89,6 +90,14 @@ def held_out(kind: str, key: str, seed: int = 0) -> bool:
     return _unit(f"{kind}:{key.casefold()}", seed) < HELD_OUT_SHARE[kind]
 
 
+def held_out_parts(seed: int = 0, *, group: str | None = None, template: str | None = None,
+                   attribute: str | None = None) -> tuple[str, ...]:
+    """The held-out parts ('group', 'template', 'attribute', in that order) among the split keys given; a part
+    whose key is ``None`` is not checked."""
+    return tuple(kind for kind, key in (("group", group), ("template", template), ("attribute", attribute))
+                 if key is not None and held_out(kind, key, seed))
+
+
 def check_side(side: str) -> None:
     """Refuse a ``side`` other than 'train', 'test' or 'all'."""
     if side not in ("train", "test", "all"):
@@ -131,10 +140,8 @@ def grid(source: str, templates: Sequence[tuple[str, str]], subjects: Sequence[s
             words: list[str | None] = (list(rng.sample(list(words_of), min(per_subject, len(words_of))))
                                        if words_of else [None])
             for word in words:
-                parts = tuple(part for part, on in (
-                    ("group", held_out("group", f"{source}:{subject}", seed)),
-                    ("template", held_out("template", template_key(tid), seed)),
-                    ("attribute", word is not None and held_out("attribute", f"{source}:{word}", seed))) if on)
+                parts = held_out_parts(seed, group=f"{source}:{subject}", template=template_key(tid),
+                                       attribute=None if word is None else f"{source}:{word}")
                 text = fill(template, subject, word)
                 if not on_side(side, parts) or text in seen:
                     continue
