@@ -75,3 +75,25 @@ def test_each_neutral_sentence_can_bring_its_biased_twin_on_its_own_side(tmp_pat
     assert len([e for e in both.test if e.source == discussion.SOURCE and e.biased]) == MIX.test_per_functionality
     assert [e for e in both.train if e.source != discussion.SOURCE] == \
         [e for e in alone.train if e.source != discussion.SOURCE]
+
+
+def test_rewritten_twins_take_their_neutral_side_unless_it_names_the_word(tmp_path):
+    paired = discussion.items(side="train", twins=True)
+    rewritten = discussion.items(side="train", twins=True, rewritten=True)
+    assert [replace(i, rewrite=None) for i in rewritten] == paired  # the same draw; only the twins' rewrites differ
+    assert {"di22", "di32", "di33"}.isdisjoint(discussion.REWRITTEN) and len(discussion.REWRITTEN) == 33
+    for neutral, twin in zip(rewritten[::2], rewritten[1::2]):
+        assert neutral.rewrite is None
+        assert twin.rewrite == (neutral.text if twin.template in discussion.REWRITTEN else None)
+        if twin.rewrite and twin.attribute is not None:  # the stereotype's word never survives into a rewrite
+            assert twin.attribute not in twin.rewrite.casefold(), twin
+    assert any(t.rewrite for t in rewritten[1::2]) and any(t.rewrite is None for t in rewritten[1::2])
+    mix = replace(MIX, discussion=25, discussion_twins=True)
+    plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
+    both = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, discussion_rewritten=True))
+    twins = [e for e in both.train + both.dev if e.source == discussion.SOURCE and e.biased]
+    assert twins and any(e.rewrite for e in twins)
+    neutral = {e.text for e in both.train + both.dev if e.source == discussion.SOURCE and not e.biased}
+    assert all(e.rewrite in neutral for e in twins if e.rewrite)  # a twin is rewritten to a sentence taught to pass
+    assert all(e.rewrite is None for e in both.test if e.source == discussion.SOURCE)  # test: verdict only, as before
+    assert [replace(e, rewrite=None) for e in both.train] == [replace(e, rewrite=None) for e in plain.train]

@@ -176,6 +176,13 @@ class DataMix:
     """With ``discussion``, each drawn neutral sentence's biased twin in the same words (verdict only, no rewrite:
     :data:`srllm_guard.eval.discussion.TEMPLATES`), so that the pair, not the register, teaches the line. False: the
     neutral sentences alone, as ``default-stage40`` drew them."""
+    discussion_rewritten: bool = False
+    """With ``discussion_twins``, train each twin's rewrite too: its neutral side, the claim put back on circumstances
+    in the same frame ("Economists link the income gap for {G} to their own laziness." -> "... to unequal access to
+    education."), except the three templates whose neutral side names the stereotype's word
+    (:data:`srllm_guard.eval.discussion.REWRITTEN`); training side only, the test split's twins stay verdict only.
+    Made because ``default-stage41``'s verdict-only twins lowered the share of flagged suite sentences that end as an
+    accepted rewrite (82.3% against v10's 88.7%). False: the twins as ``default-stage41`` drew them."""
     anecdotes_bare: bool = False
     """Draw each story's bare twin too (:attr:`srllm_guard.eval.anecdotes.Frame.bare`: the biased sentence with its
     generalisation taken out, neutral), the minimal pair that puts the line on the generalisation rather than on a

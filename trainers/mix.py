@@ -24,9 +24,11 @@ source                      what                                             lab
                             to their group, and its neutral twin             twin); split like functional, with the
                             (:mod:`srllm_guard.eval.anecdotes`)              suite's group and attribute keys
 ``discussion``              explanatory sentences about groups (history,     neutral (with ``discussion_twins``, each
-                            law, research, statistics about circumstances),  beside its biased twin, verdict only);
-                            (:mod:`srllm_guard.eval.discussion`)             split like functional, with the suite's
-                                                                             group and attribute keys
+                            law, research, statistics about circumstances),  beside its biased twin, verdict only or,
+                            (:mod:`srllm_guard.eval.discussion`)             with ``discussion_rewritten``, rewritten
+                                                                             to its neutral side); split like
+                                                                             functional, with the suite's group and
+                                                                             attribute keys
 ==========================  ===============================================  ==========================================
 
 Obfuscated copies (leetspeak, swapped, spaced or masked letters) are added for a share of the templated
@@ -456,7 +458,8 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         items += _sample_each(made, (anecdotes.BIASED, anecdotes.NEUTRAL), cap, mix.seed)
     if mix.discussion:
         cap = mix.discussion if side == "train" else mix.test_per_functionality
-        made = discussion.items(side=side, seed=mix.seed, twins=mix.discussion_twins)
+        made = discussion.items(side=side, seed=mix.seed, twins=mix.discussion_twins,
+                                rewritten=mix.discussion_rewritten and side == "train")
         drawn = _sample([i for i in made if not i.biased], cap, mix.seed, lambda x: x.text)
         twin_of = {a.text: b for a, b in zip(made, made[1:]) if not a.biased and b.biased}  # a twin follows its pair
         items += drawn + [twin_of[i.text] for i in drawn if i.text in twin_of]

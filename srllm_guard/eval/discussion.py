@@ -31,7 +31,7 @@ import random
 from srllm_guard.eval.functional import SuiteItem, check_side, held_out_parts, on_side
 from srllm_guard.eval.lexicon import GROUPS, NEGATIVE, Attribute, Group
 
-__all__ = ["TEMPLATES", "SOURCE", "FUNCTIONALITY", "TWIN", "items"]
+__all__ = ["TEMPLATES", "REWRITTEN", "SOURCE", "FUNCTIONALITY", "TWIN", "items"]
 
 SOURCE = "discussion"
 FUNCTIONALITY = "explanatory"
@@ -117,6 +117,12 @@ turns the circumstance or the study into a trait or a verdict on the group ("Eco
 singular with article, ``{X}`` a negative word of the suite's lexicon (the same word on both sides of a pair)."""
 
 
+REWRITTEN = frozenset(tid for tid, neutral, _ in TEMPLATES if "{X}" not in neutral)
+"""Templates whose neutral side can be their twin's rewrite (``items(rewritten=True)``): all but the three whose
+neutral side names the stereotype's word to refute or study it ("A common misconception is that {G} are {X}; ..."),
+which as a rewrite would keep the group and the word together, the form a rewrite of a stereotype must not take."""
+
+
 def _fill(template: str, group: Group, word: Attribute | None) -> str:
     text = template.replace("{G}", group.plural).replace("{one}", group.one)
     if word is not None:
@@ -124,11 +130,14 @@ def _fill(template: str, group: Group, word: Attribute | None) -> str:
     return text[:1].upper() + text[1:]
 
 
-def items(*, side: str, per_group: int = 1, seed: int = 0, twins: bool = False) -> list[SuiteItem]:
+def items(*, side: str, per_group: int = 1, seed: int = 0, twins: bool = False,
+          rewritten: bool = False) -> list[SuiteItem]:
     """Every template with every group (``per_group`` word draws each where a sentence drawn names a stereotype's
     word), the ``side`` ('train': no held-out part, 'test': at least one, 'all') of the split: the neutral sentences
-    (no rewrite), each followed by its biased twin (functionality :data:`TWIN`, verdict only: no rewrite) when
-    ``twins``. A pair shares its template, group and word, so both sentences land on the same side."""
+    (no rewrite), each followed by its biased twin (functionality :data:`TWIN`) when ``twins``. A pair shares its
+    template, group and word, so both sentences land on the same side. A twin is verdict only (no rewrite) unless
+    ``rewritten``: then its rewrite is its neutral side, the claim put back on circumstances in the same frame,
+    except where that side names the stereotype's word (:data:`REWRITTEN` says which), which a rewrite must not."""
     check_side(side)
     out: list[SuiteItem] = []
     seen: set[str] = set()
@@ -144,9 +153,12 @@ def items(*, side: str, per_group: int = 1, seed: int = 0, twins: bool = False) 
                 if not on_side(side, parts) or text in seen:
                     continue
                 seen.add(text)
-                pair = [(text, FUNCTIONALITY, False)] + ([(_fill(twin, group, word), TWIN, True)] if twins else [])
-                out += [SuiteItem(text=sentence, biased=biased, rewrite=None, functionality=functionality,
+                pair: list[tuple[str, str, bool, str | None]] = [(text, FUNCTIONALITY, False, None)]
+                if twins:
+                    rewrite = text if rewritten and tid in REWRITTEN else None
+                    pair.append((_fill(twin, group, word), TWIN, True, rewrite))
+                out += [SuiteItem(text=sentence, biased=biased, rewrite=rewrite, functionality=functionality,
                                   template=tid, group=group.key, attribute=word.key if word else None,
                                   held_out=parts, source=SOURCE, majority=group.majority)
-                        for sentence, functionality, biased in pair]
+                        for sentence, functionality, biased, rewrite in pair]
     return out
