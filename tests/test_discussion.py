@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 from test_mix import MIX, assert_split_sides, neutral_source_added, write_extra_sources
 
+from srllm_guard.errors import ConfigError
 from srllm_guard.eval import discussion
 from srllm_guard.eval.functional import held_out
 from srllm_guard.eval.lexicon import GROUPS
@@ -97,3 +98,5 @@ def test_rewritten_twins_take_their_neutral_side_unless_it_names_the_word(tmp_pa
     assert all(e.rewrite in neutral for e in twins if e.rewrite)  # a twin is rewritten to a sentence taught to pass
     assert all(e.rewrite is None for e in both.test if e.source == discussion.SOURCE)  # test: verdict only, as before
     assert [replace(e, rewrite=None) for e in both.train] == [replace(e, rewrite=None) for e in plain.train]
+    with pytest.raises(ConfigError, match="discussion_twins: true"):  # without twins there is nothing to rewrite
+        build_splits(write_extra_sources(tmp_path / "c"), replace(MIX, discussion=25, discussion_rewritten=True))

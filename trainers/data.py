@@ -570,6 +570,9 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
     if mix.checked_apart and mix.rewrite_style != "checked":
         raise ConfigError(f"mix.checked_apart sets apart the items whose target rewrite_style 'checked' changed; "
                           f"set mix.rewrite_style: checked (got {mix.rewrite_style!r}) or drop checked_apart")
+    if mix.discussion_rewritten and not (mix.discussion and mix.discussion_twins):
+        raise ConfigError("mix.discussion_rewritten gives the explanatory sentences' twins a rewrite; set "
+                          "mix.discussion (how many) and mix.discussion_twins: true, or drop discussion_rewritten")
     if mix.max_target_drift is not None and not 0.0 < mix.max_target_drift <= 1.0:
         raise ConfigError(f"mix.max_target_drift is a drift in (0, 1] or null (off), got {mix.max_target_drift}")
     if mix.dev_fraction + mix.test_fraction >= 1.0:
