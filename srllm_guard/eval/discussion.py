@@ -30,6 +30,7 @@ templates by ``discussion:<id>``, a pair together. Items have source ``discussio
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from srllm_guard.eval.functional import SuiteItem, check_side, held_out_parts, on_side
 from srllm_guard.eval.lexicon import GROUPS, NEGATIVE, Attribute, Group
@@ -156,12 +157,10 @@ def items(*, side: str, per_group: int = 1, seed: int = 0, twins: bool = False,
                 if not on_side(side, parts) or text in seen:
                     continue
                 seen.add(text)
-                pair: list[tuple[str, str, bool, str | None]] = [(text, FUNCTIONALITY, False, None)]
-                if twins:
-                    rewrite = text if rewritten and tid in REWRITTEN else None
-                    pair.append((_fill(twin, group, word), TWIN, True, rewrite))
-                out += [SuiteItem(text=sentence, biased=biased, rewrite=rewrite, functionality=functionality,
-                                  template=tid, group=group.key, attribute=word.key if word else None,
-                                  held_out=parts, source=SOURCE, majority=group.majority)
-                        for sentence, functionality, biased, rewrite in pair]
+                out.append(SuiteItem(text=text, biased=False, rewrite=None, functionality=FUNCTIONALITY,
+                                     template=tid, group=group.key, attribute=word.key if word else None,
+                                     held_out=parts, source=SOURCE, majority=group.majority))
+                if twins:  # the same item but for its text, label and rewrite
+                    out.append(replace(out[-1], text=_fill(twin, group, word), biased=True, functionality=TWIN,
+                                       rewrite=text if rewritten and tid in REWRITTEN else None))
     return out
