@@ -4,6 +4,7 @@ trains end to end (data -> LoRA and 4-bit QLoRA -> GGUF export -> llama.cpp -> g
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -108,6 +109,39 @@ def test_validate_collects_every_problem_at_once(tmp_path):
 def test_set_override_parses_scalars():
     r = T.load_recipe("default", {"train.max_steps": "7", "train.lr": "1e-3", "out": "123"})
     assert r.train.max_steps == 7 and r.train.lr == pytest.approx(1e-3) and r.out == "123"
+
+
+def test_a_recipe_extends_another_and_states_only_its_difference(tmp_path):
+    (tmp_path / "stage45.yaml").write_text(
+        "extends: default-stage44\n"
+        "mix:\n  paradetox: 2000\n"
+        "train:\n  max_steps: 12\n  per_source: {jigsaw: 5}\n")
+    child = T.load_recipe(tmp_path / "stage45.yaml")
+    want = T.load_recipe("default-stage44", {"mix.paradetox": 2000, "train.max_steps": 12,
+                                             "train.per_source": {"jigsaw": 5}})
+    want.name = "stage45"  # a child without a name of its own is named after its file
+    assert dataclasses.asdict(child) == dataclasses.asdict(want)
+    base = T.load_recipe("default-stage44")
+    assert child.mix.discussion == base.mix.discussion and child.lora == base.lora  # the sections merge by field
+    assert base.train.per_source and child.train.per_source == {"jigsaw": 5}  # a mapping value replaces the base's
+    # a chain of two, by relative path, with the middle recipe's name
+    (tmp_path / "stage46.yaml").write_text("extends: stage45.yaml\nname: my-stage\ntrain:\n  lr: 1.0e-4\n")
+    grandchild = T.load_recipe(tmp_path / "stage46.yaml")
+    assert grandchild.name == "my-stage" and grandchild.train.lr == pytest.approx(1e-4)
+    assert grandchild.mix.paradetox == 2000 and grandchild.train.max_steps == 12
+
+
+def test_recipe_extends_errors_name_the_fix(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(ConfigError, match="extends itself: a -> b -> a"):
+        T.load_recipe(tmp_path / "a.yaml")
+    (tmp_path / "c.yaml").write_text("extends: default-stage99\n")
+    with pytest.raises(ConfigError, match="'default-stage99' not found.*known recipes: default"):
+        T.load_recipe(tmp_path / "c.yaml")
+    (tmp_path / "d.yaml").write_text("extends: [default, paper]\n")
+    with pytest.raises(ConfigError, match="extends takes one recipe name or path"):
+        T.load_recipe(tmp_path / "d.yaml")
 
 
 # ------------------------------------------------------------------------------ bad input, no training

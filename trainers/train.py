@@ -5,7 +5,7 @@ The configuration *is* the :class:`Recipe` dataclass below; YAML files in ``trai
 Gemma 3 270M, sized to finish on a 2-core CPU). Every argument problem is collected and raised once, before
 any model is loaded, naming the field to fix.
 
-    python -m trainers.train --recipe default --data-dir ../shared/data --out runs/sr-gemma3-270m-v10-s1
+    python -m trainers.train --recipe default --data-dir ../shared/data --out runs/sr-gemma3-270m-v11-s1
     python -m trainers.train --recipe default --set train.max_steps=10 --set lora.r=8 ...
 
 Loss is computed on the response only, and logits are materialised only for the response positions (half of
@@ -192,19 +192,50 @@ def _fill(obj: Any, data: dict[str, Any]) -> None:
             _assign(obj, key, value)
 
 
-def load_recipe(name_or_path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Recipe:
-    """Build a :class:`Recipe` from a YAML recipe (a name in trainers/recipes or a path) plus overrides."""
+def _recipe_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    """A recipe name (``default-stage44``: a file in trainers/recipes) or a YAML path (relative to the recipe
+    that names it, or to the working folder)."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = RECIPES_DIR / f"{name_or_path}.yaml"
+    elif relative_to is not None and not path.is_absolute() and not path.exists():
+        path = relative_to / path
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in RECIPES_DIR.glob("*.yaml")))
+        raise ConfigError(f"recipe {str(name_or_path)!r} not found ({path}); known recipes: {known}")
+    return path
+
+
+def _fill_from_file(recipe: Recipe, path: Path, chain: tuple[Path, ...] = ()) -> None:
+    """Fill ``recipe`` from one YAML file, after the recipe its ``extends:`` key names (recursively).
+
+    ``extends: default-stage44`` loads that recipe first, then this file's keys on top, field by field: a
+    section (``mix:``, ``train:``, ...) keeps every field this file does not set, and a field's value, a mapping
+    such as ``train.per_source`` included, replaces the base's whole. So a stage states only its difference."""
     import yaml
 
+    if path.resolve() in chain:
+        names = " -> ".join(p.stem for p in (*chain, path.resolve()))
+        raise ConfigError(f"recipe {path.stem!r} extends itself: {names}")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"recipe {path} must be a YAML mapping of fields, got {type(data).__name__}")
+    base = data.pop("extends", None)
+    if base is not None:
+        if not isinstance(base, str) or not base:
+            raise ConfigError(f"recipe {path.stem!r}: extends takes one recipe name or path, got {base!r}")
+        _fill_from_file(recipe, _recipe_path(base, path.parent), (*chain, path.resolve()))
+        data.setdefault("name", path.stem)
+    _fill(recipe, data)
+
+
+def load_recipe(name_or_path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Recipe:
+    """Build a :class:`Recipe` from a YAML recipe (a name in trainers/recipes or a path) plus overrides.
+
+    A recipe may start from another (``extends: <name or path>``, see :func:`_fill_from_file`)."""
     recipe = Recipe()
     if name_or_path:
-        path = Path(name_or_path)
-        if not path.suffix:
-            path = RECIPES_DIR / f"{name_or_path}.yaml"
-        if not path.exists():
-            known = ", ".join(sorted(p.stem for p in RECIPES_DIR.glob("*.yaml")))
-            raise ConfigError(f"recipe {name_or_path!r} not found ({path}); known recipes: {known}")
-        _fill(recipe, yaml.safe_load(path.read_text()) or {})
+        _fill_from_file(recipe, _recipe_path(name_or_path))
     for key, value in (overrides or {}).items():
         _assign(recipe, key, value)
     return recipe
