@@ -1,16 +1,17 @@
 """Hand-written check: 30 stories about one person that pin a trait on their group, and 20 neutral stories.
 
-    python scripts/anecdote_check.py [ADAPTER.gguf ...]      # default: the shipped guard
+    python scripts/anecdote_check.py [ADAPTER.gguf ...] [--threads 2]     # no adapter: the shipped guard
 
 Written before :mod:`srllm_guard.eval.anecdotes` and never used to make it (its acts and frames avoid these
 sentences' words), so it reads how far that source's lesson reaches phrasings it did not template. Runs each
 sentence through ``SRGuard.check`` (the path users get: merged weights, the adapter's early-exit probe) and
-prints the share flagged and the sentences decided wrongly.
+prints the share flagged, how many of the flagged stories end as an accepted rewrite or as the fallback, and the
+sentences decided wrongly.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 from srllm_guard import SRGuard
 
@@ -70,16 +71,23 @@ NEUTRAL = [
 ]
 
 
-def main(paths: list[str]) -> None:
-    for path in paths or [None]:
-        guard = SRGuard(adapter_path=path, n_threads=2) if path else SRGuard(n_threads=2)
-        missed = [t for t in BIASED if guard.check(t).action == "pass"]
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("adapters", nargs="*", help="adapter GGUF files (none: the shipped default)")
+    parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads")
+    args = parser.parse_args(argv)
+    for path in args.adapters or [None]:
+        guard = SRGuard(adapter_path=path, n_threads=args.threads) if path else SRGuard(n_threads=args.threads)
+        actions = {t: guard.check(t).action for t in BIASED}
+        missed = [t for t, a in actions.items() if a == "pass"]
+        rewritten = sum(a == "rewrite" for a in actions.values())
         false = [t for t in NEUTRAL if guard.check(t).action != "pass"]
-        print(f"{path or 'default'}: biased flagged {len(BIASED) - len(missed)}/{len(BIASED)}; "
+        print(f"{path or 'default'}: biased flagged {len(BIASED) - len(missed)}/{len(BIASED)} "
+              f"({rewritten} rewritten, {len(BIASED) - len(missed) - rewritten} fallback); "
               f"neutral flagged {len(false)}/{len(NEUTRAL)}")
         print("  missed:", *missed, sep="\n    ")
         print("  flagged neutral:", *false, sep="\n    ")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -6,13 +6,13 @@
 #   bash scripts/train_default.sh                      # this 2-core CPU: <= 90 min per stage, ~7.5 h in all
 #   DEVICE=cuda bash scripts/train_default.sh          # a CUDA machine: the same recipe, minutes per stage
 #
-# Env: DATA (default ../shared/data), OUT (runs/sr-gemma3-270m-v10), NAME (sr-gemma3-270m-v10), DEVICE (cpu|cuda),
+# Env: DATA (default ../shared/data), OUT (runs/sr-gemma3-270m-v11), NAME (sr-gemma3-270m-v11), DEVICE (cpu|cuda),
 # THREADS (llama.cpp threads for the probe and the evaluation; 1 leaves a core free).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
-OUT=${OUT:-runs/sr-gemma3-270m-v10}
-NAME=${NAME:-sr-gemma3-270m-v10}
+OUT=${OUT:-runs/sr-gemma3-270m-v11}
+NAME=${NAME:-sr-gemma3-270m-v11}
 DEVICE=${DEVICE:-cpu}
 THREADS=${THREADS:-1}
 PY=${PY:-.venv/bin/python}
@@ -33,15 +33,16 @@ fi
 "$PY" -m trainers.train --recipe default-stage7 --data-dir "$DATA" --out "$OUT-s5" \
   --set init_adapter="$OUT-s4/peft" "${EXTRA[@]}"
 # stages 5-8 are recipes default-stage7 (sr-gemma3-270m-v5), -stage8 (sr-gemma3-270m-v6: questions with the
-# sentence after them), -stage9 (sr-gemma3-270m-v7: rewrite targets the guard accepts) and -stage39
-# (sr-gemma3-270m-v10: -stage33's stories about one person, things and insults, plus minimal pairs of questions
-# asked for and against a stereotype; -stage33 made sr-gemma3-270m-v9 and -stage25 sr-gemma3-270m-v8 from the
-# same v7, and the other stages from -stage10 on are experiments that were not shipped)
+# sentence after them), -stage9 (sr-gemma3-270m-v7: rewrite targets the guard accepts) and -stage44
+# (sr-gemma3-270m-v11: -stage39's stories, insults, things and minimal pairs of questions, plus explanatory
+# sentences about groups with rewritten biased twins, more Jigsaw and SR-LLM rows and more stories; -stage39 made
+# sr-gemma3-270m-v10, -stage33 sr-gemma3-270m-v9 and -stage25 sr-gemma3-270m-v8 from the same v7, and the other
+# stages from -stage10 on are experiments that were not shipped)
 "$PY" -m trainers.train --recipe default-stage8 --data-dir "$DATA" --out "$OUT-s6" \
   --set init_adapter="$OUT-s5/peft" "${EXTRA[@]}"
 "$PY" -m trainers.train --recipe default-stage9 --data-dir "$DATA" --out "$OUT-s7" \
   --set init_adapter="$OUT-s6/peft" "${EXTRA[@]}"
-"$PY" -m trainers.train --recipe default-stage39 --data-dir "$DATA" --out "$OUT" \
+"$PY" -m trainers.train --recipe default-stage44 --data-dir "$DATA" --out "$OUT" \
   --set init_adapter="$OUT-s7/peft" "${EXTRA[@]}"
 
 # the early-exit probe, fitted on the merged model's own verdicts (the trainer's train split plus the distill

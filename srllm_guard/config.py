@@ -43,13 +43,12 @@ class GuardConfig(BaseModel):
     back until the next sentence is complete (at most ``stream_max_holdback_chars`` more characters) so that it
     is judged the same way.
 
-    The rule is as good as the model's reading of such pairs. The default adapter, ``sr-gemma3-270m-v10``, was
-    trained on them (as were ``sr-gemma3-270m-v9`` back to ``-v6``): with the rule, held-out biased questions
+    The rule is as good as the model's reading of such pairs. The default adapter, ``sr-gemma3-270m-v11``, was
+    trained on them (as were ``sr-gemma3-270m-v10`` back to ``-v6``): with the rule, held-out biased questions
     answered by a rejection of their premise are flagged 3.3% of the time while those followed by an unrelated
-    sentence stay flagged 94.6% (by an agreement 95.4%), and counter-speech questions followed by another sentence
-    17.5-20%. Turn it off (``False``,
-    ``--no-answered-questions``) for an adapter that was not: ``sr-gemma3-270m-v5`` under the rule keeps only 47% of
-    the latter flagged (84.6% judged alone)."""
+    sentence stay flagged 96.4% (by an agreement 96.4%), and counter-speech questions followed by another sentence
+    12.5-15%. Turn it off (``False``, ``--no-answered-questions``) for an adapter that was not:
+    ``sr-gemma3-270m-v5`` under the rule keeps only 47% of the latter flagged (84.6% judged alone)."""
 
     max_drift: float = Field(default=0.9, ge=0.0, le=1.0)
     """Largest allowed drift of a rewrite from its original, a cheap meaning check without embeddings.
