@@ -114,3 +114,20 @@ def hanging():
     backend = HangingBackend()
     yield backend
     backend.release.set()
+
+
+@pytest.fixture(scope="session")
+def load_script():
+    """Import a file of ``scripts/`` (not a package) as a module: ``load_script("rewrite_diff")``."""
+    import importlib.util
+    from pathlib import Path
+
+    def load(name: str) -> Any:
+        path = Path(__file__).parents[1] / "scripts" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).parents[1] / "scripts" / "rewrite_diff.py"
-
 
 @pytest.fixture(scope="module")
-def rewrite_diff():
-    spec = importlib.util.spec_from_file_location("rewrite_diff", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def rewrite_diff(load_script):
+    return load_script("rewrite_diff")
 
 
 def _system(attempts: int) -> str:

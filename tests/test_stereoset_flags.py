@@ -3,22 +3,14 @@ evaluation's :class:`~srllm_guard.eval.judgement.Scorer`, tested with the evalua
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).parents[1] / "scripts" / "stereoset_flags.py"
-
 
 @pytest.fixture(scope="module")
-def stereoset_flags():
-    spec = importlib.util.spec_from_file_location("stereoset_flags", SCRIPT)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def stereoset_flags(load_script):
+    return load_script("stereoset_flags")
 
 
 def test_replies_put_an_intersentence_continuation_after_its_context(stereoset_flags, tmp_path):
