@@ -30,16 +30,13 @@ OPTIONS = ("stereotype", "anti-stereotype", "unrelated")
 
 def replies(path: Path, limit: int | None) -> list[tuple[str, str, str, str]]:
     """``(item type, bias type, option, text)`` for every option of the first ``limit`` items."""
+    from srllm_guard.eval.datasets import read_stereoset
+
     rows = []
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f):
-            if limit is not None and n >= limit:
-                break
-            item = json.loads(line)
-            for option in OPTIONS:
-                sentence = item[option].strip()
-                text = f"{item['context'].strip()} {sentence}" if item["type"] == "intersentence" else sentence
-                rows.append((item["type"], item["bias_type"], option, text))
+    for item in read_stereoset(path)[:limit]:
+        for option, sentence in zip(OPTIONS, (item.stereotype, item.anti, item.unrelated)):
+            text = f"{item.context.strip()} {sentence.strip()}" if item.kind == "intersentence" else sentence.strip()
+            rows.append((item.kind, item.bias_type, option, text))
     return rows
 
 
@@ -59,11 +56,13 @@ def main(argv: list[str] | None = None) -> None:
     from srllm_guard.backends.llamacpp import LlamaCppBackend
     from srllm_guard.config import GuardConfig
     from srllm_guard.eval.cache import ResultCache
+    from srllm_guard.eval.datasets import DataPaths
     from srllm_guard.eval.judgement import Scorer
 
-    path = Path(args.data_dir) / "stereoset" / "stereoset_dev_flat.jsonl"
+    relative = DataPaths.DEFAULTS["stereoset"]
+    path = Path(args.data_dir) / str(relative)
     if not path.is_file():
-        parser.error(f"{path} not found: --data-dir must hold stereoset/stereoset_dev_flat.jsonl")
+        parser.error(f"{path} not found: --data-dir must hold {relative}")
     rows = replies(path, args.limit)
     config = GuardConfig()
     cache = ResultCache(args.cache) if args.cache else None
