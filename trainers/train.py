@@ -193,12 +193,12 @@ def _fill(obj: Any, data: dict[str, Any]) -> None:
 
 
 def _recipe_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
-    """A recipe name (``default-stage44``: a file in trainers/recipes) or a YAML path (relative to the recipe
-    that names it, or to the working folder)."""
+    """A recipe name (``default-stage44``: a file in trainers/recipes) or a YAML path (relative to
+    ``relative_to``, the folder of the recipe that names it, when given; else to the working folder)."""
     path = Path(name_or_path)
     if not path.suffix:
         path = RECIPES_DIR / f"{name_or_path}.yaml"
-    elif relative_to is not None and not path.is_absolute() and not path.exists():
+    elif relative_to is not None and not path.is_absolute():
         path = relative_to / path
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in RECIPES_DIR.glob("*.yaml")))
