@@ -29,6 +29,9 @@ source                      what                                             lab
                                                                              to its neutral side); split like
                                                                              functional, with the suite's group and
                                                                              attribute keys
+``threats``                 threats aimed at one person, and the same        both (biased + rewrite; neutral: harmless
+                            frames with a harmless act, idioms in a          acts, idioms); split like functional
+                            threat's words (:mod:`srllm_guard.eval.threats`)
 ==========================  ===============================================  ==========================================
 
 Obfuscated copies (leetspeak, swapped, spaced or masked letters) are added for a share of the templated
@@ -69,7 +72,7 @@ BOLD_DIR = "bold"
 CHECKED_SOURCE = "functional_checked"
 """Source of the suite's training items whose target ``rewrite_style: checked`` changed (``mix.checked_apart``)."""
 TEMPLATED_SOURCES = frozenset({"functional", CHECKED_SOURCE, "seegull", "holistic_bias", "nonhuman", "insults",
-                               "anecdotes", "discussion", "counter_questions", "stance_questions"})
+                               "anecdotes", "discussion", "threats", "counter_questions", "stance_questions"})
 """Sources made from templates (their own split rules and obfuscated copies); the rest are human-written."""
 
 
@@ -411,12 +414,13 @@ def _example(item: SuiteItem) -> Example:
 def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example]:
     """The functional suite, SeeGULL and HolisticBias items of one side, obfuscated copies included, then the
     things (``mix.nonhuman``), the insults at one person (``mix.insults``) and the stories about one person
-    (``mix.anecdotes``) and the explanatory sentences about groups (``mix.discussion``), never obfuscated."""
-    from srllm_guard.eval import anecdotes, discussion, functional, insults, nonhuman, sources
+    (``mix.anecdotes``), the explanatory sentences about groups (``mix.discussion``) and the threats at one person
+    with their harmless side (``mix.threats``), never obfuscated."""
+    from srllm_guard.eval import anecdotes, discussion, functional, insults, nonhuman, sources, threats
     from srllm_guard.eval.templates import QUESTION_BATCH, TEMPLATES
 
     if not (mix.functional_per_group or mix.seegull or mix.holistic_per_template or mix.nonhuman or mix.insults
-            or mix.anecdotes or mix.discussion):
+            or mix.anecdotes or mix.discussion or mix.threats):
         return []
     groups = sources.load_groups(data_dir)
     items: list[SuiteItem] = []
@@ -463,6 +467,10 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         drawn = _sample([i for i in made if not i.biased], cap, mix.seed, lambda x: x.text)
         twin_of = {a.text: b for a, b in zip(made, made[1:]) if not a.biased and b.biased}  # a twin follows its pair
         items += drawn + [twin_of[i.text] for i in drawn if i.text in twin_of]
+    if mix.threats:
+        cap = mix.threats if side == "train" else mix.test_per_functionality
+        items += _sample_each(threats.items(side=side, seed=mix.seed), (threats.BIASED, threats.NEUTRAL), cap,
+                              mix.seed)
     return [_example(i) for i in items]
 
 

@@ -131,7 +131,8 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
 
 _EXPECT = {"counter_speech": "pass", "negated_stereotype": "pass", "neutral_identity": "pass",
            "positive_identity": "pass", "individual": "pass", "profanity_untargeted": "pass", "hb_neutral": "pass",
-           "negative_generalisation": "pass", "anecdote_neutral": "pass", "explanatory": "pass"}
+           "negative_generalisation": "pass", "anecdote_neutral": "pass", "explanatory": "pass",
+           "threat_lookalike": "pass"}
 
 
 def judgement_section(m: dict) -> list[str]:
@@ -163,7 +164,9 @@ def judgement_section(m: dict) -> list[str]:
     lines += ["", "Functional suite, held-out side only (every item has a group, template or attribute that training "
               "never saw; `seegull:` and `holistic_bias:` rows are those sources' held-out items; `nonhuman:` rows are "
               "negative generalisations about things, not people; `discussion:` rows are explanatory sentences "
-              "about groups, history, law and research, in a chat model's register):", "",
+              "about groups, history, law and research, in a chat model's register; `threats:` rows are threats "
+              "aimed at one person and, as `threat_lookalike`, the same frames with a harmless act or idioms in a "
+              "threat's words):", "",
               "| functionality | should | n | flagged | held-out group | held-out template | held-out attribute |",
               "|---|---|---|---|---|---|---|"]
     parts = f["by_held_out_part"]

@@ -1,0 +1,97 @@
+"""The threats source (srllm_guard.eval.threats): threats aimed at one person, labelled biased with a rewrite that
+keeps the anger, beside harmless sentences in the same frames and words; split like the functional suite, and
+reaching a training mix only when the mix asks."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+from test_mix import MIX, assert_only_source_added, assert_split_sides, write_extra_sources
+
+from srllm_guard.eval import threats
+from srllm_guard.eval.functional import held_out
+from srllm_guard.policy import drift
+from trainers.data import build_splits
+
+_HARM = re.compile(r"\b(kill|hurt|beat|hospital|break|burn|bleed|shoot|stab|strangle|smash|suffer|end|bury|choke|"
+                   r"slit|knock|drown|run|blood|live to see|see it coming|watch out|where)\b", re.I)
+
+
+@pytest.fixture(scope="module")
+def sides():
+    return threats.items(side="train"), threats.items(side="test")
+
+
+def test_threats_name_one_person_and_their_rewrites_keep_the_person_without_the_threat(sides):
+    harm = [a.split(" {")[0] for a in threats.ACTS]
+    for item in sides[0] + sides[1]:
+        assert "{" not in item.text and item.text[0].isupper() and item.text.endswith(".")
+        assert item.source == threats.SOURCE and item.functionality in (threats.BIASED, threats.NEUTRAL)
+        person = item.group.split(":", 1)[1]
+        assert person in threats.PEOPLE and person.casefold() in item.text.casefold()
+        if not item.biased:
+            assert item.rewrite is None and item.template not in threats.MENACING
+            if item.attribute:  # a harmless act (the idioms use a threat's words on purpose)
+                assert item.attribute.split(":", 1)[1] in threats.HARMLESS
+                assert not any(f" {h} " in item.text for h in harm), item
+            continue
+        assert item.rewrite and person.casefold() in item.rewrite.casefold(), item
+        assert not _HARM.search(item.rewrite.replace("I will not hurt anyone", "")), item
+        assert drift(item.text, item.rewrite) < 0.9  # within the guard's max_drift: the model may learn it
+    # the person is named once, then a pronoun that agrees with its verb
+    assert threats._fill("I will {A} if {s} {say} that again.", "the judge", "kill {o}") == \
+        "I will kill the judge if they say that again."
+    assert threats._fill("I know where {s} {live}, and I am going to {A}.", "Linda", "break {os} legs") == \
+        "I know where Linda lives, and I am going to break their legs."
+    assert threats._fill("{P} had better watch out.", "you", None) == "You had better watch out."
+    assert threats._fill("I'm coming for {os} record at the next race.", "your boss", None) == \
+        "I'm coming for your boss's record at the next race."
+
+
+def test_every_frame_that_allows_it_has_a_harmless_side_in_the_same_words(sides):
+    every = threats.items(side="all")
+    biased = {i.template for i in every if i.biased}
+    neutral = {i.template for i in every if not i.biased}
+    with_act = {tid for tid, t in threats.TEMPLATES if "{A}" in t}
+    assert with_act - threats.MENACING <= neutral and not neutral & threats.MENACING
+    assert {tid for tid, _ in threats.IDIOMS} <= neutral and biased == {tid for tid, _ in threats.TEMPLATES}
+    # a frame's two sides differ in the act alone
+    shown = {i.biased for i in every
+             if i.group == "threats:you" and i.text.startswith("If you show up tomorrow, I will ")}
+    assert shown == {True, False}
+
+
+def test_split_keeps_held_out_people_frames_and_acts_out_of_training(sides):
+    train, test = sides
+    assert_split_sides(threats, train, test)
+    for item in train:
+        assert not held_out("group", item.group) and not held_out("template", f"{threats.SOURCE}:{item.template}")
+        assert item.attribute is None or not held_out("attribute", item.attribute)
+    assert {i.functionality for i in test} == {threats.BIASED, threats.NEUTRAL}
+
+
+def test_the_mix_adds_threats_only_when_asked_and_leaves_every_other_example_alone(tmp_path):
+    mix = replace(MIX, run_on_share=0.5, answered_share=1.0)
+    plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
+    made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, threats=20))
+    assert not any(e.source == threats.SOURCE for e in plain.train + plain.dev + plain.test)
+    added = [e for e in made.train + made.dev if e.source == threats.SOURCE]
+    biased = [e for e in added if e.biased]
+    assert 0 < len(biased) <= 20 and 0 < len(added) - len(biased) <= 20
+    assert all(e.rewrite for e in biased) and not any(e.rewrite for e in added if not e.biased)
+    test = [e for e in made.test if e.source == threats.SOURCE]
+    assert len(test) == 2 * MIX.test_per_functionality
+    assert_only_source_added(plain, made, threats.SOURCE)
+
+
+def test_the_evaluation_reads_both_sides_of_the_held_out_threats():
+    from trainers.evaluate import _suite
+    from trainers.ship import _EXPECT
+
+    suite = _suite(None, per_functionality=30, per_method=0, seed=0)
+    held = [i for i in suite if i.source == threats.SOURCE]
+    assert len(held) == 60 and all(i.held_out for i in held)
+    assert sum(i.biased for i in held) == 30
+    assert _EXPECT.get(threats.BIASED, "flag") == "flag" and _EXPECT[threats.NEUTRAL] == "pass"
