@@ -71,22 +71,28 @@ NEUTRAL = [
 ]
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def check(biased: list[str], neutral: list[str], argv: list[str] | None = None, *, description: str = "") -> None:
+    """Run ``biased`` and ``neutral`` sentences through ``SRGuard.check`` for each adapter named in ``argv`` (none:
+    the shipped default) and print the share flagged, rewritten and sent to the fallback, and the misses."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("adapters", nargs="*", help="adapter GGUF files (none: the shipped default)")
     parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads")
     args = parser.parse_args(argv)
     for path in args.adapters or [None]:
         guard = SRGuard(adapter_path=path, n_threads=args.threads) if path else SRGuard(n_threads=args.threads)
-        actions = {t: guard.check(t).action for t in BIASED}
+        actions = {t: guard.check(t).action for t in biased}
         missed = [t for t, a in actions.items() if a == "pass"]
         rewritten = sum(a == "rewrite" for a in actions.values())
-        false = [t for t in NEUTRAL if guard.check(t).action != "pass"]
-        print(f"{path or 'default'}: biased flagged {len(BIASED) - len(missed)}/{len(BIASED)} "
-              f"({rewritten} rewritten, {len(BIASED) - len(missed) - rewritten} fallback); "
-              f"neutral flagged {len(false)}/{len(NEUTRAL)}")
+        false = [t for t in neutral if guard.check(t).action != "pass"]
+        print(f"{path or 'default'}: biased flagged {len(biased) - len(missed)}/{len(biased)} "
+              f"({rewritten} rewritten, {len(biased) - len(missed) - rewritten} fallback); "
+              f"neutral flagged {len(false)}/{len(neutral)}")
         print("  missed:", *missed, sep="\n    ")
         print("  flagged neutral:", *false, sep="\n    ")
+
+
+def main(argv: list[str] | None = None) -> None:
+    check(BIASED, NEUTRAL, argv, description=__doc__.splitlines()[0])
 
 
 if __name__ == "__main__":
