@@ -328,6 +328,8 @@ def _summary(m: dict) -> dict:
         "parity_spread": m["parity"]["spread"],
         "threat_flagged": f.get("threat", {}).get("rate"),
         "dehumanisation_flagged": f.get("dehumanisation", {}).get("rate"),
+        "threat_at_person_flagged": f.get("threats:threat", {}).get("rate"),
+        "threat_lookalike_flagged": f.get("threats:threat_lookalike", {}).get("rate"),
         "counter_speech_flagged": f.get("counter_speech", {}).get("rate"),
         "negated_stereotype_flagged": f.get("negated_stereotype", {}).get("rate"),
         "obfuscation_gap_max": max(gaps) if gaps else None,
