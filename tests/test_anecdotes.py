@@ -8,7 +8,13 @@ import re
 from dataclasses import replace
 
 import pytest
-from test_mix import MIX, assert_only_source_added, assert_split_sides, write_extra_sources
+from test_mix import (
+    MIX,
+    assert_evaluation_reads_both_sides,
+    assert_only_source_added,
+    assert_split_sides,
+    write_extra_sources,
+)
 
 from srllm_guard.eval import anecdotes
 from srllm_guard.eval.functional import held_out
@@ -111,11 +117,4 @@ def test_the_mix_adds_both_kinds_only_when_asked_and_leaves_every_other_example_
 
 
 def test_the_evaluation_reads_both_kinds_and_expects_the_twins_to_pass():
-    from trainers.evaluate import _suite
-    from trainers.ship import _EXPECT
-
-    suite = _suite(None, per_functionality=30, per_method=0, seed=0)
-    held = [i for i in suite if i.source == anecdotes.SOURCE]
-    assert len(held) == 60 and all(i.held_out for i in held)
-    assert sum(i.biased for i in held) == 30
-    assert _EXPECT.get(anecdotes.BIASED, "flag") == "flag" and _EXPECT[anecdotes.NEUTRAL] == "pass"
+    assert_evaluation_reads_both_sides(anecdotes)

@@ -8,7 +8,13 @@ import re
 from dataclasses import replace
 
 import pytest
-from test_mix import MIX, assert_only_source_added, assert_split_sides, write_extra_sources
+from test_mix import (
+    MIX,
+    assert_evaluation_reads_both_sides,
+    assert_only_source_added,
+    assert_split_sides,
+    write_extra_sources,
+)
 
 from srllm_guard.eval import threats
 from srllm_guard.eval.functional import held_out
@@ -87,11 +93,4 @@ def test_the_mix_adds_threats_only_when_asked_and_leaves_every_other_example_alo
 
 
 def test_the_evaluation_reads_both_sides_of_the_held_out_threats():
-    from trainers.evaluate import _suite
-    from trainers.ship import _EXPECT
-
-    suite = _suite(None, per_functionality=30, per_method=0, seed=0)
-    held = [i for i in suite if i.source == threats.SOURCE]
-    assert len(held) == 60 and all(i.held_out for i in held)
-    assert sum(i.biased for i in held) == 30
-    assert _EXPECT.get(threats.BIASED, "flag") == "flag" and _EXPECT[threats.NEUTRAL] == "pass"
+    assert_evaluation_reads_both_sides(threats)
