@@ -30,7 +30,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from srllm_guard.eval.functional import SuiteItem, check_side, held_out_parts, on_side, within_drift
+from srllm_guard.eval.functional import SuiteItem, capitalise, check_side, held_out_parts, on_side, within_drift
 from srllm_guard.eval.lexicon import GROUPS, NEGATIVE, Attribute, Group
 
 __all__ = ["Frame", "FRAMES", "ACT_FRAMES", "ACTS", "TRAITS", "SOURCE", "BIASED", "NEUTRAL", "MAX_DRIFT", "items"]
@@ -194,7 +194,7 @@ default ``max_drift`` (0.9); where no rewrite of the frame is that close, the cl
 def _fill(text: str, group: Group, trait: Attribute) -> str:
     filled = (text.replace("{adj}", group.adj or "").replace("{one}", group.one).replace("{G}", group.plural)
               .replace("{A}", trait.word).replace("{Xs}", trait.one or trait.word).replace("{act}", trait.word))
-    return filled[:1].upper() + filled[1:]
+    return capitalise(filled)
 
 
 _ACTS = tuple(Attribute(act, "act") for act in ACTS)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
-from srllm_guard.eval.functional import SuiteItem, check_side, held_out_parts, on_side
+from srllm_guard.eval.functional import SuiteItem, capitalise, check_side, held_out_parts, on_side
 from srllm_guard.eval.lexicon import GROUPS, NEGATIVE, Attribute, Group
 
 __all__ = ["TEMPLATES", "REWRITTEN", "SOURCE", "FUNCTIONALITY", "TWIN", "items"]
@@ -131,7 +131,7 @@ def _fill(template: str, group: Group, word: Attribute | None) -> str:
     text = template.replace("{G}", group.plural).replace("{one}", group.one)
     if word is not None:
         text = text.replace("{X}", word.word)
-    return text[:1].upper() + text[1:]
+    return capitalise(text)
 
 
 def items(*, side: str, per_group: int = 1, seed: int = 0, twins: bool = False,

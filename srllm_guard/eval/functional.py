@@ -164,13 +164,18 @@ def _singular(attr: Attribute) -> str:
     return attr.one if attr.kind == "noun" and attr.one else attr.word
 
 
+def capitalise(text: str) -> str:
+    """``text`` with its first letter upper-cased (the rest as written): how every templated source starts a
+    sentence."""
+    return text[:1].upper() + text[1:]
+
+
 def fill(template: str, group: Group | None, slots: dict[str, str]) -> str:
     """Fill a template's slots; the first letter is capitalised."""
     values = dict(slots)
     if group is not None:
         values.update(G=group.plural, one=group.one, adj=group.adj or "")
-    text = _SLOT.sub(lambda m: values[m.group(1)], template)
-    return text[:1].upper() + text[1:]
+    return capitalise(_SLOT.sub(lambda m: values[m.group(1)], template))
 
 
 def _needs(template: str) -> set[str]:

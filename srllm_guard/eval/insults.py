@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 
-from srllm_guard.eval.functional import SuiteItem, article, grid, within_drift
+from srllm_guard.eval.functional import SuiteItem, article, capitalise, grid, within_drift
 
 __all__ = ["PEOPLE", "NOUNS", "ADJECTIVES", "TEMPLATES", "REWRITES", "TEMPLATE_REWRITES", "MAX_DRIFT", "SOURCE",
            "FUNCTIONALITY", "items"]
@@ -91,15 +91,11 @@ MAX_DRIFT = 0.8
 default ``max_drift`` (0.9) with room to spare."""
 
 
-def _cap(text: str) -> str:
-    return text[0].upper() + text[1:]
-
-
 def _fill(template: str, person: str, word: str | None) -> str:
     you = person == "you"
     text = (template.replace("{be}", "are" if you else "is").replace("{was}", "were" if you else "was")
             .replace("{J}", word or "").replace("{n}", word or "").replace("{N}", article(word) if word else ""))
-    return _cap(text.replace("{P}", _cap(person)).replace("{p}", person))
+    return capitalise(text.replace("{P}", capitalise(person)).replace("{p}", person))
 
 
 def _rewrite(tid: str, text: str, person: str, rng: random.Random) -> str:

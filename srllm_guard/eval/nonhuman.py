@@ -15,7 +15,7 @@ word), so the evaluation reads things, frames and words that training never saw.
 
 from __future__ import annotations
 
-from srllm_guard.eval.functional import SuiteItem, grid
+from srllm_guard.eval.functional import SuiteItem, capitalise, grid
 
 __all__ = ["THINGS", "ADJECTIVES", "NOUNS", "TEMPLATES", "ASKED", "SOURCE", "FUNCTIONALITY", "items"]
 
@@ -77,7 +77,7 @@ ASKED: frozenset[str] = frozenset(tid for tid, template in TEMPLATES if "?" in t
 def _fill(template: str, thing: str, word: str | None) -> str:
     text = template.replace("{A}", word or "").replace("{J}", word or "").replace("{N}", word or "")
     text = text.replace("{X}", thing)
-    return text[0].upper() + text[1:]
+    return capitalise(text)
 
 
 def _pool(template: str) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 from srllm_guard.errors import DataError
-from srllm_guard.eval.functional import SuiteItem, article, held_out, make_item, slot_kinds
+from srllm_guard.eval.functional import SuiteItem, article, capitalise, held_out, make_item, slot_kinds
 from srllm_guard.eval.lexicon import GROUPS, NEGATIVE, Attribute, Group
 from srllm_guard.eval.templates import TEMPLATES, Template
 
@@ -205,7 +205,7 @@ def holistic_items(data_dir: str | Path, *, side: str, per_template: int = 200, 
                                           ("template", held_out("template", tid, seed))) if on)
             if (side == "train") == bool(parts):
                 continue
-            out.append(SuiteItem(text=filled[:1].upper() + filled[1:], biased=biased, rewrite=rewrite,
+            out.append(SuiteItem(text=capitalise(filled), biased=biased, rewrite=rewrite,
                                  functionality="hb_negative" if biased else "hb_neutral", template=tid,
                                  group=group.key, attribute=None, held_out=parts, source="holistic_bias"))
     return out

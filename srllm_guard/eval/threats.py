@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 import re
 
-from srllm_guard.eval.functional import SuiteItem, grid, within_drift
+from srllm_guard.eval.functional import SuiteItem, capitalise, grid, within_drift
 
 __all__ = ["PEOPLE", "ACTS", "HARMLESS", "TEMPLATES", "IDIOMS", "MENACING", "REWRITES", "TEMPLATE_REWRITES",
            "MAX_DRIFT", "SOURCE", "BIASED", "NEUTRAL", "items"]
@@ -131,10 +131,6 @@ MAX_DRIFT = 0.8
 default ``max_drift`` (0.9) with room to spare."""
 
 
-def _cap(text: str) -> str:
-    return text[0].upper() + text[1:]
-
-
 _SLOT = re.compile(r"\{(P|p|s|o|os|be|say|live|show)\}")
 _PLURAL = {"be": "are", "say": "say", "live": "live", "show": "show"}
 _SINGULAR = {"be": "is", "say": "says", "live": "lives", "show": "shows"}
@@ -160,9 +156,9 @@ def _fill(template: str, person: str, act: str | None) -> str:
             word = "you" if you else ("they" if named else person)
             plural = you or named
         named = True
-        return _cap(word) if kind == "P" else word
+        return capitalise(word) if kind == "P" else word
 
-    return _cap(_SLOT.sub(slot, template.replace("{A}", act or "")))
+    return capitalise(_SLOT.sub(slot, template.replace("{A}", act or "")))
 
 
 def _rewrite(tid: str, text: str, person: str, rng: random.Random) -> str:
