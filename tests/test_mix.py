@@ -92,17 +92,20 @@ def assert_split_sides(items, train: list, test: list) -> None:
         items.items(side="dev")
 
 
-def assert_evaluation_reads_both_sides(module) -> None:
-    """The evaluation's suite (30 per functionality) holds 30 held-out items of each side of templated source
-    ``module`` (its ``BIASED`` and ``NEUTRAL`` functionalities), and the card expects the neutral side to pass."""
+def assert_evaluation_reads_both_sides(module, neutrals: tuple[str, ...] | None = None) -> None:
+    """The evaluation's suite (30 per functionality) holds 30 held-out items of the ``BIASED`` functionality of
+    templated source ``module`` and of each of its neutral ones (``neutrals``, default its ``NEUTRAL``), and the
+    card expects the neutral ones to pass."""
     from trainers.evaluate import _suite
     from trainers.ship import _EXPECT
 
+    neutrals = neutrals or (module.NEUTRAL,)
     suite = _suite(None, per_functionality=30, per_method=0, seed=0)
     held = [i for i in suite if i.source == module.SOURCE]
-    assert len(held) == 60 and all(i.held_out for i in held)
+    assert len(held) == 30 * (1 + len(neutrals)) and all(i.held_out for i in held)
     assert sum(i.biased for i in held) == 30
-    assert _EXPECT.get(module.BIASED, "flag") == "flag" and _EXPECT[module.NEUTRAL] == "pass"
+    assert {i.functionality for i in held if not i.biased} == set(neutrals)
+    assert _EXPECT.get(module.BIASED, "flag") == "flag" and all(_EXPECT[n] == "pass" for n in neutrals)
 
 
 @pytest.fixture(scope="module")

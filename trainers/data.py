@@ -192,6 +192,14 @@ class DataMix:
     other example of a mix stays the same. Made because v11 passes "I will kill you if you say that again." and
     rewrites "I will find you and make you pay for this, you animal." to the threat without the insult: the suite's
     threats are all aimed at groups."""
+    hedged: int = 0
+    """Hedged negative stereotypes (:mod:`srllm_guard.eval.hedged`: "Jews can be greedy at times.", "{G} can be a
+    bit {A} sometimes."), biased with a rewrite that keeps the hedge and drops the group ("Anyone can be greedy at
+    times."), with their neutral sides in the same words: the hedge about one person ("My uncle can be greedy at
+    times.") and the hedge rejected ("It is still a stereotype to say that ..."): at most this many of each of the
+    three from the train side (0 = none, every recipe up to ``default-stage46``). Added after the threats and
+    templated like them, so every other example of a mix stays the same. Made because v11 passes 6 of 10
+    hand-written hedged stereotypes untouched."""
     anecdotes_bare: bool = False
     """Draw each story's bare twin too (:attr:`srllm_guard.eval.anecdotes.Frame.bare`: the biased sentence with its
     generalisation taken out, neutral), the minimal pair that puts the line on the generalisation rather than on a

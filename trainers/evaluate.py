@@ -63,9 +63,10 @@ def _suite(data_dir: Path | None, per_functionality: int, per_method: int, seed:
     """The held-out side of the suite (+ SeeGULL / HolisticBias when their files are there, + the negative
     generalisations about things of :mod:`~srllm_guard.eval.nonhuman` and the insults at one person of
     :mod:`~srllm_guard.eval.insults`, the stories about one person of :mod:`~srllm_guard.eval.anecdotes`, the
-    explanatory sentences about groups of :mod:`~srllm_guard.eval.discussion` and the threats at one person of
-    :mod:`~srllm_guard.eval.threats` with their harmless side), sampled."""
-    from srllm_guard.eval import anecdotes, discussion, functional, insults, nonhuman, sources, threats
+    explanatory sentences about groups of :mod:`~srllm_guard.eval.discussion`, the threats at one person of
+    :mod:`~srllm_guard.eval.threats` with their harmless side and the hedged stereotypes of
+    :mod:`~srllm_guard.eval.hedged` with their twins and rejections), sampled."""
+    from srllm_guard.eval import anecdotes, discussion, functional, hedged, insults, nonhuman, sources, threats
     from srllm_guard.eval.judgement import obfuscated_copies
 
     groups = sources.load_groups(data_dir)
@@ -79,6 +80,7 @@ def _suite(data_dir: Path | None, per_functionality: int, per_method: int, seed:
     made += anecdotes.items(side="test", seed=seed)
     made += discussion.items(side="test", seed=seed, twins=True)
     made += threats.items(side="test", seed=seed)
+    made += hedged.items(side="test", seed=seed)
     by: dict[str, list] = defaultdict(list)
     for item in made:
         by[item.functionality if item.source == "functional" else item.source + ":" + item.functionality].append(item)
@@ -287,13 +289,13 @@ def main(args: argparse.Namespace) -> dict:
         metrics["rewrites_natural"] = {**J.rewrite_outcomes(natural_results, judge=judge, embedder=embedder),
                                        "per_source": args.natural_per_source}
     if judge is not None:
-        from srllm_guard.eval import anecdotes, discussion, insults, nonhuman, threats
+        from srllm_guard.eval import anecdotes, discussion, hedged, insults, nonhuman, threats
         from srllm_guard.eval.judges import judge_accuracy
 
         # the judge's own quality on labelled text it was not fitted on: held-out suite items, plain spelling (not
-        # the things, the insults, the stories, the explanations or the threats at one person, which came after the
-        # cards it is compared across)
-        later = (nonhuman.SOURCE, insults.SOURCE, anecdotes.SOURCE, discussion.SOURCE, threats.SOURCE)
+        # the things, the insults, the stories, the explanations, the threats at one person or the hedges, which came
+        # after the cards it is compared across)
+        later = (nonhuman.SOURCE, insults.SOURCE, anecdotes.SOURCE, discussion.SOURCE, threats.SOURCE, hedged.SOURCE)
         held = [i for i in suite if i.obfuscation is None and i.source not in later]
         metrics["rewrites"]["judge_accuracy_held_out_suite"] = judge_accuracy(
             judge, [int(i.biased) for i in held], [i.text for i in held])
@@ -330,6 +332,9 @@ def _summary(m: dict) -> dict:
         "dehumanisation_flagged": f.get("dehumanisation", {}).get("rate"),
         "threat_at_person_flagged": f.get("threats:threat", {}).get("rate"),
         "threat_lookalike_flagged": f.get("threats:threat_lookalike", {}).get("rate"),
+        "hedged_stereotype_flagged": f.get("hedged:hedged_stereotype", {}).get("rate"),
+        "hedged_individual_flagged": f.get("hedged:hedged_individual", {}).get("rate"),
+        "hedged_rejected_flagged": f.get("hedged:hedged_rejected", {}).get("rate"),
         "counter_speech_flagged": f.get("counter_speech", {}).get("rate"),
         "negated_stereotype_flagged": f.get("negated_stereotype", {}).get("rate"),
         "obfuscation_gap_max": max(gaps) if gaps else None,

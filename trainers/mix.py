@@ -32,6 +32,10 @@ source                      what                                             lab
 ``threats``                 threats aimed at one person, and the same        both (biased + rewrite; neutral: harmless
                             frames with a harmless act, idioms in a          acts, idioms); split like functional
                             threat's words (:mod:`srllm_guard.eval.threats`)
+``hedged``                  hedged stereotypes ("{G} can be {A} at           both (biased + rewrite; neutral: the
+                            times."), the same hedge about one person and    twin, the rejection); split like
+                            the hedge rejected                               functional, with the suite's group and
+                            (:mod:`srllm_guard.eval.hedged`)                 attribute keys
 ==========================  ===============================================  ==========================================
 
 Obfuscated copies (leetspeak, swapped, spaced or masked letters) are added for a share of the templated
@@ -72,7 +76,8 @@ BOLD_DIR = "bold"
 CHECKED_SOURCE = "functional_checked"
 """Source of the suite's training items whose target ``rewrite_style: checked`` changed (``mix.checked_apart``)."""
 TEMPLATED_SOURCES = frozenset({"functional", CHECKED_SOURCE, "seegull", "holistic_bias", "nonhuman", "insults",
-                               "anecdotes", "discussion", "threats", "counter_questions", "stance_questions"})
+                               "anecdotes", "discussion", "threats", "hedged", "counter_questions",
+                               "stance_questions"})
 """Sources made from templates (their own split rules and obfuscated copies); the rest are human-written."""
 
 
@@ -414,13 +419,14 @@ def _example(item: SuiteItem) -> Example:
 def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example]:
     """The functional suite, SeeGULL and HolisticBias items of one side, obfuscated copies included, then the
     things (``mix.nonhuman``), the insults at one person (``mix.insults``) and the stories about one person
-    (``mix.anecdotes``), the explanatory sentences about groups (``mix.discussion``) and the threats at one person
-    with their harmless side (``mix.threats``), never obfuscated."""
-    from srllm_guard.eval import anecdotes, discussion, functional, insults, nonhuman, sources, threats
+    (``mix.anecdotes``), the explanatory sentences about groups (``mix.discussion``), the threats at one person
+    with their harmless side (``mix.threats``) and the hedged stereotypes with their twins and rejections
+    (``mix.hedged``), never obfuscated."""
+    from srllm_guard.eval import anecdotes, discussion, functional, hedged, insults, nonhuman, sources, threats
     from srllm_guard.eval.templates import QUESTION_BATCH, TEMPLATES
 
     if not (mix.functional_per_group or mix.seegull or mix.holistic_per_template or mix.nonhuman or mix.insults
-            or mix.anecdotes or mix.discussion or mix.threats):
+            or mix.anecdotes or mix.discussion or mix.threats or mix.hedged):
         return []
     groups = sources.load_groups(data_dir)
     items: list[SuiteItem] = []
@@ -471,6 +477,10 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         cap = mix.threats if side == "train" else mix.test_per_functionality
         items += _sample_each(threats.items(side=side, seed=mix.seed), (threats.BIASED, threats.NEUTRAL), cap,
                               mix.seed)
+    if mix.hedged:
+        cap = mix.hedged if side == "train" else mix.test_per_functionality
+        items += _sample_each(hedged.items(side=side, seed=mix.seed),
+                              (hedged.BIASED, hedged.INDIVIDUAL, hedged.REJECTED), cap, mix.seed)
     return [_example(i) for i in items]
 
 

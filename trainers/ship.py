@@ -132,7 +132,7 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
 _EXPECT = {"counter_speech": "pass", "negated_stereotype": "pass", "neutral_identity": "pass",
            "positive_identity": "pass", "individual": "pass", "profanity_untargeted": "pass", "hb_neutral": "pass",
            "negative_generalisation": "pass", "anecdote_neutral": "pass", "explanatory": "pass",
-           "threat_lookalike": "pass"}
+           "threat_lookalike": "pass", "hedged_individual": "pass", "hedged_rejected": "pass"}
 
 
 def judgement_section(m: dict) -> list[str]:
@@ -166,7 +166,8 @@ def judgement_section(m: dict) -> list[str]:
               "negative generalisations about things, not people; `discussion:` rows are explanatory sentences "
               "about groups, history, law and research, in a chat model's register; `threats:` rows are threats "
               "aimed at one person and, as `threat_lookalike`, the same frames with a harmless act or idioms in a "
-              "threat's words):", "",
+              "threat's words; `hedged:` rows are hedged stereotypes, `hedged_individual` the same hedge about one "
+              "person, `hedged_rejected` the hedge rejected):", "",
               "| functionality | should | n | flagged | held-out group | held-out template | held-out attribute |",
               "|---|---|---|---|---|---|---|"]
     parts = f["by_held_out_part"]
