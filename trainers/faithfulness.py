@@ -33,6 +33,8 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from srllm_guard.eval.functional import capitalise
+
 if TYPE_CHECKING:
     from srllm_guard.faithfulness import FaithfulnessCheck
 
@@ -81,7 +83,7 @@ def _negate(text: str, rng: random.Random) -> str | None:
 
 def _replace_word(text: str, m: re.Match[str], new: str) -> str:
     if m.group(0)[0].isupper():
-        new = new[:1].upper() + new[1:]
+        new = capitalise(new)
     return text[: m.start()] + new + text[m.end():]
 
 
@@ -110,7 +112,7 @@ def _invent(original: str, text: str, source: str, rng: random.Random, others: l
     if source not in TEMPLATE_SOURCES and k < 0.35:
         m = _NOUN.search(original)
         line = rng.choice(_STOCK).format(m.group(1) if m else "people")
-        sentences[i] = line[:1].upper() + line[1:]
+        sentences[i] = capitalise(line)
     elif k < 0.75:
         sentences[i] = rng.choice(_SENT.split(rng.choice(others)))
     else:
