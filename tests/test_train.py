@@ -88,7 +88,7 @@ def test_unknown_recipe_field_and_recipe_name_are_named():
              "default-stage30, default-stage31, default-stage32, default-stage33, default-stage34, default-stage35, "
              "default-stage36, default-stage37, default-stage38, default-stage39, "
              "default-stage4, default-stage40, default-stage41, default-stage42, default-stage43, default-stage44, "
-             "default-stage45, default-stage46, default-stage47, "
+             "default-stage45, default-stage46, default-stage47, default-stage48, "
              "default-stage5, default-stage6, default-stage7, default-stage8, default-stage9, "
              "experiment-natural-rewrites, paper, v1, v1-stage2")
     with pytest.raises(ConfigError, match=known):
