@@ -5,22 +5,13 @@ the mix asks."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
-from test_mix import (
-    MIX,
-    assert_evaluation_reads_both_sides,
-    assert_only_source_added,
-    assert_split_sides,
-    write_extra_sources,
-)
+from test_mix import assert_evaluation_reads_both_sides, assert_mix_adds_only, assert_split_sides
 
 from srllm_guard.eval import hedged
 from srllm_guard.eval.functional import held_out
 from srllm_guard.eval.lexicon import GROUPS
 from srllm_guard.policy import drift
-from trainers.data import build_splits
 
 _PLURALS: dict[str, set[str]] = {}
 for _g in GROUPS:
@@ -81,17 +72,7 @@ def test_split_keeps_held_out_groups_frames_and_traits_out_of_training(sides):
 
 
 def test_the_mix_adds_hedges_only_when_asked_and_leaves_every_other_example_alone(tmp_path):
-    mix = replace(MIX, run_on_share=0.5, answered_share=1.0)
-    plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
-    made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, hedged=20))
-    assert not any(e.source == hedged.SOURCE for e in plain.train + plain.dev + plain.test)
-    added = [e for e in made.train + made.dev if e.source == hedged.SOURCE]
-    biased = [e for e in added if e.biased]
-    assert 0 < len(biased) <= 20 and 0 < len(added) - len(biased) <= 40
-    assert all(e.rewrite for e in biased) and not any(e.rewrite for e in added if not e.biased)
-    test = [e for e in made.test if e.source == hedged.SOURCE]
-    assert len(test) == 3 * MIX.test_per_functionality
-    assert_only_source_added(plain, made, hedged.SOURCE)
+    assert_mix_adds_only(tmp_path, hedged, "hedged", neutral_kinds=2)
 
 
 def test_the_evaluation_reads_every_side_of_the_held_out_hedges():

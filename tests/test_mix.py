@@ -92,6 +92,23 @@ def assert_split_sides(items, train: list, test: list) -> None:
         items.items(side="dev")
 
 
+def assert_mix_adds_only(tmp_path, module, field: str, neutral_kinds: int = 1) -> None:
+    """A mix with ``field`` = 20 adds templated source ``module``'s examples and nothing else: at most 20 biased ones,
+    each with a rewrite, and at most 20 per neutral functionality (``neutral_kinds`` of them), none with one, in
+    training; ``test_per_functionality`` of each functionality in the test split. Without it, none."""
+    mix = replace(MIX, run_on_share=0.5, answered_share=1.0)
+    plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
+    made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, **{field: 20}))
+    assert not any(e.source == module.SOURCE for e in plain.train + plain.dev + plain.test)
+    added = [e for e in made.train + made.dev if e.source == module.SOURCE]
+    biased = [e for e in added if e.biased]
+    assert 0 < len(biased) <= 20 and 0 < len(added) - len(biased) <= 20 * neutral_kinds
+    assert all(e.rewrite for e in biased) and not any(e.rewrite for e in added if not e.biased)
+    test = [e for e in made.test if e.source == module.SOURCE]
+    assert len(test) == (1 + neutral_kinds) * MIX.test_per_functionality
+    assert_only_source_added(plain, made, module.SOURCE)
+
+
 def assert_evaluation_reads_both_sides(module, neutrals: tuple[str, ...] | None = None) -> None:
     """The evaluation's suite (30 per functionality) holds 30 held-out items of the ``BIASED`` functionality of
     templated source ``module`` and of each of its neutral ones (``neutrals``, default its ``NEUTRAL``), and the

@@ -5,21 +5,13 @@ reaching a training mix only when the mix asks."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
-from test_mix import (
-    MIX,
-    assert_evaluation_reads_both_sides,
-    assert_only_source_added,
-    assert_split_sides,
-    write_extra_sources,
-)
+from test_mix import assert_evaluation_reads_both_sides, assert_mix_adds_only, assert_split_sides
 
 from srllm_guard.eval import threats
 from srllm_guard.eval.functional import held_out
 from srllm_guard.policy import drift
-from trainers.data import build_splits
 
 _HARM = re.compile(r"\b(kill|hurt|beat|hospital|break|burn|bleed|shoot|stab|strangle|smash|suffer|end|bury|choke|"
                    r"slit|knock|drown|run|blood|live to see|see it coming|watch out|where)\b", re.I)
@@ -79,17 +71,7 @@ def test_split_keeps_held_out_people_frames_and_acts_out_of_training(sides):
 
 
 def test_the_mix_adds_threats_only_when_asked_and_leaves_every_other_example_alone(tmp_path):
-    mix = replace(MIX, run_on_share=0.5, answered_share=1.0)
-    plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
-    made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, threats=20))
-    assert not any(e.source == threats.SOURCE for e in plain.train + plain.dev + plain.test)
-    added = [e for e in made.train + made.dev if e.source == threats.SOURCE]
-    biased = [e for e in added if e.biased]
-    assert 0 < len(biased) <= 20 and 0 < len(added) - len(biased) <= 20
-    assert all(e.rewrite for e in biased) and not any(e.rewrite for e in added if not e.biased)
-    test = [e for e in made.test if e.source == threats.SOURCE]
-    assert len(test) == 2 * MIX.test_per_functionality
-    assert_only_source_added(plain, made, threats.SOURCE)
+    assert_mix_adds_only(tmp_path, threats, "threats")
 
 
 def test_the_evaluation_reads_both_sides_of_the_held_out_threats():
