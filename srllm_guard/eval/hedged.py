@@ -127,21 +127,28 @@ MAX_DRIFT = 0.8
 default ``max_drift`` (0.9); where no rewrite of the frame is that close, the closest one."""
 
 
-def _fill(text: str, group: Group, trait: Attribute, person: tuple[str, str] = ("someone", "he")) -> str:
+_MILD_TRAITS = tuple(a for a in TRAITS if a.word in MILD)
+
+
+def _slots(text: str, group: Group, trait: Attribute, person: tuple[str, str] = ("someone", "he")) -> str:
+    """``text`` with its slots filled, as written (a clause keeps its lower-case start)."""
     they, them, their = _PRONOUNS[person[1]]
-    filled = (text.replace("{G}", group.plural).replace("{A}", trait.word).replace("{S}", person[0])
-              .replace("{they}", they).replace("{them}", them).replace("{their}", their))
-    return capitalise(filled)
+    return (text.replace("{G}", group.plural).replace("{A}", trait.word).replace("{S}", person[0])
+            .replace("{they}", they).replace("{them}", them).replace("{their}", their))
+
+
+def _fill(text: str, group: Group, trait: Attribute, person: tuple[str, str] = ("someone", "he")) -> str:
+    return capitalise(_slots(text, group, trait, person))
 
 
 def _mild(trait: Attribute, rng: random.Random) -> Attribute:
     """``trait`` where it is mild (:data:`MILD`), else a mild trait drawn for the twin."""
-    return trait if trait.word in MILD else rng.choice([a for a in TRAITS if a.word in MILD])
+    return trait if trait.word in MILD else rng.choice(_MILD_TRAITS)
 
 
 def _rejection(frame: Frame, group: Group, trait: Attribute, rng: random.Random) -> str:
-    clause = frame.biased.replace("{G}", group.plural).replace("{A}", trait.word).rstrip(".")
-    return capitalise(rng.choice(REJECTIONS).replace("{C}", clause).replace("{G}", group.plural))
+    clause = _slots(frame.biased, group, trait).rstrip(".")
+    return _fill(rng.choice(REJECTIONS).replace("{C}", clause), group, trait)
 
 
 def items(*, side: str, per_group: int = 1, seed: int = 0) -> list[SuiteItem]:
