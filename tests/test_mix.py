@@ -92,10 +92,11 @@ def assert_split_sides(items, train: list, test: list) -> None:
         items.items(side="dev")
 
 
-def assert_mix_adds_only(tmp_path, module, field: str, neutral_kinds: int = 1) -> None:
+def assert_mix_adds_only(tmp_path, module, field: str) -> None:
     """A mix with ``field`` = 20 adds templated source ``module``'s examples and nothing else: at most 20 biased ones,
-    each with a rewrite, and at most 20 per neutral functionality (``neutral_kinds`` of them), none with one, in
+    each with a rewrite, and at most 20 per neutral functionality (the rest of its ``KINDS``), none with one, in
     training; ``test_per_functionality`` of each functionality in the test split. Without it, none."""
+    neutral_kinds = len(module.KINDS) - 1
     mix = replace(MIX, run_on_share=0.5, answered_share=1.0)
     plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
     made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, **{field: 20}))
@@ -109,14 +110,15 @@ def assert_mix_adds_only(tmp_path, module, field: str, neutral_kinds: int = 1) -
     assert_only_source_added(plain, made, module.SOURCE)
 
 
-def assert_evaluation_reads_both_sides(module, neutrals: tuple[str, ...] | None = None) -> None:
-    """The evaluation's suite (30 per functionality) holds 30 held-out items of the ``BIASED`` functionality of
-    templated source ``module`` and of each of its neutral ones (``neutrals``, default its ``NEUTRAL``), and the
-    card expects the neutral ones to pass."""
+def assert_evaluation_reads_both_sides(module) -> None:
+    """The evaluation's suite (30 per functionality) holds 30 held-out items of each functionality of templated
+    source ``module`` (its ``KINDS``: the biased one, then the neutral ones), and the card expects the neutral ones
+    to pass."""
     from trainers.evaluate import _suite
     from trainers.ship import _EXPECT
 
-    neutrals = neutrals or (module.NEUTRAL,)
+    assert module.KINDS[0] == module.BIASED
+    neutrals = module.KINDS[1:]
     suite = _suite(None, per_functionality=30, per_method=0, seed=0)
     held = [i for i in suite if i.source == module.SOURCE]
     assert len(held) == 30 * (1 + len(neutrals)) and all(i.held_out for i in held)

@@ -465,7 +465,7 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         cap = mix.anecdotes if side == "train" else mix.test_per_functionality
         made = anecdotes.items(side=side, seed=mix.seed, bare=mix.anecdotes_bare,
                                rewritten=mix.anecdotes_rewritten and side == "train")
-        items += _sample_each(made, (anecdotes.BIASED, anecdotes.NEUTRAL), cap, mix.seed)
+        items += _sample_each(made, anecdotes.KINDS, cap, mix.seed)
     if mix.discussion:
         cap = mix.discussion if side == "train" else mix.test_per_functionality
         made = discussion.items(side=side, seed=mix.seed, twins=mix.discussion_twins,
@@ -475,12 +475,10 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         items += drawn + [twin_of[i.text] for i in drawn if i.text in twin_of]
     if mix.threats:
         cap = mix.threats if side == "train" else mix.test_per_functionality
-        items += _sample_each(threats.items(side=side, seed=mix.seed), (threats.BIASED, threats.NEUTRAL), cap,
-                              mix.seed)
+        items += _sample_each(threats.items(side=side, seed=mix.seed), threats.KINDS, cap, mix.seed)
     if mix.hedged:
         cap = mix.hedged if side == "train" else mix.test_per_functionality
-        items += _sample_each(hedged.items(side=side, seed=mix.seed),
-                              (hedged.BIASED, hedged.INDIVIDUAL, hedged.REJECTED), cap, mix.seed)
+        items += _sample_each(hedged.items(side=side, seed=mix.seed), hedged.KINDS, cap, mix.seed)
     return [_example(i) for i in items]
 
 

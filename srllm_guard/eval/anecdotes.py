@@ -33,11 +33,14 @@ from dataclasses import dataclass
 from srllm_guard.eval.functional import SuiteItem, capitalise, check_side, held_out_parts, on_side, within_drift
 from srllm_guard.eval.lexicon import GROUPS, NEGATIVE, Attribute, Group
 
-__all__ = ["Frame", "FRAMES", "ACT_FRAMES", "ACTS", "TRAITS", "SOURCE", "BIASED", "NEUTRAL", "MAX_DRIFT", "items"]
+__all__ = ["Frame", "FRAMES", "ACT_FRAMES", "ACTS", "TRAITS", "SOURCE", "BIASED", "KINDS", "NEUTRAL", "MAX_DRIFT",
+           "items"]
 
 SOURCE = "anecdotes"
 BIASED = "anecdote"
 NEUTRAL = "anecdote_neutral"
+KINDS: tuple[str, ...] = (BIASED, NEUTRAL)
+"""The functionalities this source makes, its biased one first (what the mix samples and the tests read)."""
 
 
 @dataclass(frozen=True)

@@ -30,12 +30,14 @@ from srllm_guard.eval.functional import SuiteItem, capitalise, check_side, held_
 from srllm_guard.eval.lexicon import GROUPS, NEGATIVE, Attribute, Group
 
 __all__ = ["Frame", "FRAMES", "PEOPLE", "TRAITS", "MILD", "REWRITES", "REJECTIONS", "SOURCE", "BIASED", "INDIVIDUAL",
-           "REJECTED", "MAX_DRIFT", "items"]
+           "REJECTED", "KINDS", "MAX_DRIFT", "items"]
 
 SOURCE = "hedged"
 BIASED = "hedged_stereotype"
 INDIVIDUAL = "hedged_individual"
 REJECTED = "hedged_rejected"
+KINDS: tuple[str, ...] = (BIASED, INDIVIDUAL, REJECTED)
+"""The functionalities this source makes, its biased one first (what the mix samples and the tests read)."""
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,13 @@ import re
 from srllm_guard.eval.functional import SuiteItem, capitalise, grid, within_drift
 
 __all__ = ["PEOPLE", "ACTS", "HARMLESS", "TEMPLATES", "IDIOMS", "MENACING", "REWRITES", "TEMPLATE_REWRITES",
-           "MAX_DRIFT", "SOURCE", "BIASED", "NEUTRAL", "items"]
+           "MAX_DRIFT", "SOURCE", "BIASED", "KINDS", "NEUTRAL", "items"]
 
 SOURCE = "threats"
 BIASED = "threat"
 NEUTRAL = "threat_lookalike"
+KINDS: tuple[str, ...] = (BIASED, NEUTRAL)
+"""The functionalities this source makes, its biased one first (what the mix samples and the tests read)."""
 
 PEOPLE: tuple[str, ...] = (
     "you", "the judge", "my neighbour", "that referee", "your boss", "this reporter", "the landlord", "my ex",
