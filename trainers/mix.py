@@ -430,55 +430,51 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         return []
     groups = sources.load_groups(data_dir)
     items: list[SuiteItem] = []
+
+    def limit(train: int | None) -> int | None:  # a source's cap: its own quota in training, the test's in test
+        return train if side == "train" else mix.test_per_functionality
+
     templates = TEMPLATES if mix.question_batch else tuple(t for t in TEMPLATES if t.id not in QUESTION_BATCH)
     if mix.functional_per_group:
-        cap = mix.functional_cap if side == "train" else mix.test_per_functionality
-        suite = functional.generate(groups, side=side, per_group=mix.functional_per_group, seed=mix.seed, cap=cap,
+        suite = functional.generate(groups, side=side, per_group=mix.functional_per_group, seed=mix.seed,
+                                    cap=limit(mix.functional_cap),
                                     templates=templates, rewrite_style=mix.rewrite_style)
         if mix.checked_apart and side == "train":  # build_splits checks that the targets are ``checked``
             suite = [dataclasses.replace(item, source=CHECKED_SOURCE) if item.checked else item for item in suite]
         items += suite
     if mix.seegull and data_dir is not None:
-        cap = None if side == "train" else mix.test_per_functionality
         made = sources.seegull_items(data_dir, side=side, seed=mix.seed, rewrite_style=mix.rewrite_style,
                                      templates=templates)
-        items += _sample(made, cap, mix.seed, lambda x: x.text)
+        items += _sample(made, limit(None), mix.seed, lambda x: x.text)
     if mix.holistic_per_template and data_dir is not None:
         made = sources.holistic_items(data_dir, side=side, per_template=mix.holistic_per_template, seed=mix.seed)
-        cap = None if side == "train" else mix.test_per_functionality
-        items += _sample_each(made, ("hb_negative", "hb_neutral"), cap, mix.seed)
+        items += _sample_each(made, ("hb_negative", "hb_neutral"), limit(None), mix.seed)
     if mix.obfuscate_share:
         biased = [i for i in items if i.biased]
         neutral = [i for i in items if not i.biased]
         items += list(functional.obfuscated(biased, share=mix.obfuscate_share, seed=mix.seed))
         items += list(functional.obfuscated(neutral, share=mix.obfuscate_share / 2, seed=mix.seed))
     if mix.nonhuman:
-        cap = mix.nonhuman if side == "train" else mix.test_per_functionality
         things = nonhuman.items(side=side, seed=mix.seed)
         if side == "train" and not mix.nonhuman_questions:
             things = [i for i in things if i.template not in nonhuman.ASKED]
-        items += _sample(things, cap, mix.seed, lambda x: x.text)
+        items += _sample(things, limit(mix.nonhuman), mix.seed, lambda x: x.text)
     if mix.insults:
-        cap = mix.insults if side == "train" else mix.test_per_functionality
-        items += _sample(insults.items(side=side, seed=mix.seed), cap, mix.seed, lambda x: x.text)
+        items += _sample(insults.items(side=side, seed=mix.seed), limit(mix.insults), mix.seed, lambda x: x.text)
     if mix.anecdotes:
-        cap = mix.anecdotes if side == "train" else mix.test_per_functionality
         made = anecdotes.items(side=side, seed=mix.seed, bare=mix.anecdotes_bare,
                                rewritten=mix.anecdotes_rewritten and side == "train")
-        items += _sample_each(made, anecdotes.KINDS, cap, mix.seed)
+        items += _sample_each(made, anecdotes.KINDS, limit(mix.anecdotes), mix.seed)
     if mix.discussion:
-        cap = mix.discussion if side == "train" else mix.test_per_functionality
         made = discussion.items(side=side, seed=mix.seed, twins=mix.discussion_twins,
                                 rewritten=mix.discussion_rewritten and side == "train")
-        drawn = _sample([i for i in made if not i.biased], cap, mix.seed, lambda x: x.text)
+        drawn = _sample([i for i in made if not i.biased], limit(mix.discussion), mix.seed, lambda x: x.text)
         twin_of = {a.text: b for a, b in zip(made, made[1:]) if not a.biased and b.biased}  # a twin follows its pair
         items += drawn + [twin_of[i.text] for i in drawn if i.text in twin_of]
     if mix.threats:
-        cap = mix.threats if side == "train" else mix.test_per_functionality
-        items += _sample_each(threats.items(side=side, seed=mix.seed), threats.KINDS, cap, mix.seed)
+        items += _sample_each(threats.items(side=side, seed=mix.seed), threats.KINDS, limit(mix.threats), mix.seed)
     if mix.hedged:
-        cap = mix.hedged if side == "train" else mix.test_per_functionality
-        items += _sample_each(hedged.items(side=side, seed=mix.seed), hedged.KINDS, cap, mix.seed)
+        items += _sample_each(hedged.items(side=side, seed=mix.seed), hedged.KINDS, limit(mix.hedged), mix.seed)
     return [_example(i) for i in items]
 
 
