@@ -80,16 +80,17 @@ def neutral_source_added(tmp_path, source: str, **fields):
     return plain, made, added
 
 
-def assert_split_sides(items, train: list, test: list) -> None:
-    """A templated source's two sides (``items(side=...)`` of module ``items``): no text on both, nothing held out
-    on the training side, everything on the test side held out with every kind of held-out part represented, the
-    test side stable, and an unknown side refused. Each source's own keys are checked by its test."""
+def assert_split_sides(items, train: list, test: list, **options) -> None:
+    """A templated source's two sides (``items(side=..., **options)`` of module ``items``): no text on both, nothing
+    held out on the training side, everything on the test side held out with every kind of held-out part
+    represented, the test side stable, and an unknown side refused. Each source's own keys are checked by its
+    test."""
     assert train and test and not {i.text for i in train} & {i.text for i in test}
     assert all(not i.held_out for i in train) and all(i.held_out for i in test)
     assert {p for i in test for p in i.held_out} == {"group", "template", "attribute"}
-    assert items.items(side="test") == test  # stable
+    assert items.items(side="test", **options) == test  # stable
     with pytest.raises(ValueError, match="side must be"):
-        items.items(side="dev")
+        items.items(side="dev", **options)
 
 
 def assert_mix_adds_only(tmp_path, module, field: str) -> None:

@@ -5,25 +5,39 @@ reaching a training mix only when the mix asks."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
-from test_mix import assert_evaluation_reads_both_sides, assert_mix_adds_only, assert_split_sides
+from test_mix import (
+    MIX,
+    assert_evaluation_reads_both_sides,
+    assert_mix_adds_only,
+    assert_only_source_added,
+    assert_split_sides,
+    write_extra_sources,
+)
 
 from srllm_guard.eval import threats
 from srllm_guard.eval.functional import held_out
 from srllm_guard.policy import drift
+from trainers.data import build_splits
 
 _HARM = re.compile(r"\b(kill|hurt|beat|hospital|break|burn|bleed|shoot|stab|strangle|smash|suffer|end|bury|choke|"
                    r"slit|knock|drown|run|blood|live to see|see it coming|watch out|where)\b", re.I)
 
 
+@pytest.fixture(scope="module", params=[False, True], ids=["explicit", "veiled"])
+def veiled(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def sides():
-    return threats.items(side="train"), threats.items(side="test")
+def sides(veiled):
+    return threats.items(side="train", veiled=veiled), threats.items(side="test", veiled=veiled)
 
 
 def test_threats_name_one_person_and_their_rewrites_keep_the_person_without_the_threat(sides):
-    harm = [a.split(" {")[0] for a in threats.ACTS]
+    harm = [a.split(" {")[0] for a in threats.ACTS + threats.VEILED_ACTS]
     for item in sides[0] + sides[1]:
         assert "{" not in item.text and item.text[0].isupper() and item.text.endswith(".")
         assert item.source == threats.SOURCE and item.functionality in (threats.BIASED, threats.NEUTRAL)
@@ -48,22 +62,24 @@ def test_threats_name_one_person_and_their_rewrites_keep_the_person_without_the_
         "I'm coming for your boss's record at the next race."
 
 
-def test_every_frame_that_allows_it_has_a_harmless_side_in_the_same_words(sides):
-    every = threats.items(side="all")
+def test_every_frame_that_allows_it_has_a_harmless_side_in_the_same_words(veiled):
+    every = threats.items(side="all", veiled=veiled)
+    frames = threats.TEMPLATES + (threats.VEILED if veiled else ())
+    idioms = threats.IDIOMS + (threats.VEILED_IDIOMS if veiled else ())
     biased = {i.template for i in every if i.biased}
     neutral = {i.template for i in every if not i.biased}
-    with_act = {tid for tid, t in threats.TEMPLATES if "{A}" in t}
+    with_act = {tid for tid, t in frames if "{A}" in t}
     assert with_act - threats.MENACING <= neutral and not neutral & threats.MENACING
-    assert {tid for tid, _ in threats.IDIOMS} <= neutral and biased == {tid for tid, _ in threats.TEMPLATES}
+    assert {tid for tid, _ in idioms} <= neutral and biased == {tid for tid, _ in frames}
     # a frame's two sides differ in the act alone
     shown = {i.biased for i in every
              if i.group == "threats:you" and i.text.startswith("If you show up tomorrow, I will ")}
     assert shown == {True, False}
 
 
-def test_split_keeps_held_out_people_frames_and_acts_out_of_training(sides):
+def test_split_keeps_held_out_people_frames_and_acts_out_of_training(sides, veiled):
     train, test = sides
-    assert_split_sides(threats, train, test)
+    assert_split_sides(threats, train, test, veiled=veiled)
     for item in train:
         assert not held_out("group", item.group) and not held_out("template", f"{threats.SOURCE}:{item.template}")
         assert item.attribute is None or not held_out("attribute", item.attribute)
@@ -76,3 +92,27 @@ def test_the_mix_adds_threats_only_when_asked_and_leaves_every_other_example_alo
 
 def test_the_evaluation_reads_both_sides_of_the_held_out_threats():
     assert_evaluation_reads_both_sides(threats)
+
+
+def test_veiled_frames_come_only_when_asked_and_leave_the_explicit_items_as_they_were():
+    plain = threats.items(side="all")
+    veiled = threats.items(side="all", veiled=True)
+    ids = {tid for tid, _ in threats.VEILED + threats.VEILED_IDIOMS}
+    assert not {i.template for i in plain} & ids and {i.template for i in veiled} >= ids
+    # the explicit idioms need no act, so they read the same either way
+    idioms = {tid for tid, _ in threats.IDIOMS}
+    assert {i.text for i in plain if i.template in idioms} == {i.text for i in veiled if i.template in idioms}
+    assert any(i.attribute == f"{threats.SOURCE}:{a}" for i in veiled for a in threats.VEILED_ACTS)
+
+
+def test_the_mix_draws_veiled_threats_only_when_asked_within_the_same_quota(tmp_path):
+    mix = replace(MIX, threats=40)
+    plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
+    made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, threats_veiled=True))
+    veiled = {i.text for i in threats.items(side="all", veiled=True)} - {i.text for i in threats.items(side="all")}
+    for splits, asked in ((plain, False), (made, True)):
+        drawn = [e for e in splits.train + splits.dev if e.source == threats.SOURCE]
+        assert sum(e.biased for e in drawn) <= 40 and sum(not e.biased for e in drawn) <= 40
+        assert any(e.text in veiled for e in drawn) == asked
+    strip = replace(mix, threats=0)
+    assert_only_source_added(build_splits(write_extra_sources(tmp_path / "c"), strip), made, threats.SOURCE)

@@ -200,6 +200,12 @@ class DataMix:
     three from the train side (0 = none, every recipe up to ``default-stage46``). Added after the threats and
     templated like them, so every other example of a mix stays the same. Made because v11 passes 6 of 10
     hand-written hedged stereotypes untouched."""
+    threats_veiled: bool = False
+    """Draw the threats (``threats``) from the veiled frames and acts too (:data:`srllm_guard.eval.threats.VEILED`:
+    "I'd hate for your kids to find out what I'm capable of.", "Nobody would miss you if you disappeared.", with
+    their harmless lookalikes), the quota unchanged. Made because the explicit frames' lesson reached 8 or 9 of
+    the 20 hand-written threats of ``scripts/threat_check.py`` (stages 45-48). False: the explicit frames alone,
+    as every recipe up to ``default-stage49`` drew them."""
     anecdotes_bare: bool = False
     """Draw each story's bare twin too (:attr:`srllm_guard.eval.anecdotes.Frame.bare`: the biased sentence with its
     generalisation taken out, neutral), the minimal pair that puts the line on the generalisation rather than on a

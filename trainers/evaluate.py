@@ -64,7 +64,7 @@ def _suite(data_dir: Path | None, per_functionality: int, per_method: int, seed:
     generalisations about things of :mod:`~srllm_guard.eval.nonhuman` and the insults at one person of
     :mod:`~srllm_guard.eval.insults`, the stories about one person of :mod:`~srllm_guard.eval.anecdotes`, the
     explanatory sentences about groups of :mod:`~srllm_guard.eval.discussion`, the threats at one person of
-    :mod:`~srllm_guard.eval.threats` with their harmless side and the hedged stereotypes of
+    :mod:`~srllm_guard.eval.threats` (veiled ones included) with their harmless side and the hedged stereotypes of
     :mod:`~srllm_guard.eval.hedged` with their twins and rejections), sampled."""
     from srllm_guard.eval import anecdotes, discussion, functional, hedged, insults, nonhuman, sources, threats
     from srllm_guard.eval.judgement import obfuscated_copies
@@ -79,7 +79,7 @@ def _suite(data_dir: Path | None, per_functionality: int, per_method: int, seed:
     made += insults.items(side="test", seed=seed)
     made += anecdotes.items(side="test", seed=seed)
     made += discussion.items(side="test", seed=seed, twins=True)
-    made += threats.items(side="test", seed=seed)
+    made += threats.items(side="test", seed=seed, veiled=True)
     made += hedged.items(side="test", seed=seed)
     by: dict[str, list] = defaultdict(list)
     for item in made:
