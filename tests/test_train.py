@@ -83,7 +83,7 @@ def test_unknown_recipe_field_and_recipe_name_are_named():
     with pytest.raises(ConfigError, match="lora.rank"):
         T.load_recipe("default", {"lora.rank": 3})
     # every recipe file in trainers/recipes, in name order (a hand-kept list went stale with each new stage)
-    names = sorted(p.stem for p in (Path(T.__file__).parent / "recipes").glob("*.yaml"))
+    names = sorted(p.stem for p in T.RECIPES_DIR.glob("*.yaml"))
     assert {"default", "default-stage44", "paper", "v1"} <= set(names)
     known = re.escape("known recipes: " + ", ".join(names))
     with pytest.raises(ConfigError, match=known):
