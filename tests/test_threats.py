@@ -25,6 +25,8 @@ from trainers.data import build_splits
 _HARM = re.compile(r"\b(kill|hurt|beat|hospital|break|burn|bleed|shoot|stab|strangle|smash|suffer|end|bury|choke|"
                    r"slit|knock|drown|run|blood|live to see|see it coming|watch out|where)\b", re.I)
 
+_SAFE = re.compile(r"I will not hurt anyone|should be hurt")  # harm a rewrite rules out ("no one ... should be hurt")
+
 
 @pytest.fixture(scope="module", params=[False, True], ids=["explicit", "veiled"])
 def veiled(request):
@@ -50,7 +52,7 @@ def test_threats_name_one_person_and_their_rewrites_keep_the_person_without_the_
                 assert not any(f" {h} " in item.text for h in harm), item
             continue
         assert item.rewrite and person.casefold() in item.rewrite.casefold(), item
-        assert not _HARM.search(item.rewrite.replace("I will not hurt anyone", "")), item
+        assert not _HARM.search(_SAFE.sub("", item.rewrite)), item
         assert drift(item.text, item.rewrite) < 0.9  # within the guard's max_drift: the model may learn it
     # the person is named once, then a pronoun that agrees with its verb
     assert threats._fill("I will {A} if {s} {say} that again.", "the judge", "kill {o}") == \
