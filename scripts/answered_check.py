@@ -8,7 +8,8 @@ flag rate per kind and for the counter-speech questions. It also scores the held
 question pairs (:data:`trainers.mix.STANCE_QUESTIONS`: ``mix.stance_questions``, whose counter-speech sides are
 ``mix.counter_questions``' questions and more): 60 pairs from the templates the suite's rule holds out and 60 from
 training templates with a held-out group or attribute, each question alone and followed by the evaluation's
-agreement and neutral follow-ups; the counter-speech questions should pass, their biased twins be flagged.
+agreement (the biased twin) or interest (the counter-speech side; ``ANSWERS`` says why) and neutral follow-ups; the
+counter-speech questions should pass, their biased twins be flagged.
 
     python scripts/answered_check.py --data-dir ../shared/data runs/v34/adapter.gguf \\
         adapters/sr-gemma3-270m-v9/adapter.gguf
@@ -32,7 +33,8 @@ from srllm_guard.eval.sources import load_groups
 def stance_questions(groups: list, n: int = 60, seed: int = 0) -> tuple[list[str], list[tuple[str, str, str]]]:
     """Texts and ``(side, stance, kind)`` keys: the held-out side of :data:`trainers.mix.STANCE_QUESTIONS`, ``n``
     pairs from the templates the suite's rule holds out and ``n`` from training templates with a held-out group or
-    attribute; each question of a pair alone and followed by the evaluation's agreement and neutral follow-ups."""
+    attribute; each question of a pair alone and followed by the evaluation's agreement (interest on the
+    counter-speech side) and neutral follow-ups."""
     from trainers.mix import stance_pairs
 
     made = stance_pairs(groups, "test", seed)
@@ -44,10 +46,10 @@ def stance_questions(groups: list, n: int = 60, seed: int = 0) -> tuple[list[str
     texts, keys = [], []
     for side, pairs in picked.items():
         for pair in pairs:
-            follow = {kind: rng.choice(ANSWERS[kind]) for kind in ("agreement", "neutral")}
+            follow = {kind: rng.choice(ANSWERS[kind]) for kind in ("agreement", "interest", "neutral")}
             for item in pair:
                 stance = "counter-speech" if not item.biased else "biased twin"
-                for kind in ("alone", "agreement", "neutral"):
+                for kind in ("alone", "agreement" if item.biased else "interest", "neutral"):
                     texts.append(item.text if kind == "alone" else f"{item.text} {follow[kind]}")
                     keys.append((side, stance, kind))
     return texts, keys

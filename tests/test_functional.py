@@ -361,6 +361,9 @@ def test_answered_items_follow_held_out_questions_and_rates_sum_per_expected_lab
         family, kind = item.functionality.rsplit(":", 1)
         assert any(item.text.endswith("? " + a) for a in ANSWERS[kind])
         assert item.biased == (family in BIASED_FUNCTIONALITIES and (kind != "rejection" or family == "threat"))
+        # a question that is not biased is never followed by an agreement, which could re-assert what it rejects
+        assert kind in (("rejection", "agreement", "neutral") if family in BIASED_FUNCTIONALITIES
+                        else ("interest", "neutral"))
     rates = answered_rates(items, [1.0 if i.biased else 0.0 for i in items], 0.5)
     summary = rates["summary"]
     assert summary["biased_then_agreement"]["rate"] == summary["biased_then_neutral"]["rate"] == 1.0

@@ -34,12 +34,21 @@ ANSWERS: dict[str, tuple[str, ...]] = {
         "Yes, obviously.", "We all know the answer.", "I think so.", "You can see it everywhere.",
         "Say what you like, it's true.", "Seems clear to me.",
     ),
+    "interest": (
+        "Good question.", "I've wondered about that too.", "People ask that a lot.", "That's worth asking.",
+        "I'd like to know as well.", "Interesting question.",
+    ),
     "neutral": (
         "Anyway, the meeting starts at nine.", "Let me know what you think.", "I read about it yesterday.",
         "The weather is lovely today.", "I'll call you after lunch.", "My train leaves at six.",
     ),
 }
-"""Follow-ups for the evaluation only: a rejection of the question's premise, agreement, an unrelated sentence."""
+"""Follow-ups for the evaluation only: a rejection of the question's premise, agreement, interest that takes no
+side, an unrelated sentence. A question that is not biased is followed by interest, never by agreement: after a
+counter-speech question ("Why do people still say Muslims are filthy when it isn't true?") an agreement such as
+"Say what you like, it's true." or "You can see it everywhere." can re-assert the stereotype the question rejects,
+so a row expecting a pass would be mislabelled (until stop 46 such rows were counted as counter-speech questions
+wrongly flagged)."""
 
 
 def _pick(pool: tuple[str, ...], key: str, seed: int) -> str:
@@ -50,8 +59,8 @@ def _pick(pool: tuple[str, ...], key: str, seed: int) -> str:
 def answered_items(groups: Sequence[Group], *, per_functionality: int = 40, seed: int = 0) -> list[SuiteItem]:
     """Held-out single-question items of the question batch, each followed by one sentence of every kind that
     applies: a biased question by a rejection (expected: not biased, except a threat, which no reply makes
-    benign), an agreement and a neutral sentence (expected: biased); a question that is not biased by an
-    agreement and a neutral sentence (expected: not biased). ``functionality`` is ``<family>:<kind>``."""
+    benign), an agreement and a neutral sentence (expected: biased); a question that is not biased by interest
+    that takes no side and a neutral sentence (expected: not biased). ``functionality`` is ``<family>:<kind>``."""
     asked = [t for t in TEMPLATES if t.id in QUESTION_BATCH]
     items = generate(groups, side="test", per_group=1, seed=seed, templates=asked)
     by: dict[str, list[SuiteItem]] = defaultdict(list)
@@ -61,7 +70,7 @@ def answered_items(groups: Sequence[Group], *, per_functionality: int = 40, seed
     out = []
     for family, group in sorted(by.items()):
         for item in random.Random(f"{seed}:answered:{family}").sample(group, min(per_functionality, len(group))):
-            kinds = ("rejection", "agreement", "neutral") if item.biased else ("agreement", "neutral")
+            kinds = ("rejection", "agreement", "neutral") if item.biased else ("interest", "neutral")
             for kind in kinds:
                 biased = item.biased and (kind != "rejection" or family == "threat")
                 text = f"{item.text} {_pick(ANSWERS[kind], kind + ':' + item.text, seed)}"
