@@ -77,6 +77,7 @@ def check(biased: list[str], neutral: list[str], argv: list[str] | None = None, 
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("adapters", nargs="*", help="adapter GGUF files (none: the shipped default)")
     parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads")
+    parser.add_argument("--counts-only", action="store_true", help="print the counts, not the sentences")
     args = parser.parse_args(argv)
     for path in args.adapters or [None]:
         guard = SRGuard(adapter_path=path, n_threads=args.threads) if path else SRGuard(n_threads=args.threads)
@@ -87,6 +88,8 @@ def check(biased: list[str], neutral: list[str], argv: list[str] | None = None, 
         print(f"{path or 'default'}: biased flagged {len(biased) - len(missed)}/{len(biased)} "
               f"({rewritten} rewritten, {len(biased) - len(missed) - rewritten} fallback); "
               f"neutral flagged {len(false)}/{len(neutral)}")
+        if args.counts_only:
+            continue
         print("  missed:", *missed, sep="\n    ")
         print("  flagged neutral:", *false, sep="\n    ")
 
