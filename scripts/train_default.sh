@@ -6,13 +6,13 @@
 #   bash scripts/train_default.sh                      # this 2-core CPU: <= 90 min per stage, ~7.5 h in all
 #   DEVICE=cuda bash scripts/train_default.sh          # a CUDA machine: the same recipe, minutes per stage
 #
-# Env: DATA (default ../shared/data), OUT (runs/sr-gemma3-270m-v11), NAME (sr-gemma3-270m-v11), DEVICE (cpu|cuda),
+# Env: DATA (default ../shared/data), OUT (runs/sr-gemma3-270m-v12), NAME (sr-gemma3-270m-v12), DEVICE (cpu|cuda),
 # THREADS (llama.cpp threads for the probe and the evaluation; 1 leaves a core free).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
-OUT=${OUT:-runs/sr-gemma3-270m-v11}
-NAME=${NAME:-sr-gemma3-270m-v11}
+OUT=${OUT:-runs/sr-gemma3-270m-v12}
+NAME=${NAME:-sr-gemma3-270m-v12}
 DEVICE=${DEVICE:-cpu}
 THREADS=${THREADS:-1}
 PY=${PY:-.venv/bin/python}
@@ -33,23 +33,23 @@ fi
 "$PY" -m trainers.train --recipe default-stage7 --data-dir "$DATA" --out "$OUT-s5" \
   --set init_adapter="$OUT-s4/peft" "${EXTRA[@]}"
 # stages 5-8 are recipes default-stage7 (sr-gemma3-270m-v5), -stage8 (sr-gemma3-270m-v6: questions with the
-# sentence after them), -stage9 (sr-gemma3-270m-v7: rewrite targets the guard accepts) and -stage44
-# (sr-gemma3-270m-v11: -stage39's stories, insults, things and minimal pairs of questions, plus explanatory
-# sentences about groups with rewritten biased twins, more Jigsaw and SR-LLM rows and more stories; -stage39 made
-# sr-gemma3-270m-v10, -stage33 sr-gemma3-270m-v9 and -stage25 sr-gemma3-270m-v8 from the same v7, and the other
-# stages from -stage10 on are experiments that were not shipped)
+# sentence after them), -stage9 (sr-gemma3-270m-v7: rewrite targets the guard accepts) and -stage51
+# (sr-gemma3-270m-v12: -stage44's mix plus threats aimed at one person, explicit and veiled, with harmless
+# sentences in their words, and hedged stereotypes beside the same hedge about one person; -stage44 made
+# sr-gemma3-270m-v11, -stage39 sr-gemma3-270m-v10, -stage33 sr-gemma3-270m-v9 and -stage25 sr-gemma3-270m-v8 from
+# the same v7, and the other stages from -stage10 on are experiments that were not shipped)
 "$PY" -m trainers.train --recipe default-stage8 --data-dir "$DATA" --out "$OUT-s6" \
   --set init_adapter="$OUT-s5/peft" "${EXTRA[@]}"
 "$PY" -m trainers.train --recipe default-stage9 --data-dir "$DATA" --out "$OUT-s7" \
   --set init_adapter="$OUT-s6/peft" "${EXTRA[@]}"
-"$PY" -m trainers.train --recipe default-stage44 --data-dir "$DATA" --out "$OUT" \
+"$PY" -m trainers.train --recipe default-stage51 --data-dir "$DATA" --out "$OUT" \
   --set init_adapter="$OUT-s7/peft" "${EXTRA[@]}"
 
 # the early-exit probe, fitted on the merged model's own verdicts (the trainer's train split plus the distill
 # corpus; never the test split, infer_50 or counterfactual-inhouse)
 "$PY" -m trainers.distill --data-dir "$DATA" --adapter "$OUT/adapter.gguf" --train-split "$OUT/splits/train.jsonl" \
   --cache "$OUT/distill/teacher.jsonl" --per-source 1200 --budget-min 40 --n-threads "$THREADS" \
-  --features early --early-layer 10 --early-position text_end --recall 0.995 --precision 0.98 --long-words 24 \
+  --features early --early-layer 10 --early-position text_end --recall 0.998 --precision 0.98 --long-words 24 \
   --out "$OUT/early_exit.npz"
 
 "$PY" -m trainers.roundtrip --run "$OUT" --merged

@@ -43,11 +43,11 @@ class GuardConfig(BaseModel):
     back until the next sentence is complete (at most ``stream_max_holdback_chars`` more characters) so that it
     is judged the same way.
 
-    The rule is as good as the model's reading of such pairs. The default adapter, ``sr-gemma3-270m-v11``, was
-    trained on them (as were ``sr-gemma3-270m-v10`` back to ``-v6``): with the rule, held-out biased questions
-    answered by a rejection of their premise are flagged 3.3% of the time while those followed by an unrelated
-    sentence stay flagged 96.4% (by an agreement 96.4%), and counter-speech questions followed by another sentence
-    12.5-15%. Turn it off (``False``, ``--no-answered-questions``) for an adapter that was not:
+    The rule is as good as the model's reading of such pairs. The default adapter, ``sr-gemma3-270m-v12``, was
+    trained on them (as were ``sr-gemma3-270m-v11`` back to ``-v6``): with the rule, held-out biased questions
+    answered by a rejection of their premise are flagged 4.2% of the time while those followed by an unrelated
+    sentence stay flagged 96.1% (by an agreement 96.1%), and counter-speech questions followed by another sentence
+    17.5-20%. Turn it off (``False``, ``--no-answered-questions``) for an adapter that was not:
     ``sr-gemma3-270m-v5`` under the rule keeps only 47% of the latter flagged (84.6% judged alone)."""
 
     max_drift: float = Field(default=0.9, ge=0.0, le=1.0)
