@@ -28,14 +28,15 @@ _HARM = re.compile(r"\b(kill|hurt|beat|hospital|break|burn|bleed|shoot|stab|stra
 _SAFE = re.compile(r"I will not hurt anyone|should be hurt")  # harm a rewrite rules out ("no one ... should be hurt")
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["explicit", "veiled"])
-def veiled(request):
+@pytest.fixture(scope="module", params=[{}, {"veiled": True}, {"veiled": True, "further": True}],
+                ids=["explicit", "veiled", "further"])
+def options(request):
     return request.param
 
 
 @pytest.fixture(scope="module")
-def sides(veiled):
-    return threats.items(side="train", veiled=veiled), threats.items(side="test", veiled=veiled)
+def sides(options):
+    return threats.items(side="train", **options), threats.items(side="test", **options)
 
 
 def test_threats_name_one_person_and_their_rewrites_keep_the_person_without_the_threat(sides):
@@ -64,10 +65,12 @@ def test_threats_name_one_person_and_their_rewrites_keep_the_person_without_the_
         "I'm coming for your boss's record at the next race."
 
 
-def test_every_frame_that_allows_it_has_a_harmless_side_in_the_same_words(veiled):
-    every = threats.items(side="all", veiled=veiled)
-    frames = threats.TEMPLATES + (threats.VEILED if veiled else ())
-    idioms = threats.IDIOMS + (threats.VEILED_IDIOMS if veiled else ())
+def test_every_frame_that_allows_it_has_a_harmless_side_in_the_same_words(options):
+    every = threats.items(side="all", **options)
+    veiled, further = options.get("veiled", False), options.get("further", False)
+    frames = threats.TEMPLATES + (threats.VEILED if veiled else ()) + (threats.FURTHER if further else ())
+    idioms = (threats.IDIOMS + (threats.VEILED_IDIOMS if veiled else ())
+              + (threats.FURTHER_IDIOMS if further else ()))
     biased = {i.template for i in every if i.biased}
     neutral = {i.template for i in every if not i.biased}
     with_act = {tid for tid, t in frames if "{A}" in t}
@@ -79,9 +82,9 @@ def test_every_frame_that_allows_it_has_a_harmless_side_in_the_same_words(veiled
     assert shown == {True, False}
 
 
-def test_split_keeps_held_out_people_frames_and_acts_out_of_training(sides, veiled):
+def test_split_keeps_held_out_people_frames_and_acts_out_of_training(sides, options):
     train, test = sides
-    assert_split_sides(threats, train, test, veiled=veiled)
+    assert_split_sides(threats, train, test, **options)
     for item in train:
         assert not held_out("group", item.group) and not held_out("template", f"{threats.SOURCE}:{item.template}")
         assert item.attribute is None or not held_out("attribute", item.attribute)
@@ -118,3 +121,24 @@ def test_the_mix_draws_veiled_threats_only_when_asked_within_the_same_quota(tmp_
         assert any(e.text in veiled for e in drawn) == asked
     strip = replace(mix, threats=0)
     assert_only_source_added(build_splits(write_extra_sources(tmp_path / "c"), strip), made, threats.SOURCE)
+
+
+def test_further_frames_come_only_when_asked_and_leave_the_other_items_as_they_were(tmp_path):
+    veiled = threats.items(side="all", veiled=True)
+    further = threats.items(side="all", veiled=True, further=True)
+    ids = {tid for tid, _ in threats.FURTHER + threats.FURTHER_IDIOMS}
+    assert not {i.template for i in veiled} & ids and {i.template for i in further} >= ids
+    assert [i for i in further if i.template not in ids] == veiled  # drawn after the others: nothing else moves
+    # the new verb slots agree with their subject
+    assert threats._fill("I know what time {s} {leave} work every day.", "Linda", None) == \
+        "I know what time Linda leaves work every day."
+    assert threats._fill("{P} {have} no idea what's coming.", "you", None) == "You have no idea what's coming."
+    # the mix draws them only when asked, within the same quota
+    mix = replace(MIX, threats=40, threats_veiled=True)
+    plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
+    made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, threats_further=True))
+    texts = {i.text for i in further if i.template in ids}
+    for splits, asked in ((plain, False), (made, True)):
+        drawn = [e for e in splits.train + splits.dev if e.source == threats.SOURCE]
+        assert sum(e.biased for e in drawn) <= 40 and sum(not e.biased for e in drawn) <= 40
+        assert any(e.text in texts for e in drawn) == asked

@@ -206,6 +206,12 @@ class DataMix:
     their harmless lookalikes), the quota unchanged. Made because the explicit frames' lesson reached 8 or 9 of
     the 20 hand-written threats of ``scripts/threat_check.py`` (stages 45-48). False: the explicit frames alone,
     as every recipe up to ``default-stage49`` drew them."""
+    threats_further: bool = False
+    """Draw the threats (``threats``) from the further frames too (:data:`srllm_guard.eval.threats.FURTHER`: "I
+    could hurt you and nobody would ever know.", "It would be a shame if something happened to your family.", with
+    their harmless lookalikes), the quota unchanged. Made because ``default-stage51`` flagged 78% of the threats in
+    frames held out of training and 100% of those with acts held out. False: every recipe up to
+    ``default-stage51``."""
     anecdotes_bare: bool = False
     """Draw each story's bare twin too (:attr:`srllm_guard.eval.anecdotes.Frame.bare`: the biased sentence with its
     generalisation taken out, neutral), the minimal pair that puts the line on the generalisation rather than on a
