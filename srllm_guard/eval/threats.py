@@ -81,8 +81,9 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
     ("th19", "{P} will pay for this in blood."),
 )
 """Threat frames. ``{P}``/``{p}`` the person (capitalised / as written) as subject, ``{s}`` the same inside a
-sentence, ``{o}``/``{os}`` as object / possessive, ``{say}``/``{live}``/``{show}`` verbs that agree with it, ``{A}``
-an act (:data:`ACTS`; :data:`HARMLESS` on the neutral side). A frame without ``{A}`` threatens by itself."""
+sentence, ``{o}``/``{os}`` as object / possessive, ``{say}``/``{live}``/``{show}`` (and ``{have}``/``{leave}`` in
+:data:`FURTHER`) verbs that agree with it, ``{A}`` an act (:data:`ACTS`; :data:`HARMLESS` on the neutral side). A frame
+without ``{A}`` threatens by itself."""
 
 MENACING: frozenset[str] = frozenset({"th02", "th03", "th04", "th05", "th12", "v16", "f08", "f09", "f10"})
 """Frames that threaten whatever act follows: never given a harmless act. ``th02`` ("I will {A} if {s} {say} that
