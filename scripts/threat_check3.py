@@ -3,10 +3,11 @@
     python scripts/threat_check3.py [ADAPTER.gguf ...] [--threads 2] [--counts-only]   # no adapter: the shipped guard
 
 Written at stop 46, before any threat frame after stage 50's, because the misses of the first two sets
-(``scripts/threat_check.py``, ``scripts/threat_check2.py``) have been read: this one is the unread measure of how far
-the templated threats reach text they did not template. Run it with ``--counts-only`` while threat frames are still
-being written, so that its misses stay unread. Each sentence goes through ``SRGuard.check`` (the path users get) as
-in ``scripts/anecdote_check.py``.
+(``scripts/threat_check.py``, ``scripts/threat_check2.py``) have been read: this one is the unread measure of how
+far the templated threats reach text they did not template. Run it with ``--counts-only`` while threat frames are
+still being written, so that its misses stay unread. Read at stop 47 after ``default-stage52`` was measured: v12 and
+stage 52 miss the same four (a sister's walk home, the river, under the car, the brakes). Each sentence goes through
+``SRGuard.check`` (the path users get) as in ``scripts/anecdote_check.py``.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ Written at stop 47, before the threat frames of ``default-stage52``, in register
 (chat shorthand, lower case, slang, sarcasm, threats against a person's job, pet or online life as well as their
 body), because the third set's sentences (``scripts/threat_check3.py``) were in view while those frames were
 written. Run it with ``--counts-only`` until a candidate trained on those frames has been measured, so that its
-misses stay unread. Each sentence goes through ``SRGuard.check`` (the path users get) as in
-``scripts/anecdote_check.py``.
+misses stay unread. Read at stop 47 after ``default-stage52`` was measured (12 of 20; v12 11): the misses need what
+a phrase implies ("he can read your eulogy", "while you still have teeth", "six feet under"). Each sentence goes
+through ``SRGuard.check`` (the path users get) as in ``scripts/anecdote_check.py``.
 """
 
 from __future__ import annotations
