@@ -110,15 +110,22 @@ def test_veiled_frames_come_only_when_asked_and_leave_the_explicit_items_as_they
     assert any(i.attribute == f"{threats.SOURCE}:{a}" for i in veiled for a in threats.VEILED_ACTS)
 
 
-def test_the_mix_draws_veiled_threats_only_when_asked_within_the_same_quota(tmp_path):
-    mix = replace(MIX, threats=40)
+def _drawn_only_when_asked(tmp_path, mix, flag: str, texts: set[str]):
+    """Splits of ``mix`` without and with ``flag``: each within the quota of 40 a side, ``texts`` drawn only with it;
+    returns the splits made with it."""
     plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
-    made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, threats_veiled=True))
-    veiled = {i.text for i in threats.items(side="all", veiled=True)} - {i.text for i in threats.items(side="all")}
+    made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, **{flag: True}))
     for splits, asked in ((plain, False), (made, True)):
         drawn = [e for e in splits.train + splits.dev if e.source == threats.SOURCE]
         assert sum(e.biased for e in drawn) <= 40 and sum(not e.biased for e in drawn) <= 40
-        assert any(e.text in veiled for e in drawn) == asked
+        assert any(e.text in texts for e in drawn) == asked
+    return made
+
+
+def test_the_mix_draws_veiled_threats_only_when_asked_within_the_same_quota(tmp_path):
+    mix = replace(MIX, threats=40)
+    veiled = {i.text for i in threats.items(side="all", veiled=True)} - {i.text for i in threats.items(side="all")}
+    made = _drawn_only_when_asked(tmp_path, mix, "threats_veiled", veiled)
     strip = replace(mix, threats=0)
     assert_only_source_added(build_splits(write_extra_sources(tmp_path / "c"), strip), made, threats.SOURCE)
 
@@ -134,11 +141,5 @@ def test_further_frames_come_only_when_asked_and_leave_the_other_items_as_they_w
         "I know what time Linda leaves work every day."
     assert threats._fill("{P} {have} no idea what's coming.", "you", None) == "You have no idea what's coming."
     # the mix draws them only when asked, within the same quota
-    mix = replace(MIX, threats=40, threats_veiled=True)
-    plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
-    made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, threats_further=True))
-    texts = {i.text for i in further if i.template in ids}
-    for splits, asked in ((plain, False), (made, True)):
-        drawn = [e for e in splits.train + splits.dev if e.source == threats.SOURCE]
-        assert sum(e.biased for e in drawn) <= 40 and sum(not e.biased for e in drawn) <= 40
-        assert any(e.text in texts for e in drawn) == asked
+    _drawn_only_when_asked(tmp_path, replace(MIX, threats=40, threats_veiled=True), "threats_further",
+                           {i.text for i in further if i.template in ids})

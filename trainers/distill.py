@@ -7,7 +7,7 @@ The shipped early-exit probe of the default adapter (read by ``LlamaCppBackend(s
         --train-split runs/sr-gemma3-270m-v12/splits/train.jsonl \\
         --cache runs/sr-gemma3-270m-v12/distill/teacher.jsonl \\
         --per-source 1200 --budget-min 40 --n-threads 1 --features early --early-layer 10 \\
-        --early-position text_end --recall 0.995 --precision 0.98 --long-words 24 \\
+        --early-position text_end --recall 0.998 --precision 0.98 --long-words 24 \\
         --out runs/sr-gemma3-270m-v12/early_exit.npz
 
 (v10's is the first calibrated by length, ``--long-words 24``: texts of more than 24 words get a ``low`` of their
