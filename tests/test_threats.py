@@ -28,8 +28,9 @@ _HARM = re.compile(r"\b(kill|hurt|beat|hospital|break|burn|bleed|shoot|stab|stra
 _SAFE = re.compile(r"I will not hurt anyone|should be hurt")  # harm a rewrite rules out ("no one ... should be hurt")
 
 
-@pytest.fixture(scope="module", params=[{}, {"veiled": True}, {"veiled": True, "further": True}],
-                ids=["explicit", "veiled", "further"])
+@pytest.fixture(scope="module", params=[{}, {"veiled": True}, {"veiled": True, "further": True},
+                                        {"veiled": True, "implied": True}],
+                ids=["explicit", "veiled", "further", "implied"])
 def options(request):
     return request.param
 
@@ -67,10 +68,11 @@ def test_threats_name_one_person_and_their_rewrites_keep_the_person_without_the_
 
 def test_every_frame_that_allows_it_has_a_harmless_side_in_the_same_words(options):
     every = threats.items(side="all", **options)
-    veiled, further = options.get("veiled", False), options.get("further", False)
-    frames = threats.TEMPLATES + (threats.VEILED if veiled else ()) + (threats.FURTHER if further else ())
+    veiled, further, implied = (options.get(k, False) for k in ("veiled", "further", "implied"))
+    frames = (threats.TEMPLATES + (threats.VEILED if veiled else ()) + (threats.FURTHER if further else ())
+              + (threats.IMPLIED if implied else ()))
     idioms = (threats.IDIOMS + (threats.VEILED_IDIOMS if veiled else ())
-              + (threats.FURTHER_IDIOMS if further else ()))
+              + (threats.FURTHER_IDIOMS if further else ()) + (threats.IMPLIED_IDIOMS if implied else ()))
     biased = {i.template for i in every if i.biased}
     neutral = {i.template for i in every if not i.biased}
     with_act = {tid for tid, t in frames if "{A}" in t}
@@ -143,3 +145,22 @@ def test_further_frames_come_only_when_asked_and_leave_the_other_items_as_they_w
     # the mix draws them only when asked, within the same quota
     _drawn_only_when_asked(tmp_path, replace(MIX, threats=40, threats_veiled=True), "threats_further",
                            {i.text for i in further if i.template in ids})
+
+
+def test_implied_threats_come_only_when_asked_with_their_own_consequences(tmp_path):
+    veiled = threats.items(side="all", veiled=True)
+    implied = threats.items(side="all", veiled=True, implied=True)
+    ids = {tid for tid, _ in threats.IMPLIED + threats.IMPLIED_IDIOMS}
+    assert not {i.template for i in veiled} & ids and {i.template for i in implied} >= ids
+    assert [i for i in implied if i.template not in ids] == veiled  # drawn after the others: nothing else moves
+    frames = {tid for tid, _ in threats.IMPLIED}
+    consequences = {f"{threats.SOURCE}:{a}" for a in threats.IMPLIED_ACTS}
+    for item in implied:  # an implied frame takes a consequence, and a consequence goes with no other frame
+        if item.biased and item.attribute:
+            assert (item.template in frames) == (item.attribute in consequences), item
+    # every frame menaces whatever follows, so its harmless side is the idioms alone
+    assert frames <= threats.MENACING
+    assert threats._fill("Cross me again and {A}.", "Linda", "{os} mother will be wearing black") == \
+        "Cross me again and Linda's mother will be wearing black."
+    _drawn_only_when_asked(tmp_path, replace(MIX, threats=40, threats_veiled=True), "threats_implied",
+                           {i.text for i in implied if i.template in ids})

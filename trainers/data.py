@@ -212,6 +212,11 @@ class DataMix:
     their harmless lookalikes), the quota unchanged. Made because ``default-stage51`` flagged 78% of the threats in
     frames held out of training and 100% of those with acts held out. False: every recipe up to
     ``default-stage51``."""
+    threats_implied: bool = False
+    """Draw the threats (``threats``) from the implied-harm frames too (:data:`srllm_guard.eval.threats.IMPLIED`:
+    "Cross me again and your family will be picking out a coffin.", a consequence that names no act, with harmless
+    sentences in their words), the quota unchanged. Made because the hand-written threats that v12 and
+    ``default-stage52`` miss need what a phrase implies. False: every recipe up to ``default-stage52``."""
     anecdotes_bare: bool = False
     """Draw each story's bare twin too (:attr:`srllm_guard.eval.anecdotes.Frame.bare`: the biased sentence with its
     generalisation taken out, neutral), the minimal pair that puts the line on the generalisation rather than on a

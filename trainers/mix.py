@@ -33,7 +33,8 @@ source                      what                                             lab
                             frames with a harmless act, idioms in a          acts, idioms); split like functional
                             threat's words (:mod:`srllm_guard.eval.threats`;
                             veiled frames too with ``threats_veiled``,
-                            further ones with ``threats_further``)
+                            further ones with ``threats_further``,
+                            implied harm with ``threats_implied``)
 ``hedged``                  hedged stereotypes ("{G} can be {A} at           both (biased + rewrite; neutral: the
                             times."), the same hedge about one person and    twin, the rejection); split like
                             the hedge rejected                               functional, with the suite's group and
@@ -474,7 +475,8 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         twin_of = {a.text: b for a, b in zip(made, made[1:]) if not a.biased and b.biased}  # a twin follows its pair
         items += drawn + [twin_of[i.text] for i in drawn if i.text in twin_of]
     if mix.threats:
-        made = threats.items(side=side, seed=mix.seed, veiled=mix.threats_veiled, further=mix.threats_further)
+        made = threats.items(side=side, seed=mix.seed, veiled=mix.threats_veiled, further=mix.threats_further,
+                             implied=mix.threats_implied)
         items += _sample_each(made, threats.KINDS, limit(mix.threats), mix.seed)
     if mix.hedged:
         items += _sample_each(hedged.items(side=side, seed=mix.seed), hedged.KINDS, limit(mix.hedged), mix.seed)
