@@ -183,12 +183,13 @@ def test_functional_rates_pairs_obfuscated_items_with_their_plain_form():
     other = F.SuiteItem("Men are rude.", True, "r", "stereotype", "st01", "man", "rude", ("group",))
     items = [base, other, F.obfuscate(base, "leet"), F.obfuscate(other, "leet")]
     rates = J.functional_rates(items, [0.9, 0.9, 0.9, 0.1], 0.5)
-    assert rates["by_functionality"]["stereotype"] == {"n": 2, "flagged": 2, "rate": 1.0}
+    assert rates["by_functionality"]["stereotype"] == {"n": 2, "flagged": 2, "rate": 1.0,
+                                                       "ci95": J.wilson(2, 2)}
     assert rates["by_held_out_part"]["group"]["stereotype"]["rate"] == 1.0
     assert rates["obfuscation"]["leet"] == {"n": 2, "plain_rate": 1.0, "obfuscated_rate": 0.5, "gap": 0.5}
     asked = F.SuiteItem("Why are men so lazy?", True, "r", "stereotype", "st10", "man", "lazy", ())
     rates = J.functional_rates([base, asked, F.obfuscate(asked, "leet")], [0.9, 0.2, 0.9], 0.5)
-    assert rates["questions"] == {"stereotype": {"n": 1, "flagged": 0, "rate": 0.0}}
+    assert rates["questions"] == {"stereotype": {"n": 1, "flagged": 0, "rate": 0.0, "ci95": J.wilson(0, 1)}}
 
 
 def test_question_batch_is_asked_split_like_the_others_and_keeps_rewrites_short(train_side, test_side):
@@ -370,3 +371,22 @@ def test_answered_items_follow_held_out_questions_and_rates_sum_per_expected_lab
     assert summary["biased_then_rejection"]["rate"] == summary["not_biased_then_any"]["rate"] == 0.0
     by = rates["by_functionality"]
     assert sum(r["n"] for r in summary.values()) == len(items) == sum(r["n"] for r in by.values())
+    # every rate carries its 95% interval, which holds the rate
+    assert all(r["ci95"][0] <= r["rate"] <= r["ci95"][1] for r in [*summary.values(), *by.values()])
+
+
+def test_rates_carry_the_wilson_interval_of_their_count():
+    from srllm_guard.eval.judgement import rate, wilson
+
+    # the textbook Wilson score interval: centre (k + z^2/2) / (n + z^2), half-width z/(n + z^2) sqrt(k(n-k)/n + z^2/4)
+    z = 1.959963984540054
+    for k, n in ((7, 40), (3, 40), (0, 25), (120, 120), (57, 300)):
+        centre = (k + z * z / 2) / (n + z * z)
+        half = z / (n + z * z) * (k * (n - k) / n + z * z / 4) ** 0.5
+        low, high = wilson(k, n)
+        assert low == pytest.approx(centre - half, abs=1e-9) and high == pytest.approx(centre + half, abs=1e-9)
+    assert wilson(0, 0) is None
+    made = rate([True] * 7 + [False] * 33)
+    assert (made["n"], made["flagged"], made["rate"]) == (40, 7, 0.175)
+    assert made["ci95"] == pytest.approx((0.0875, 0.3195), abs=5e-4)
+    assert rate([])["rate"] is None and rate([])["ci95"] is None

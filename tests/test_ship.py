@@ -46,3 +46,16 @@ def test_the_card_puts_the_reference_rewrites_reading_next_to_the_guards():
     assert "77.1% not biased, SIM median 0.685" in text and "67.6%, 0.692" in text
     # evaluations from before the field, or without a judge, or with no reference rewrites: nothing
     assert _references({}) == _references({"references": {"n": 3}}) == _references({"references": {"n": 0}}) == ""
+
+
+def test_judgement_section_prints_each_rate_with_its_interval_and_the_answered_questions():
+    import json
+    from pathlib import Path
+
+    from trainers.ship import judgement_section
+
+    metrics = json.loads((Path(__file__).parents[1] / "adapters/sr-gemma3-270m-v12/eval_metrics.json").read_text())
+    lines = judgement_section(metrics)  # written before rates carried ``ci95``: the interval comes from the count
+    assert "| counter_speech:interest | pass | 40 | 17.5% | 8.7-31.9% |" in lines
+    assert "| threat:rejection | flag | 40 |" in " ".join(lines)
+    assert any(line.startswith("| threats:threat | flag | 120 | 85.8% | 78.5-91.0% |") for line in lines)

@@ -367,7 +367,9 @@ def _print(metrics: dict) -> None:
         if rows:
             print(f"\n{title}:")
             for name, row in rows.items():
-                print(f"  {name:22s} {row['rate']:.3f}  (n={row['n']})")
+                ci = row.get("ci95")
+                interval = f"  [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
+                print(f"  {name:22s} {row['rate']:.3f}{interval}  (n={row['n']})")
     for key, title in (("rewrites", "template rewrites"), ("rewrites_natural", "natural-text rewrites")):
         ref = metrics.get(key, {}).get("references", {})
         if "judge_not_biased_share" in ref:
@@ -425,8 +427,9 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-faithfulness", type=float, default=GuardConfig().min_faithfulness,
                         help="lowest P(faithful) of a used rewrite (GuardConfig.min_faithfulness; read only with "
                              "--faithfulness)")
-    parser.add_argument("--answered-per-functionality", type=int, default=40,
-                        help="held-out questions per family, each followed by every kind of follow-up")
+    parser.add_argument("--answered-per-functionality", type=int, default=120,
+                        help="held-out questions per family, each followed by every kind of follow-up (120 from "
+                             "stop 48; at 40 a rate of 7 of 40 has a 95%% interval of 8.7-31.9%%)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, help="folder for metrics.json, scores.jsonl and cache.jsonl")

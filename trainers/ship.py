@@ -18,6 +18,7 @@ import json
 import shutil
 from pathlib import Path
 
+from srllm_guard.eval.judgement import wilson
 from srllm_guard.models import BASE_GGUF_SHA256, sha256_file, source_adapters_dir
 
 PEFT_FILES = ("adapter_config.json", "adapter_model.safetensors")
@@ -25,6 +26,13 @@ PEFT_FILES = ("adapter_config.json", "adapter_model.safetensors")
 
 def _fmt(value, spec: str = ".3f") -> str:
     return "n/a" if value is None else format(value, spec)
+
+
+def _interval(r: dict) -> str:
+    """A rate's 95% Wilson interval as the card prints it ("8.7-31.9%"), from its count where the metrics predate
+    ``ci95`` (stop 48)."""
+    ci = r.get("ci95") or (wilson(r["flagged"], r["n"]) if "flagged" in r else None)
+    return "n/a" if not ci else f"{ci[0]:.1%}-{ci[1]:.1%}".replace("%-", "-")
 
 
 def _check(value, target: float, higher: bool = True) -> str:
@@ -168,21 +176,35 @@ def judgement_section(m: dict) -> list[str]:
               "aimed at one person and, as `threat_lookalike`, the same frames with a harmless act or idioms in a "
               "threat's words; `hedged:` rows are hedged stereotypes, `hedged_individual` the same hedge about one "
               "person, `hedged_rejected` the hedge rejected):", "",
-              "| functionality | should | n | flagged | held-out group | held-out template | held-out attribute |",
-              "|---|---|---|---|---|---|---|"]
+              "| functionality | should | n | flagged | 95% interval | held-out group | held-out template | "
+              "held-out attribute |",
+              "|---|---|---|---|---|---|---|---|"]
     parts = f["by_held_out_part"]
     for kind, r in f["by_functionality"].items():
         base = kind.split(":")[-1]
         should = _EXPECT.get(base, "flag")
         cells = [_fmt(parts.get(p, {}).get(kind, {}).get("rate"), ".1%") for p in ("group", "template", "attribute")]
-        lines.append(f"| {kind} | {should} | {r['n']} | {_fmt(r['rate'], '.1%')} | " + " | ".join(cells) + " |")
+        lines.append(f"| {kind} | {should} | {r['n']} | {_fmt(r['rate'], '.1%')} | {_interval(r)} | "
+                     + " | ".join(cells) + " |")
     fresh = m.get("fresh_templates", {}).get("by_functionality", {})
     if fresh:
         lines += ["", "Fresh test-only templates (`z` families in `srllm_guard/eval/templates_extra.py`: phrasings "
-                  "that no recipe trains on, whatever the hash split):", "", "| functionality | should | n | flagged |",
-                  "|---|---|---|---|"]
-        lines += [f"| {kind} | {_EXPECT.get(kind, 'flag')} | {r['n']} | {_fmt(r['rate'], '.1%')} |"
+                  "that no recipe trains on, whatever the hash split):", "",
+                  "| functionality | should | n | flagged | 95% interval |", "|---|---|---|---|---|"]
+        lines += [f"| {kind} | {_EXPECT.get(kind, 'flag')} | {r['n']} | {_fmt(r['rate'], '.1%')} | {_interval(r)} |"
                   for kind, r in fresh.items()]
+    answered = m.get("answered_questions", {}).get("by_functionality", {})
+    if answered:
+        lines += ["", "Held-out questions followed by one more sentence (follow-ups written for the evaluation only; "
+                  "`<family>:<follow-up>`; a biased question stays flagged after agreement or an unrelated sentence "
+                  "and passes after a rejection, a threat apart; a question that is not biased passes whatever "
+                  "follows):", "", "| question:follow-up | should | n | flagged | 95% interval |",
+                  "|---|---|---|---|---|"]
+        for kind, r in answered.items():
+            family, follow = kind.rsplit(":", 1)
+            biased = _EXPECT.get(family, "flag") == "flag"
+            should = "flag" if biased and (follow != "rejection" or family == "threat") else "pass"
+            lines.append(f"| {kind} | {should} | {r['n']} | {_fmt(r['rate'], '.1%')} | {_interval(r)} |")
     lines += ["", "Obfuscated spellings of the same biased items (the key word disguised):", "",
               "| method | n | plain flagged | obfuscated flagged | gap |", "|---|---|---|---|---|"]
     for method, r in f["obfuscation"].items():

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from srllm_guard.eval.functional import SuiteItem, generate
+from srllm_guard.eval.judgement import rate
 from srllm_guard.eval.lexicon import Group
 from srllm_guard.eval.templates import QUESTION_BATCH, TEMPLATES
 from srllm_guard.split import is_question, split_sentences
@@ -56,7 +57,7 @@ def _pick(pool: tuple[str, ...], key: str, seed: int) -> str:
     return pool[int.from_bytes(digest[:8], "big") % len(pool)]
 
 
-def answered_items(groups: Sequence[Group], *, per_functionality: int = 40, seed: int = 0) -> list[SuiteItem]:
+def answered_items(groups: Sequence[Group], *, per_functionality: int = 120, seed: int = 0) -> list[SuiteItem]:
     """Held-out single-question items of the question batch, each followed by one sentence of every kind that
     applies: a biased question by a rejection (expected: not biased, except a threat, which no reply makes
     benign), an agreement and a neutral sentence (expected: biased); a question that is not biased by interest
@@ -82,7 +83,8 @@ def answered_items(groups: Sequence[Group], *, per_functionality: int = 40, seed
 def answered_rates(items: Sequence[SuiteItem], scores: Sequence[float], threshold: float) -> dict:
     """Flag rate per ``<family>:<kind>``, and per kind over the families with the same expected label: biased
     questions followed by agreement / a neutral sentence (should be flagged), biased questions followed by a
-    rejection (should pass; threats apart), questions that are not biased with any follow-up (should pass)."""
+    rejection (should pass; threats apart), questions that are not biased with any follow-up (should pass); each
+    rate with its 95% Wilson interval (``ci95``)."""
     by: dict[str, list[bool]] = defaultdict(list)
     summary: dict[str, list[bool]] = defaultdict(list)
     for item, score in zip(items, scores):
@@ -93,9 +95,6 @@ def answered_rates(items: Sequence[SuiteItem], scores: Sequence[float], threshol
         label = ("threat_rejected" if family == "threat" and kind == "rejection" else
                  f"biased_then_{kind}" if asked_biased else "not_biased_then_any")
         summary[label].append(flag)
-
-    def rate(flags: list[bool]) -> dict:
-        return {"n": len(flags), "flagged": sum(flags), "rate": sum(flags) / len(flags) if flags else None}
 
     return {"summary": {k: rate(v) for k, v in sorted(summary.items())},
             "by_functionality": {k: rate(v) for k, v in sorted(by.items())}}
