@@ -6,7 +6,7 @@ The shipped early-exit probe of the default adapter (read by ``LlamaCppBackend(s
     python -m trainers.distill --data-dir ../shared/data --adapter runs/sr-gemma3-270m-v12/adapter.gguf \\
         --train-split runs/sr-gemma3-270m-v12/splits/train.jsonl \\
         --cache runs/sr-gemma3-270m-v12/distill/teacher.jsonl \\
-        --per-source 1200 --budget-min 40 --n-threads 1 --features early --early-layer 10 \\
+        --per-source 1200 --budget-min 22 --n-threads 2 --features early --early-layer 10 \\
         --early-position text_end --recall 0.998 --precision 0.98 --long-words 24 \\
         --out runs/sr-gemma3-270m-v12/early_exit.npz
 
