@@ -7,7 +7,9 @@ and before any of their words were chosen, because the fourth set (``scripts/thr
 and its misses are in view: threats that name no act and leave the harm to what a phrase implies, in registers the
 other sets use little (a workplace, a courtroom, a landlord, a coach, online accounts, a neighbour's dispute, text
 messages). Run it with ``--counts-only`` until a candidate trained on those threats has been measured, so that its
-misses stay unread. Each sentence goes through ``SRGuard.check`` (the path users get) as in
+misses stay unread. Read at stop 48 after ``default-stage53`` was measured (11 of 20; v12 12): the misses are less a
+missing word than a polite or casual frame around the harm ("would be awful if it went up in flames with you
+inside", "u wont have fingers to type with"). Each sentence goes through ``SRGuard.check`` (the path users get) as in
 ``scripts/anecdote_check.py``.
 """
 
