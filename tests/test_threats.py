@@ -132,12 +132,19 @@ def test_the_mix_draws_veiled_threats_only_when_asked_within_the_same_quota(tmp_
     assert_only_source_added(build_splits(write_extra_sources(tmp_path / "c"), strip), made, threats.SOURCE)
 
 
-def test_further_frames_come_only_when_asked_and_leave_the_other_items_as_they_were(tmp_path):
+def _added_after_the_others(option: str, frames) -> tuple[list, set[str]]:
+    """The items with ``option`` on top of the veiled ones, and ``frames``' ids: those frames come only with the
+    option, and after the others, so that nothing else moves."""
     veiled = threats.items(side="all", veiled=True)
-    further = threats.items(side="all", veiled=True, further=True)
-    ids = {tid for tid, _ in threats.FURTHER + threats.FURTHER_IDIOMS}
-    assert not {i.template for i in veiled} & ids and {i.template for i in further} >= ids
-    assert [i for i in further if i.template not in ids] == veiled  # drawn after the others: nothing else moves
+    made = threats.items(side="all", veiled=True, **{option: True})
+    ids = {tid for tid, _ in frames}
+    assert not {i.template for i in veiled} & ids and {i.template for i in made} >= ids
+    assert [i for i in made if i.template not in ids] == veiled
+    return made, ids
+
+
+def test_further_frames_come_only_when_asked_and_leave_the_other_items_as_they_were(tmp_path):
+    further, ids = _added_after_the_others("further", threats.FURTHER + threats.FURTHER_IDIOMS)
     # the new verb slots agree with their subject
     assert threats._fill("I know what time {s} {leave} work every day.", "Linda", None) == \
         "I know what time Linda leaves work every day."
@@ -148,11 +155,7 @@ def test_further_frames_come_only_when_asked_and_leave_the_other_items_as_they_w
 
 
 def test_implied_threats_come_only_when_asked_with_their_own_consequences(tmp_path):
-    veiled = threats.items(side="all", veiled=True)
-    implied = threats.items(side="all", veiled=True, implied=True)
-    ids = {tid for tid, _ in threats.IMPLIED + threats.IMPLIED_IDIOMS}
-    assert not {i.template for i in veiled} & ids and {i.template for i in implied} >= ids
-    assert [i for i in implied if i.template not in ids] == veiled  # drawn after the others: nothing else moves
+    implied, ids = _added_after_the_others("implied", threats.IMPLIED + threats.IMPLIED_IDIOMS)
     frames = {tid for tid, _ in threats.IMPLIED}
     consequences = {f"{threats.SOURCE}:{a}" for a in threats.IMPLIED_ACTS}
     for item in implied:  # an implied frame takes a consequence, and a consequence goes with no other frame
