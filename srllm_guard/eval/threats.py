@@ -231,7 +231,9 @@ or a promise and, as its act, a consequence that names no violent act but leaves
 the hand-written sets' misses (read at stop 47) need what a phrase implies ("he can read your eulogy", "the river
 will be your new home") while every templated act names the harm. No hand-written sentence is among them, and
 only one consequence shares its key word with one (a wheelchair, in the third set); ``scripts/threat_check5.py``
-was written before them and stays unread until a stage trained on them is measured."""
+was written before them. Measured with ``default-stage53``: v12, never trained on them, already flags 306 of the 322
+held out (``scripts/threat_implied_check.py``), and the stage trained on them reaches no hand-written threat that
+v12 misses (recipe header)."""
 
 IMPLIED_ACTS: tuple[str, ...] = (
     "{os} family will be picking out a coffin", "{s} will be pushing up daisies", "{os} mother will be wearing black",
