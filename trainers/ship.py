@@ -18,6 +18,7 @@ import json
 import shutil
 from pathlib import Path
 
+from srllm_guard.eval.answered import stays_biased
 from srllm_guard.eval.judgement import wilson
 from srllm_guard.models import BASE_GGUF_SHA256, sha256_file, source_adapters_dir
 
@@ -203,7 +204,7 @@ def judgement_section(m: dict) -> list[str]:
         for kind, r in answered.items():
             family, follow = kind.rsplit(":", 1)
             biased = _EXPECT.get(family, "flag") == "flag"
-            should = "flag" if biased and (follow != "rejection" or family == "threat") else "pass"
+            should = "flag" if biased and stays_biased(family, follow) else "pass"
             lines.append(f"| {kind} | {should} | {r['n']} | {_fmt(r['rate'], '.1%')} | {_interval(r)} |")
     lines += ["", "Obfuscated spellings of the same biased items (the key word disguised):", "",
               "| method | n | plain flagged | obfuscated flagged | gap |", "|---|---|---|---|---|"]

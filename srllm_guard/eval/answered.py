@@ -23,7 +23,7 @@ from srllm_guard.eval.lexicon import Group
 from srllm_guard.eval.templates import QUESTION_BATCH, TEMPLATES
 from srllm_guard.split import is_question, split_sentences
 
-__all__ = ["ANSWERS", "answered_items", "answered_rates"]
+__all__ = ["ANSWERS", "answered_items", "answered_rates", "stays_biased"]
 
 ANSWERS: dict[str, tuple[str, ...]] = {
     "rejection": (
@@ -57,6 +57,12 @@ def _pick(pool: tuple[str, ...], key: str, seed: int) -> str:
     return pool[int.from_bytes(digest[:8], "big") % len(pool)]
 
 
+def stays_biased(family: str, kind: str) -> bool:
+    """Whether a biased question of ``family`` is still biased with a follow-up of ``kind``: a rejection of its
+    premise makes it benign, except a threat's, which no reply makes benign."""
+    return kind != "rejection" or family == "threat"
+
+
 def answered_items(groups: Sequence[Group], *, per_functionality: int = 120, seed: int = 0) -> list[SuiteItem]:
     """Held-out single-question items of the question batch, each followed by one sentence of every kind that
     applies: a biased question by a rejection (expected: not biased, except a threat, which no reply makes
@@ -73,7 +79,7 @@ def answered_items(groups: Sequence[Group], *, per_functionality: int = 120, see
         for item in random.Random(f"{seed}:answered:{family}").sample(group, min(per_functionality, len(group))):
             kinds = ("rejection", "agreement", "neutral") if item.biased else ("interest", "neutral")
             for kind in kinds:
-                biased = item.biased and (kind != "rejection" or family == "threat")
+                biased = item.biased and stays_biased(family, kind)
                 text = f"{item.text} {_pick(ANSWERS[kind], kind + ':' + item.text, seed)}"
                 out.append(replace(item, text=text, biased=biased, functionality=f"{family}:{kind}",
                                    rewrite=None, source="answered"))
