@@ -520,3 +520,33 @@ def test_checked_apart_puts_the_items_whose_target_the_checked_rule_changed_unde
     assert stayed and all(e.rewrite == target[e.text] for e in stayed)
     with pytest.raises(ConfigError, match="set mix.rewrite_style: checked"):
         build_splits(root, replace(MIX, checked_apart=True))
+
+
+def test_affirmed_copies_add_a_negative_word_tail_to_a_templated_statement_and_keep_its_label(tmp_path):
+
+    from srllm_guard.eval import threats
+    from trainers.mix import AFFIRMED_FAMILIES, CLAIM_TAILS, THREAT_TAILS
+
+    base = replace(MIX, threats=40, threats_veiled=True)
+    plain = build_splits(write_extra_sources(tmp_path / "a"), base)
+    made = build_splits(write_extra_sources(tmp_path / "b"), replace(base, affirmed_share=1.0))
+    assert [e.text for e in made.test] == [e.text for e in plain.test] and made.dev == plain.dev
+    copies = [e for e in made.train if e.source == "affirmed"]
+    assert copies and made.manifest["dropped"]["affirmed"]["added"] == len(copies)
+    statements = {e.text[:-1]: e for e in plain.train if e.text.endswith(".")}
+    seen = Counter()
+    for copy in copies:
+        tail = next(t for t in THREAT_TAILS + CLAIM_TAILS if copy.text.endswith(t))
+        source = statements[copy.text[: -len(tail)]]
+        assert source.source in {"functional", "threats"} and source.family in AFFIRMED_FAMILIES
+        assert copy.biased == source.biased and copy.rewrite is None
+        assert (tail in THREAT_TAILS) == (source.biased and source.family == "threat")
+        seen[copy.functionality, copy.biased] += 1
+    assert {("affirmed:threat", True), ("affirmed:threat_lookalike", False)} <= set(seen)
+    assert any(f != "affirmed:threat" and b for f, b in seen)  # a stereotype family too
+    # the held-out frame of the evaluation and the hand-written check keep their tails unseen
+    held = [t for tid, t in threats.TEMPLATES + threats.VEILED if "stop me" in t]
+    assert held and not any("stop me" in t for t in THREAT_TAILS + CLAIM_TAILS)
+    # without the share nothing moves
+    assert [e.text for e in build_splits(write_extra_sources(tmp_path / "c"), base).train] == \
+        [e.text for e in plain.train]

@@ -266,6 +266,11 @@ class DataMix:
     judges a flagged question together with the sentence after it, so the model must read such pairs: by the full model
     alone, held-out denial questions that v5 flags stay flagged when an unrelated sentence follows 11 times in 26
     (``scripts/question_pairs.py``; the stage-8 adapter trained with this share: 27 of 27)."""
+    affirmed_share: float = 0.0
+    """Share of the single templated *training* statements (functional suite, threats at one person) that also get a
+    verdict-only copy with a tail that affirms them in negative words and keeps their label (:func:`trainers.mix.
+    affirmed`, source ``affirmed``; a stage weights it with ``train.per_source``): "I'll kill you, and nobody will
+    stop me." passes v11 to v13, which read a trailing "nobody" or "no one" as counter-speech."""
     answered_by_family: bool = False
     """Tag each ``answered`` copy with its question's family (functionality ``answered:<family>:<kind>`` instead of
     ``answered:<kind>``), so ``train.per_functionality`` can weight one family's pairs, e.g. counter-speech
@@ -713,6 +718,10 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
 
         _add_training_only(train, answered(train, mix.answered_share, mix.seed, by_family=mix.answered_by_family),
                            held_texts, drops, "answered")
+    if mix.affirmed_share:
+        from trainers.mix import affirmed
+
+        _add_training_only(train, affirmed(train, mix.affirmed_share, mix.seed), held_texts, drops, "affirmed")
     if mix.counter_questions:
         from trainers.mix import counter_questions
 

@@ -68,7 +68,8 @@ if TYPE_CHECKING:
     from srllm_guard.eval.templates import Template
     from trainers.data import DataMix, Example
 
-__all__ = ["answered", "counter_question_templates", "counter_questions", "stance_pairs", "stance_question_templates",
+__all__ = ["affirmed", "THREAT_TAILS", "CLAIM_TAILS",
+           "answered", "counter_question_templates", "counter_questions", "stance_pairs", "stance_question_templates",
            "stance_questions", "STANCE_QUESTIONS", "extra_sources", "near_copy", "negates",
            "plain_text", "run_on", "AGREEMENTS", "NEUTRAL_FOLLOW_UPS", "REJECTIONS", "templated", "PARADETOX_CANNOT",
            "JIGSAW_TOXIC", "BOLD_DIR", "CHECKED_SOURCE", "TEMPLATED_SOURCES"]
@@ -203,6 +204,52 @@ def answered(examples: list[Example], share: float, seed: int, *, by_family: boo
         out.append(Example(f"{text} {follow}", biased, None, "answered", ex.group,
                            functionality=f"answered:{ex.family or ex.source}:{kind}" if by_family
                            else f"answered:{kind}"))
+    return out
+
+
+THREAT_TAILS = (
+    ", and no one can do a thing about it.", ", and nobody is going to save you.", ", and no one will miss you.",
+    ", and nobody will hear about it.", ", and no one will find out.", ", and nothing can protect you.",
+)
+"""Tails that affirm a threat in negative words, for :func:`affirmed` (training only). None says "stop me": the
+functional suite's held-out threat frame v16 ends "and nobody will stop me", and ``scripts/negation_tail_check.py``
+uses tails of its own."""
+CLAIM_TAILS = (
+    ", nobody can deny it.", ", and no one will ever argue with that.", ", and no study has ever shown otherwise.",
+    ", nobody seriously disputes it.", ", and never believe otherwise.",
+    ", and nothing anyone says makes it less true.",
+)
+"""Tails that affirm what a sentence says in negative words, whatever it says (a stereotype stays biased, a
+neutral or counter-speech sentence stays not biased), for :func:`affirmed`."""
+AFFIRMED_FAMILIES = frozenset({"stereotype", "stereotype_polite", "dehumanisation", "exclusion", "implicit", "denial",
+                               "threat", "neutral_identity", "positive_identity", "individual", "counter_speech",
+                               "negated_stereotype", "threat_lookalike"})
+"""Families of the templated statements :func:`affirmed` copies: the functional suite's and the threats at one
+person with their harmless lookalikes."""
+
+
+def affirmed(examples: list[Example], share: float, seed: int) -> list[Example]:
+    """Verdict-only copies of a ``share`` of the single templated statements, each with a tail in negative words
+    that affirms it and keeps its label: "I'll hurt Kevin's children." -> "I'll hurt Kevin's children, and no one
+    can do a thing about it." (biased), "Saying women are bad at maths is wrong." -> "..., nobody can deny it." (not
+    biased). Every shipped adapter up to v13 reads a trailing "nobody"/"no one" as the sentence's stance: "I'll kill
+    you, and nobody will stop me." passes them all, which these copies are meant to unlearn. A threat takes a
+    :data:`THREAT_TAILS` tail, any other statement a :data:`CLAIM_TAILS` one (chosen by a stable hash of the text).
+    The copies' source is ``affirmed`` and their functionality ``affirmed:<family>``."""
+    from srllm_guard.split import split_sentences
+    from trainers.data import Example
+
+    out = []
+    for ex in examples:
+        text = ex.text.strip()
+        if (ex.source not in {"functional", "threats"} or ex.family not in AFFIRMED_FAMILIES
+                or not text.endswith(".") or _unit("affirmed:" + text, seed) >= share
+                or len(split_sentences(text)) != 1):
+            continue
+        pool = THREAT_TAILS if ex.biased and ex.family == "threat" else CLAIM_TAILS
+        tail = pool[int(_unit("affirmed-tail:" + text, seed) * len(pool))]
+        out.append(Example(text[:-1] + tail, ex.biased, None, "affirmed", ex.group,
+                           functionality=f"affirmed:{ex.family}"))
     return out
 
 
