@@ -127,6 +127,25 @@ def test_a_recipe_extends_another_and_states_only_its_difference(tmp_path):
     assert grandchild.mix.paradetox == 2000 and grandchild.train.max_steps == 12
 
 
+def test_a_recipe_merge_section_adds_entries_to_the_base_mappings(tmp_path):
+    base = T.load_recipe("default-stage53")
+    (tmp_path / "s.yaml").write_text(
+        "extends: default-stage53\n"
+        "train:\n  per_source: {jigsaw: 5}\n"
+        "merge:\n  train:\n    per_functionality: {denial: 60, implicit: 7}\n    per_source: {bold: 3}\n")
+    child = T.load_recipe(tmp_path / "s.yaml")
+    assert child.train.per_functionality == {**base.train.per_functionality, "denial": 60, "implicit": 7}
+    assert base.train.per_functionality["implicit"] == 150  # the entry merge names wins, the rest stay
+    assert child.train.per_source == {"jigsaw": 5, "bold": 3}  # merged into the file's own value
+    assert child.train.lr == base.train.lr and child.mix == base.mix
+    (tmp_path / "bad.yaml").write_text("extends: default\nmerge:\n  train:\n    lr: 1.0\n")
+    with pytest.raises(ConfigError, match="merge.train.lr must be a mapping field"):
+        T.load_recipe(tmp_path / "bad.yaml")
+    (tmp_path / "typo.yaml").write_text("extends: default\nmerge:\n  train:\n    per_sauce: {a: 1}\n")
+    with pytest.raises(ConfigError, match="merge names no recipe field 'train.per_sauce'"):
+        T.load_recipe(tmp_path / "typo.yaml")
+
+
 def test_recipe_extends_errors_name_the_fix(tmp_path):
     (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
     (tmp_path / "b.yaml").write_text("extends: a.yaml\n")

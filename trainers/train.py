@@ -211,7 +211,11 @@ def _fill_from_file(recipe: Recipe, path: Path, chain: tuple[Path, ...] = ()) ->
 
     ``extends: default-stage44`` loads that recipe first, then this file's keys on top, field by field: a
     section (``mix:``, ``train:``, ...) keeps every field this file does not set, and a field's value, a mapping
-    such as ``train.per_source`` included, replaces the base's whole. So a stage states only its difference."""
+    such as ``train.per_source`` included, replaces the base's whole. So a stage states only its difference.
+
+    A ``merge:`` section, laid out like the recipe (``merge: {train: {per_functionality: {denial: 60}}}``), names
+    mapping fields whose entries are added to what the file has so far (its base's, or its own when it sets the
+    field too) instead of replacing it: an entry it names wins, the rest stay."""
     import yaml
 
     if path.resolve() in chain:
@@ -226,7 +230,31 @@ def _fill_from_file(recipe: Recipe, path: Path, chain: tuple[Path, ...] = ()) ->
             raise ConfigError(f"recipe {path.stem!r}: extends takes one recipe name or path, got {base!r}")
         _fill_from_file(recipe, _recipe_path(base, path.parent), (*chain, path.resolve()))
         data.setdefault("name", path.stem)
+    merge = data.pop("merge", None) or {}
+    if not isinstance(merge, dict):
+        raise ConfigError(f"recipe {path.stem!r}: merge takes sections of mapping fields, got {merge!r}")
     _fill(recipe, data)
+    _merge(recipe, merge, path.stem)
+
+
+def _merge(obj: Any, data: dict[str, Any], recipe: str, prefix: str = "") -> None:
+    """Add the entries of each mapping in ``data`` to the same-named mapping field of ``obj`` (recursing into
+    sections); see :func:`_fill_from_file`'s ``merge:``."""
+    for key, value in data.items():
+        dotted = prefix + key
+        if not hasattr(obj, key):
+            names = ", ".join(f.name for f in dataclasses.fields(obj))
+            raise ConfigError(f"recipe {recipe!r}: merge names no recipe field {dotted!r}; known here: {names}")
+        sub = getattr(obj, key)
+        if dataclasses.is_dataclass(sub):
+            if not isinstance(value, dict):
+                raise ConfigError(f"recipe {recipe!r}: merge.{dotted} is a section; give it mapping fields")
+            _merge(sub, value, recipe, dotted + ".")
+        elif isinstance(value, dict) and (sub is None or isinstance(sub, dict)):
+            _assign(obj, key, {**(sub or {}), **value})
+        else:
+            raise ConfigError(f"recipe {recipe!r}: merge.{dotted} must be a mapping field given a mapping (got "
+                              f"{value!r} for a field holding {sub!r}); set a plain field outside merge:")
 
 
 def load_recipe(name_or_path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Recipe:
