@@ -167,3 +167,20 @@ def test_implied_threats_come_only_when_asked_with_their_own_consequences(tmp_pa
         "Cross me again and Linda's mother will be wearing black."
     _drawn_only_when_asked(tmp_path, replace(MIX, threats=40, threats_veiled=True), "threats_implied",
                            {i.text for i in implied if i.template in ids})
+
+
+def test_training_people_are_drawn_on_the_train_side_only_and_leave_the_test_split_alone(tmp_path):
+    assert not {p.casefold() for p in threats.TRAINING_PEOPLE} & {p.casefold() for p in threats.PEOPLE}
+    plain = threats.items(side="train", veiled=True)
+    extra = threats.items(side="train", veiled=True, extra_people=True)
+    groups = {f"{threats.SOURCE}:{p}" for p in threats.TRAINING_PEOPLE}
+    assert [i for i in extra if i.group not in groups] == plain  # the suite's people are drawn as before
+    added = [i for i in extra if i.group in groups]
+    assert {i.biased for i in added} == {True, False} and not any(i.held_out for i in added)
+    assert len({i.group for i in added}) >= 20  # the split's rule holds some of them out; most are drawn
+    with pytest.raises(ValueError, match="train side only"):
+        threats.items(side="test", extra_people=True)
+    mix = replace(MIX, threats=40, threats_veiled=True)
+    made = _drawn_only_when_asked(tmp_path / "m", mix, "threats_people_extra", {i.text for i in added})
+    plain_splits = build_splits(write_extra_sources(tmp_path / "p"), mix)
+    assert [e.text for e in made.test] == [e.text for e in plain_splits.test]

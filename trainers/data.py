@@ -217,6 +217,12 @@ class DataMix:
     "Cross me again and your family will be picking out a coffin.", a consequence that names no act, with harmless
     sentences in their words), the quota unchanged. Made because the hand-written threats that v12 and
     ``default-stage52`` miss need what a phrase implies. False: every recipe up to ``default-stage52``."""
+    threats_people_extra: bool = False
+    """Draw the threats (``threats``) with :data:`srllm_guard.eval.threats.TRAINING_PEOPLE` too ("the cashier",
+    "Aisha", ...: 32 people the evaluation never names), training side only, the quota unchanged, so a frame is seen
+    with more people than the suite's 19 on the training side. Made because every threat at one person that
+    ``default-stage54`` misses in a frame it was trained on is aimed at a held-out person. False: every recipe up to
+    ``default-stage54``."""
     anecdotes_bare: bool = False
     """Draw each story's bare twin too (:attr:`srllm_guard.eval.anecdotes.Frame.bare`: the biased sentence with its
     generalisation taken out, neutral), the minimal pair that puts the line on the generalisation rather than on a

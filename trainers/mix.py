@@ -523,7 +523,7 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         items += drawn + [twin_of[i.text] for i in drawn if i.text in twin_of]
     if mix.threats:
         made = threats.items(side=side, seed=mix.seed, veiled=mix.threats_veiled, further=mix.threats_further,
-                             implied=mix.threats_implied)
+                             implied=mix.threats_implied, extra_people=mix.threats_people_extra and side == "train")
         items += _sample_each(made, threats.KINDS, limit(mix.threats), mix.seed)
     if mix.hedged:
         items += _sample_each(hedged.items(side=side, seed=mix.seed), hedged.KINDS, limit(mix.hedged), mix.seed)
