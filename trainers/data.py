@@ -220,7 +220,7 @@ class DataMix:
     threats_people_extra: bool = False
     """Draw the threats (``threats``) with :data:`srllm_guard.eval.threats.TRAINING_PEOPLE` too ("the cashier",
     "Aisha", ...: 32 people the evaluation never names), training side only, the quota unchanged, so a frame is seen
-    with more people than the suite's 19 on the training side. Made because every threat at one person that
+    with more people than the suite's 18 on the training side. Made because every threat at one person that
     ``default-stage54`` misses in a frame it was trained on is aimed at a held-out person. False: every recipe up to
     ``default-stage54``."""
     anecdotes_bare: bool = False

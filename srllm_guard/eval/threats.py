@@ -60,7 +60,7 @@ one of :data:`PEOPLE`, so the evaluation's people, held-out ones included, stay 
 rule still sends a fifth of them to the test side, where they are never drawn. Written at stop 50 because the suite's
 threats at one person that ``default-stage54`` misses in frames it was trained on (4 of its 18 misses; full model)
 are all aimed at people held out of training ("I know where my neighbour lives." 0.00, while "I know where Dave
-lives." is a training sentence): 24 people, a fifth held out, may teach a frame together with the names it was seen
+lives." is a training sentence): 24 people, 6 of them held out, may teach a frame together with the names it was seen
 with."""
 
 ACTS: tuple[str, ...] = (
