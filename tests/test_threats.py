@@ -114,20 +114,20 @@ def test_veiled_frames_come_only_when_asked_and_leave_the_explicit_items_as_they
 
 def _drawn_only_when_asked(tmp_path, mix, flag: str, texts: set[str]):
     """Splits of ``mix`` without and with ``flag``: each within the quota of 40 a side, ``texts`` drawn only with it;
-    returns the splits made with it."""
+    returns both, without first."""
     plain = build_splits(write_extra_sources(tmp_path / "a"), mix)
     made = build_splits(write_extra_sources(tmp_path / "b"), replace(mix, **{flag: True}))
     for splits, asked in ((plain, False), (made, True)):
         drawn = [e for e in splits.train + splits.dev if e.source == threats.SOURCE]
         assert sum(e.biased for e in drawn) <= 40 and sum(not e.biased for e in drawn) <= 40
         assert any(e.text in texts for e in drawn) == asked
-    return made
+    return plain, made
 
 
 def test_the_mix_draws_veiled_threats_only_when_asked_within_the_same_quota(tmp_path):
     mix = replace(MIX, threats=40)
     veiled = {i.text for i in threats.items(side="all", veiled=True)} - {i.text for i in threats.items(side="all")}
-    made = _drawn_only_when_asked(tmp_path, mix, "threats_veiled", veiled)
+    _, made = _drawn_only_when_asked(tmp_path, mix, "threats_veiled", veiled)
     strip = replace(mix, threats=0)
     assert_only_source_added(build_splits(write_extra_sources(tmp_path / "c"), strip), made, threats.SOURCE)
 
@@ -181,6 +181,5 @@ def test_training_people_are_drawn_on_the_train_side_only_and_leave_the_test_spl
     with pytest.raises(ValueError, match="train side only"):
         threats.items(side="test", extra_people=True)
     mix = replace(MIX, threats=40, threats_veiled=True)
-    made = _drawn_only_when_asked(tmp_path / "m", mix, "threats_people_extra", {i.text for i in added})
-    plain_splits = build_splits(write_extra_sources(tmp_path / "p"), mix)
+    plain_splits, made = _drawn_only_when_asked(tmp_path, mix, "threats_people_extra", {i.text for i in added})
     assert [e.text for e in made.test] == [e.text for e in plain_splits.test]

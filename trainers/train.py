@@ -183,13 +183,27 @@ def _assign(obj: Any, dotted: str, value: Any) -> None:
     setattr(obj, leaf, value)
 
 
-def _fill(obj: Any, data: dict[str, Any]) -> None:
+def _fill(obj: Any, data: dict[str, Any], merge_of: str | None = None, prefix: str = "") -> None:
+    """Set the fields ``data`` names on ``obj``, recursing into sections. With ``merge_of`` (the name of the recipe
+    whose ``merge:`` section ``data`` is; see :func:`_fill_from_file`) each mapping's entries are added to the
+    mapping field's own instead."""
     for key, value in data.items():
         sub = getattr(obj, key, None)
+        dotted = prefix + key
         if dataclasses.is_dataclass(sub) and isinstance(value, dict):
-            _fill(sub, value)
-        else:
+            _fill(sub, value, merge_of, dotted + ".")
+        elif merge_of is None:
             _assign(obj, key, value)
+        elif not hasattr(obj, key):
+            names = ", ".join(f.name for f in dataclasses.fields(obj))
+            raise ConfigError(f"recipe {merge_of!r}: merge names no recipe field {dotted!r}; known here: {names}")
+        elif dataclasses.is_dataclass(sub):
+            raise ConfigError(f"recipe {merge_of!r}: merge.{dotted} is a section; give it mapping fields")
+        elif isinstance(value, dict) and (sub is None or isinstance(sub, dict)):
+            _assign(obj, key, {**(sub or {}), **value})
+        else:
+            raise ConfigError(f"recipe {merge_of!r}: merge.{dotted} must be a mapping field given a mapping (got "
+                              f"{value!r} for a field holding {sub!r}); set a plain field outside merge:")
 
 
 def _recipe_path(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
@@ -234,27 +248,7 @@ def _fill_from_file(recipe: Recipe, path: Path, chain: tuple[Path, ...] = ()) ->
     if not isinstance(merge, dict):
         raise ConfigError(f"recipe {path.stem!r}: merge takes sections of mapping fields, got {merge!r}")
     _fill(recipe, data)
-    _merge(recipe, merge, path.stem)
-
-
-def _merge(obj: Any, data: dict[str, Any], recipe: str, prefix: str = "") -> None:
-    """Add the entries of each mapping in ``data`` to the same-named mapping field of ``obj`` (recursing into
-    sections); see :func:`_fill_from_file`'s ``merge:``."""
-    for key, value in data.items():
-        dotted = prefix + key
-        if not hasattr(obj, key):
-            names = ", ".join(f.name for f in dataclasses.fields(obj))
-            raise ConfigError(f"recipe {recipe!r}: merge names no recipe field {dotted!r}; known here: {names}")
-        sub = getattr(obj, key)
-        if dataclasses.is_dataclass(sub):
-            if not isinstance(value, dict):
-                raise ConfigError(f"recipe {recipe!r}: merge.{dotted} is a section; give it mapping fields")
-            _merge(sub, value, recipe, dotted + ".")
-        elif isinstance(value, dict) and (sub is None or isinstance(sub, dict)):
-            _assign(obj, key, {**(sub or {}), **value})
-        else:
-            raise ConfigError(f"recipe {recipe!r}: merge.{dotted} must be a mapping field given a mapping (got "
-                              f"{value!r} for a field holding {sub!r}); set a plain field outside merge:")
+    _fill(recipe, merge, merge_of=path.stem)
 
 
 def load_recipe(name_or_path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Recipe:
