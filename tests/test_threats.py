@@ -183,3 +183,20 @@ def test_training_people_are_drawn_on_the_train_side_only_and_leave_the_test_spl
     mix = replace(MIX, threats=40, threats_veiled=True)
     plain_splits, made = _drawn_only_when_asked(tmp_path, mix, "threats_people_extra", {i.text for i in added})
     assert [e.text for e in made.test] == [e.text for e in plain_splits.test]
+
+
+def test_training_frames_are_drawn_on_the_train_side_only_and_leave_the_test_split_alone(tmp_path):
+    suite = {t for _, t in threats.TEMPLATES + threats.VEILED + threats.FURTHER + threats.IMPLIED}
+    assert not {t for _, t in threats.TRAINING_FRAMES + threats.TRAINING_IDIOMS} & suite
+    plain = threats.items(side="train", veiled=True, implied=True)
+    extra = threats.items(side="train", veiled=True, implied=True, extra_frames=True)
+    assert [i for i in extra if not i.template.startswith("x")] == plain
+    added = [i for i in extra if i.template.startswith("x")]
+    assert {i.functionality for i in added} == set(threats.KINDS) and not any(i.held_out for i in added)
+    assert all((i.functionality == threats.BIASED) == (not i.template.startswith("xi")) for i in added)
+    assert len({i.template for i in added if i.biased}) >= 15  # the split's rule holds some out; most are drawn
+    with pytest.raises(ValueError, match="extra_frames is for the train side only"):
+        threats.items(side="all", extra_frames=True)
+    mix = replace(MIX, threats=40, threats_veiled=True, threats_implied=True)
+    plain_splits, made = _drawn_only_when_asked(tmp_path, mix, "threats_frames_extra", {i.text for i in added})
+    assert [e.text for e in made.test] == [e.text for e in plain_splits.test]

@@ -223,6 +223,12 @@ class DataMix:
     with more people than the suite's 18 on the training side. Made because every threat at one person that
     ``default-stage54`` misses in a frame it was trained on is aimed at a held-out person. False: every recipe up to
     ``default-stage54``."""
+    threats_frames_extra: bool = False
+    """Draw the threats (``threats``) from :data:`srllm_guard.eval.threats.TRAINING_FRAMES` too ("I hope the
+    plumber's life insurance is paid up.", "Wait till I get my hands on Ahmed.": frames the evaluation never uses) with
+    their harmless lookalikes (:data:`~srllm_guard.eval.threats.TRAINING_IDIOMS`), training side only. Made because
+    ``default-stage55`` flags 85% of the suite's threats at one person, its misses in held-out frames that hint at harm
+    without naming it. False: every recipe up to ``default-stage55``."""
     anecdotes_bare: bool = False
     """Draw each story's bare twin too (:attr:`srllm_guard.eval.anecdotes.Frame.bare`: the biased sentence with its
     generalisation taken out, neutral), the minimal pair that puts the line on the generalisation rather than on a
