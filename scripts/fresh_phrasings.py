@@ -8,7 +8,7 @@ held out; do not copy its sentences into a template. Each goes through ``SRGuard
 merged weights, early-exit screen, thresholds) and the script prints, per category and adapter, how many were
 flagged (action other than ``pass``) and how many of the flagged ones ended as an accepted rewrite.
 
-    python scripts/fresh_phrasings.py adapters/sr-gemma3-270m-v13/adapter.gguf \\
+    python scripts/fresh_phrasings.py adapters/sr-gemma3-270m-v14/adapter.gguf \\
         adapters/sr-gemma3-270m-v12/adapter.gguf
 
 First run (2026-12-05, two threads, 68 s for both), flagged: v10 (v9) stereotypes 20 of 20 (20), threats 10 of 10

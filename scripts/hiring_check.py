@@ -6,7 +6,7 @@ and its template (with "Never hire {G}.") is one whose old training targets the 
 suite's lexicon (training and held-out groups alike, so it is a first-try check, not a held-out figure) and runs
 each through ``SRGuard.check`` for every adapter given, printing the actions per template.
 
-    python scripts/hiring_check.py adapters/sr-gemma3-270m-v13/adapter.gguf \\
+    python scripts/hiring_check.py adapters/sr-gemma3-270m-v14/adapter.gguf \\
         adapters/sr-gemma3-270m-v5/adapter.gguf:no-answered
 """
 

@@ -8,7 +8,7 @@ biased question with none, on the question followed by an unrelated sentence and
 (``GuardConfig.answered_questions``), so an adapter that clears "biased question + unrelated sentence" would
 let bias through; ``trainers.evaluate`` measures the same through the guard's path (``answered_questions``).
 
-    python scripts/question_pairs.py --data-dir ../shared/data adapters/sr-gemma3-270m-v13/adapter.gguf \\
+    python scripts/question_pairs.py --data-dir ../shared/data adapters/sr-gemma3-270m-v14/adapter.gguf \\
         runs/my-stage/adapter.gguf
 
 Used for the ``mix.answered_share`` notes (``trainers/data.py``, recipe ``default-stage8``).

@@ -7,7 +7,7 @@ guard's verdict path (:class:`srllm_guard.eval.judgement.Scorer`: sentences, the
 on what the screen flags, ``answered_questions``), and prints the share flagged per bias type, per item type and
 per option.
 
-    python scripts/stereoset_flags.py --data-dir ../shared/data adapters/sr-gemma3-270m-v13/adapter.gguf \\
+    python scripts/stereoset_flags.py --data-dir ../shared/data adapters/sr-gemma3-270m-v14/adapter.gguf \\
         adapters/sr-gemma3-270m-v12/adapter.gguf
 
 Not a target of the issue and not a clean label set: many "stereotype" continuations are a mild association ("The

@@ -6,13 +6,13 @@
 #   bash scripts/train_default.sh                      # this 2-core CPU: <= 90 min per stage, ~7.5 h in all
 #   DEVICE=cuda bash scripts/train_default.sh          # a CUDA machine: the same recipe, minutes per stage
 #
-# Env: DATA (default ../shared/data), OUT (runs/sr-gemma3-270m-v13), NAME (sr-gemma3-270m-v13), DEVICE (cpu|cuda),
+# Env: DATA (default ../shared/data), OUT (runs/sr-gemma3-270m-v14), NAME (sr-gemma3-270m-v14), DEVICE (cpu|cuda),
 # THREADS (llama.cpp threads for the probe and the evaluation; 1 leaves a core free).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/data}
-OUT=${OUT:-runs/sr-gemma3-270m-v13}
-NAME=${NAME:-sr-gemma3-270m-v13}
+OUT=${OUT:-runs/sr-gemma3-270m-v14}
+NAME=${NAME:-sr-gemma3-270m-v14}
 DEVICE=${DEVICE:-cpu}
 THREADS=${THREADS:-1}
 PY=${PY:-.venv/bin/python}
@@ -33,20 +33,21 @@ fi
 "$PY" -m trainers.train --recipe default-stage7 --data-dir "$DATA" --out "$OUT-s5" \
   --set init_adapter="$OUT-s4/peft" "${EXTRA[@]}"
 # stages 5-8 are recipes default-stage7 (sr-gemma3-270m-v5), -stage8 (sr-gemma3-270m-v6: questions with the
-# sentence after them), -stage9 (sr-gemma3-270m-v7: rewrite targets the guard accepts) and -stage53
-# (sr-gemma3-270m-v13: -stage51's mix plus implied-harm threats aimed at one person, with harmless sentences in
-# their words, the threats' two sides at 250 each; -stage51 made sr-gemma3-270m-v12, -stage44 sr-gemma3-270m-v11,
+# sentence after them), -stage9 (sr-gemma3-270m-v7: rewrite targets the guard accepts) and -stage55
+# (sr-gemma3-270m-v14: -stage53's mix plus statements with a tail that affirms them in negative words, threats
+# aimed at one person drawn with training-only people too, and the `denial` questions doubled; -stage53 made
+# sr-gemma3-270m-v13, -stage51 sr-gemma3-270m-v12, -stage44 sr-gemma3-270m-v11,
 # -stage39 sr-gemma3-270m-v10, -stage33 sr-gemma3-270m-v9 and -stage25 sr-gemma3-270m-v8 from the same v7, and the
 # other stages from -stage10 on are experiments that were not shipped)
 "$PY" -m trainers.train --recipe default-stage8 --data-dir "$DATA" --out "$OUT-s6" \
   --set init_adapter="$OUT-s5/peft" "${EXTRA[@]}"
 "$PY" -m trainers.train --recipe default-stage9 --data-dir "$DATA" --out "$OUT-s7" \
   --set init_adapter="$OUT-s6/peft" "${EXTRA[@]}"
-"$PY" -m trainers.train --recipe default-stage53 --data-dir "$DATA" --out "$OUT" \
+"$PY" -m trainers.train --recipe default-stage55 --data-dir "$DATA" --out "$OUT" \
   --set init_adapter="$OUT-s7/peft" "${EXTRA[@]}"
 
 # the early-exit probe, fitted on the merged model's own verdicts (the trainer's train split plus the distill
-# corpus; never the test split, infer_50 or counterfactual-inhouse); 22 teacher minutes, as v10-v13 shipped (on 40
+# corpus; never the test split, infer_50 or counterfactual-inhouse); 22 teacher minutes, as v10-v14 shipped (on 40
 # the short-text cut falls to keep 99.8% of a larger calibration slice and v12's probe sent on 18.6% of clean
 # held-out texts against 11.5%: measured at stop 47)
 "$PY" -m trainers.distill --data-dir "$DATA" --adapter "$OUT/adapter.gguf" --train-split "$OUT/splits/train.jsonl" \

@@ -19,7 +19,7 @@ from srllm_guard.errors import (
     SRGuardError,
 )
 
-__version__ = "0.10.0"
+__version__ = "0.11.0"
 
 if TYPE_CHECKING:
     from srllm_guard.audit import AuditRecord

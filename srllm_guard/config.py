@@ -43,13 +43,13 @@ class GuardConfig(BaseModel):
     back until the next sentence is complete (at most ``stream_max_holdback_chars`` more characters) so that it
     is judged the same way.
 
-    The rule is as good as the model's reading of such pairs. The default adapter, ``sr-gemma3-270m-v13``, was
-    trained on them (as were ``sr-gemma3-270m-v12`` back to ``-v6``): with the rule, held-out biased questions
-    answered by a rejection of their premise are flagged 2.4% of the time (720) while those followed by an
-    unrelated sentence stay flagged 98.0% (by an agreement 97.3%; 840 each), and counter-speech questions followed
-    by another sentence 3.3% (120 each; v12 17.5-19.2%). Turn it off (``False``, ``--no-answered-questions``) for
-    an adapter that was not: ``sr-gemma3-270m-v5`` under the rule keeps only 47% of the latter flagged (84.6%
-    judged alone)."""
+    The rule is as good as the model's reading of such pairs. The default adapter, ``sr-gemma3-270m-v14``, was
+    trained on them (as were ``sr-gemma3-270m-v13`` back to ``-v6``): with the rule, held-out biased questions
+    answered by a rejection of their premise are flagged 2.9% of the time (720) while those followed by an
+    unrelated sentence stay flagged 97.5% (by an agreement 97.5%; 840 each), and counter-speech questions followed
+    by another sentence 0.8% (120 each; v13 3.3%, v12 17.5-19.2%). Turn it off (``False``,
+    ``--no-answered-questions``) for an adapter that was not: ``sr-gemma3-270m-v5`` under the rule keeps only 47% of
+    the latter flagged (84.6% judged alone)."""
 
     max_drift: float = Field(default=0.9, ge=0.0, le=1.0)
     """Largest allowed drift of a rewrite from its original, a cheap meaning check without embeddings.

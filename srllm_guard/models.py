@@ -35,7 +35,7 @@ BASE_GGUF_NAME = "gemma-3-270m-q4_k_m.gguf"
 BASE_GGUF_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
 """Pinned hash of the embedded base (also checked by the PyPI package itself)."""
 
-DEFAULT_ADAPTER = "sr-gemma3-270m-v13"
+DEFAULT_ADAPTER = "sr-gemma3-270m-v14"
 """Name of the adapter under ``adapters/`` that the guard uses by default."""
 DEFAULT_FAITHFULNESS = "faithful-minilm-v1"
 """Name of the rewrite faithfulness check under ``adapters/`` that ``SRGuard(faithfulness=True)`` loads."""

@@ -3,12 +3,12 @@
 The shipped early-exit probe of the default adapter (read by ``LlamaCppBackend(screen='default')``, see
 :mod:`srllm_guard.backends.llamacpp.screen`; ``scripts/train_default.sh`` runs this on the training run)::
 
-    python -m trainers.distill --data-dir ../shared/data --adapter runs/sr-gemma3-270m-v13/adapter.gguf \\
-        --train-split runs/sr-gemma3-270m-v13/splits/train.jsonl \\
-        --cache runs/sr-gemma3-270m-v13/distill/teacher.jsonl \\
+    python -m trainers.distill --data-dir ../shared/data --adapter runs/sr-gemma3-270m-v14/adapter.gguf \\
+        --train-split runs/sr-gemma3-270m-v14/splits/train.jsonl \\
+        --cache runs/sr-gemma3-270m-v14/distill/teacher.jsonl \\
         --per-source 1200 --budget-min 22 --n-threads 2 --features early --early-layer 10 \\
         --early-position text_end --recall 0.998 --precision 0.98 --long-words 24 \\
-        --out runs/sr-gemma3-270m-v13/early_exit.npz
+        --out runs/sr-gemma3-270m-v14/early_exit.npz
 
 (v10's is the first calibrated by length, ``--long-words 24``: texts of more than 24 words get a ``low`` of their
 own; see ``Args.long_words``.)

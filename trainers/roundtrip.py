@@ -1,6 +1,6 @@
 """Prove the export round trip on a trained adapter: HF+PEFT vs llama.cpp (adapter GGUF and merged GGUF).
 
-    python -m trainers.roundtrip --run runs/sr-gemma3-270m-v13 [--n 40] [--merged]
+    python -m trainers.roundtrip --run runs/sr-gemma3-270m-v14 [--n 40] [--merged]
 
 For each prompt (held-out test texts), compares the next-token distribution at the verdict position:
 verdict agreement (P(biased) >= 0.5 on both sides), |delta P(biased)|, top-1 agreement over the whole

@@ -1,10 +1,10 @@
 """Copy a finished training run into ``adapters/<name>/`` and write its model card from the measured files.
 
-    python -m trainers.ship --run runs/sr-gemma3-270m-v13 --name sr-gemma3-270m-v13 \\
-        --previous runs/sr-gemma3-270m-v13-s1 --previous runs/sr-gemma3-270m-v13-s2 \\
-        --previous runs/sr-gemma3-270m-v13-s3 --previous runs/sr-gemma3-270m-v13-s4 \\
-        --previous runs/sr-gemma3-270m-v13-s5 --previous runs/sr-gemma3-270m-v13-s6 \\
-        --previous runs/sr-gemma3-270m-v13-s7
+    python -m trainers.ship --run runs/sr-gemma3-270m-v14 --name sr-gemma3-270m-v14 \\
+        --previous runs/sr-gemma3-270m-v14-s1 --previous runs/sr-gemma3-270m-v14-s2 \\
+        --previous runs/sr-gemma3-270m-v14-s3 --previous runs/sr-gemma3-270m-v14-s4 \\
+        --previous runs/sr-gemma3-270m-v14-s5 --previous runs/sr-gemma3-270m-v14-s6 \\
+        --previous runs/sr-gemma3-270m-v14-s7
 
 Reads ``summary.json`` (trainer), ``eval/metrics.json`` (``trainers.evaluate``; ``--eval`` names another
 folder) and ``roundtrip.json`` (``trainers.roundtrip``) from the run; every number in the card comes from those

@@ -5,7 +5,7 @@ The configuration *is* the :class:`Recipe` dataclass below; YAML files in ``trai
 Gemma 3 270M, sized to finish on a 2-core CPU). Every argument problem is collected and raised once, before
 any model is loaded, naming the field to fix.
 
-    python -m trainers.train --recipe default --data-dir ../shared/data --out runs/sr-gemma3-270m-v13-s1
+    python -m trainers.train --recipe default --data-dir ../shared/data --out runs/sr-gemma3-270m-v14-s1
     python -m trainers.train --recipe default --set train.max_steps=10 --set lora.r=8 ...
 
 Loss is computed on the response only, and logits are materialised only for the response positions (half of

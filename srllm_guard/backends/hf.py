@@ -127,7 +127,7 @@ class HFBackend(BaseBackend):
 
     Example::
 
-        backend = HFBackend(adapter="adapters/sr-gemma3-270m-v13/peft", device="cuda")   # NF4 base + LoRA
+        backend = HFBackend(adapter="adapters/sr-gemma3-270m-v14/peft", device="cuda")   # NF4 base + LoRA
         backend.check_many(["Women can't do math.", "It rained."], threshold=0.5)
     """
 

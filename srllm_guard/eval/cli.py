@@ -22,7 +22,7 @@ Per-item results go to OUT/cache.jsonl: rerun the same command to resume an inte
 _EPILOG = """\
 examples:
   srllm-guard eval --data-dir ../shared/data --out runs/eval-report --threads 1 \\
-      --exclude runs/sr-gemma3-270m-v13/splits/train.jsonl --exclude runs/sr-gemma3-270m-v13/splits/dev.jsonl
+      --exclude runs/sr-gemma3-270m-v14/splits/train.jsonl --exclude runs/sr-gemma3-270m-v14/splits/dev.jsonl
   srllm-guard eval --data-dir ../shared/data --out /tmp/zero-shot --adapter none --limit 20 --tasks detection
 """
 

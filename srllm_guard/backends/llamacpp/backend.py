@@ -40,7 +40,7 @@ class LlamaCppBackend(BaseBackend):
 
     Example::
 
-        backend = LlamaCppBackend(adapter_path="adapters/sr-gemma3-270m-v13/adapter.gguf")
+        backend = LlamaCppBackend(adapter_path="adapters/sr-gemma3-270m-v14/adapter.gguf")
         backend.check("Women can't do math.", threshold=0.5)  # Check(score=0.97, rewrite='...')
     """
 
