@@ -147,6 +147,26 @@ def test_checked_style_replaces_only_the_targets_the_guard_would_reject(train_si
     assert sum(i.checked for i in checked) == changed and not any(i.checked for i in train_side)
 
 
+def test_avoided_phrasings_are_drawn_only_where_a_template_offers_nothing_else(train_side):
+    hurt = "I am angry, but no one, including {G}, should be hurt."
+    avoided = F.generate(GROUPS, side="train", per_group=1, avoid={hurt})
+    assert [i.text for i in avoided] == [i.text for i in train_side]
+    pattern = re.compile(r"I am angry, but no one, including .+, should be hurt\.$")
+    before = [i for i in train_side if i.rewrite and pattern.match(i.rewrite)]
+    assert before and all(i.functionality == "threat" for i in before)
+    by_text = {i.text: i for i in avoided}
+    templates = {t.id: t for t in TEMPLATES}
+    for old in before:
+        new = by_text[old.text]
+        assert new.rewrite and not pattern.match(new.rewrite), new.text
+        others = [re.sub(r"\\\{\w+\\\}", ".+", re.escape(r)) for r in F.rewrite_options(templates[old.template])
+                  if r != hurt]
+        assert any(re.fullmatch(o, new.rewrite) for o in others), new.rewrite
+    # every item whose draw could not have been the avoided phrasing keeps its rewrite
+    untouched = [(a, b) for a, b in zip(train_side, avoided) if a.functionality != "threat"]
+    assert untouched and all(a.rewrite == b.rewrite for a, b in untouched)
+
+
 def test_cap_selects_a_stable_subset_per_functionality():
     full = F.generate(GROUPS, side="train", per_group=1)
     capped = F.generate(GROUPS, side="train", per_group=1, cap=20)

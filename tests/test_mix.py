@@ -522,6 +522,24 @@ def test_checked_apart_puts_the_items_whose_target_the_checked_rule_changed_unde
         build_splits(root, replace(MIX, checked_apart=True))
 
 
+def test_rewrite_avoid_changes_training_targets_only_and_names_a_typo(tmp_path, splits):
+    polite = "{G} are individuals, and generalizing about them is unfair."
+    root = write_extra_sources(tmp_path / "data")
+    plain = build_splits(root, replace(MIX, functional_cap=400))
+    avoided = build_splits(root, replace(MIX, functional_cap=400, rewrite_avoid=[polite]))
+    assert avoided.test == plain.test
+    for name in ("train", "dev", "test"):
+        assert [e.text for e in getattr(avoided, name)] == [e.text for e in getattr(plain, name)]
+    ends = "are individuals, and generalizing about them is unfair."
+    before = [e for e in plain.train if e.rewrite and e.rewrite.endswith(ends)]
+    assert before and {e.source for e in before} & {"functional", "seegull"}
+    assert not [e for e in avoided.train if e.rewrite and e.rewrite.endswith(ends)]
+    kept = [e for e in avoided.test if e.rewrite and e.rewrite.endswith(ends)]
+    assert kept and kept == [e for e in plain.test if e.rewrite and e.rewrite.endswith(ends)]  # the test keeps it
+    with pytest.raises(ConfigError, match="mix.rewrite_avoid names phrasings no template offers"):
+        build_splits(root, replace(MIX, rewrite_avoid=["Women are individuals."]))
+
+
 def test_affirmed_copies_add_a_negative_word_tail_to_a_templated_statement_and_keep_its_label(tmp_path):
 
     from srllm_guard.eval import threats

@@ -251,6 +251,12 @@ class DataMix:
     side, median SIM to their sentences 0.626 -> 0.789: ``scripts/rewrite_targets.py [--style frame]``);
     ``checked``, ``reference`` except where the guard's drift test would reject that target, then the frame-keeping
     one when it passes (``default-stage9``; see ``max_target_drift``)."""
+    rewrite_avoid: list[str] = field(default_factory=list)
+    """Rewrite phrasings, as the templates write them ("I am angry, but no one, including {G}, should be hurt."), that
+    the templated biased *training* items never get as their target while their template offers another (the test
+    split keeps its targets, so results on it stay comparable). Made because the evaluation's judge calls two of
+    the suite's own registers biased in most of v14's accepted rewrites (``scripts/judge_registers.py``), where the
+    other phrasings of the same families pass. Empty: every recipe up to ``default-stage56``."""
     checked_apart: bool = False
     """With ``rewrite_style: checked``, the suite's *training* items whose target that rule changed (the reference
     one would drift past the guard's limit; 298 of the 18,103 drawn with ``default-stage9``'s mix: every
@@ -618,6 +624,16 @@ def build_splits(data_dir, mix: DataMix = DataMix()) -> Splits:
 
     if mix.rewrite_style not in REWRITE_STYLES:
         raise ConfigError(f"mix.rewrite_style must be one of {', '.join(REWRITE_STYLES)}, got {mix.rewrite_style!r}")
+    if mix.rewrite_avoid:
+        from srllm_guard.eval.functional import rewrite_options
+        from srllm_guard.eval.templates import FUNCTIONALITIES, TEMPLATES
+
+        offered = {r for t in TEMPLATES if FUNCTIONALITIES[t.functionality] for style in REWRITE_STYLES
+                   for r in rewrite_options(t, style)}
+        unknown = [r for r in mix.rewrite_avoid if r not in offered]
+        if unknown:
+            raise ConfigError(f"mix.rewrite_avoid names phrasings no template offers: {unknown}; copy them from "
+                              "srllm_guard/eval/templates.py (DEFAULT_REWRITES or a template's own), slots included")
     if mix.checked_apart and mix.rewrite_style != "checked":
         raise ConfigError(f"mix.checked_apart sets apart the items whose target rewrite_style 'checked' changed; "
                           f"set mix.rewrite_style: checked (got {mix.rewrite_style!r}) or drop checked_apart")

@@ -487,15 +487,16 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
         return train if side == "train" else mix.test_per_functionality
 
     templates = TEMPLATES if mix.question_batch else tuple(t for t in TEMPLATES if t.id not in QUESTION_BATCH)
+    avoid = frozenset(mix.rewrite_avoid) if side == "train" else frozenset()  # the test split's targets stay
     if mix.functional_per_group:
         suite = functional.generate(groups, side=side, per_group=mix.functional_per_group, seed=mix.seed,
                                     cap=limit(mix.functional_cap),
-                                    templates=templates, rewrite_style=mix.rewrite_style)
+                                    templates=templates, rewrite_style=mix.rewrite_style, avoid=avoid)
         if mix.checked_apart and side == "train":  # build_splits checks that the targets are ``checked``
             suite = [dataclasses.replace(item, source=CHECKED_SOURCE) if item.checked else item for item in suite]
         items += suite
     if mix.seegull and data_dir is not None:
-        made = sources.seegull_items(data_dir, side=side, seed=mix.seed, rewrite_style=mix.rewrite_style,
+        made = sources.seegull_items(data_dir, side=side, seed=mix.seed, rewrite_style=mix.rewrite_style, avoid=avoid,
                                      templates=templates)
         items += _sample(made, limit(None), mix.seed, lambda x: x.text)
     if mix.holistic_per_template and data_dir is not None:

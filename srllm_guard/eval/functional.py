@@ -21,7 +21,7 @@ import hashlib
 import random
 import re
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Collection, Iterable, Iterator, Sequence
 
 from srllm_guard.config import GuardConfig
 from srllm_guard.eval import lexicon
@@ -257,13 +257,15 @@ def rewrite_options(template: Template, style: str = "reference") -> tuple[str, 
 
 
 def _rewrite(template: Template, group: Group | None, slots: dict[str, str], rng: random.Random,
-             style: str = "reference") -> tuple[str | None, bool]:
-    """The item's rewrite, and whether the ``checked`` rule replaced the usual target with a frame-keeping one."""
+             style: str = "reference", avoid: Collection[str] = ()) -> tuple[str | None, bool]:
+    """The item's rewrite, and whether the ``checked`` rule replaced the usual target with a frame-keeping one.
+    ``avoid``: phrasings (as the templates write them) not drawn while the template offers another."""
     if not FUNCTIONALITIES[template.functionality]:
         return None, False
     from srllm_guard.pipeline import drift
 
     options = rewrite_options(template, style)
+    options = tuple(r for r in options if r not in avoid) or options
     usable = [fill(r, group, slots) for r in options if _fits(Template("", "", r), group)]
     if not usable:
         return None, False
@@ -295,12 +297,12 @@ def _parts(template: Template, group: Group | None, attr: Attribute | None, seed
 
 def make_item(template: Template, group: Group | None, attr: Attribute | None, *, seed: int = 0,
               source: str = "functional", rng: random.Random | None = None,
-              rewrite_style: str = "reference") -> SuiteItem:
-    """One filled template (its rewrite drawn with ``rng`` in ``rewrite_style``, see :data:`REWRITE_STYLES`),
-    with its held-out parts."""
+              rewrite_style: str = "reference", avoid: Collection[str] = ()) -> SuiteItem:
+    """One filled template (its rewrite drawn with ``rng`` in ``rewrite_style``, see :data:`REWRITE_STYLES`, and
+    never one of the phrasings in ``avoid`` while the template offers another), with its held-out parts."""
     rng = rng or random.Random(f"{seed}:{template.id}:{group.plural if group else ''}:{attr.word if attr else ''}")
     slots = _slots(template, attr, rng)
-    rewrite, checked = _rewrite(template, group, slots, rng, rewrite_style)
+    rewrite, checked = _rewrite(template, group, slots, rng, rewrite_style, avoid)
     return SuiteItem(
         text=fill(template.text, group, slots), biased=FUNCTIONALITIES[template.functionality],
         rewrite=rewrite, functionality=template.functionality,
@@ -312,8 +314,9 @@ def make_item(template: Template, group: Group | None, attr: Attribute | None, *
 def generate(groups: Sequence[Group], *, side: str, per_group: int = 2, seed: int = 0,
              functionalities: Iterable[str] | None = None, templates: Sequence[Template] = TEMPLATES,
              source: str = "functional", cap: int | None = None,
-             rewrite_style: str = "reference") -> list[SuiteItem]:
-    """Sentences from every template for every group (``per_group`` attribute draws each).
+             rewrite_style: str = "reference", avoid: Collection[str] = ()) -> list[SuiteItem]:
+    """Sentences from every template for every group (``per_group`` attribute draws each; rewrites as in
+    :func:`make_item`).
 
     ``side='train'`` keeps the items with no held-out part; ``'test'`` those with at least one; ``'all'``
     both. Templates without a group slot are made once each (``per_group`` times for attribute slots).
@@ -356,7 +359,8 @@ def generate(groups: Sequence[Group], *, side: str, per_group: int = 2, seed: in
     for template, group, attr, state, _ in candidates:
         rng = random.Random()
         rng.setstate(state)
-        out.append(make_item(template, group, attr, seed=seed, source=source, rng=rng, rewrite_style=rewrite_style))
+        out.append(make_item(template, group, attr, seed=seed, source=source, rng=rng, rewrite_style=rewrite_style,
+                             avoid=avoid))
     return out
 
 

@@ -21,7 +21,7 @@ import json
 import random
 import re
 from pathlib import Path
-from typing import Sequence
+from typing import Collection, Sequence
 
 from srllm_guard.errors import DataError
 from srllm_guard.eval.functional import SuiteItem, article, capitalise, held_out, make_item, slot_kinds
@@ -135,10 +135,11 @@ def _attribute(word: str) -> Attribute | None:
 
 def seegull_items(data_dir: str | Path, *, side: str, min_offensiveness: float = 1.0, templates_per_tuple: int = 1,
                   seed: int = 0, rewrite_style: str = "reference",
-                  templates: Sequence[Template] = TEMPLATES) -> list[SuiteItem]:
+                  templates: Sequence[Template] = TEMPLATES, avoid: Collection[str] = ()) -> list[SuiteItem]:
     """Stereotype statements from SeeGULL's offensive tuples in the stereotype families of ``templates``, split
     like the functional suite (rewrites in ``rewrite_style``, see
-    :data:`srllm_guard.eval.functional.REWRITE_STYLES`)."""
+    :data:`srllm_guard.eval.functional.REWRITE_STYLES`, never one in ``avoid`` while the template offers another:
+    :func:`srllm_guard.eval.functional.make_item`)."""
     stereo = [t for t in templates if t.functionality in ("stereotype", "stereotype_polite") and slot_kinds(t)]
     out, seen = [], set()
     for identity, word, score, axis in _seegull_rows(Path(data_dir)):
@@ -149,7 +150,7 @@ def seegull_items(data_dir: str | Path, *, side: str, min_offensiveness: float =
         fitting = [t for t in stereo if attr.kind in slot_kinds(t) and ("{adj}" not in t.text or group.adj)]
         for template in rng.sample(fitting, min(templates_per_tuple, len(fitting))):
             item = make_item(template, group, attr, seed=seed, source="seegull", rng=rng,
-                             rewrite_style=rewrite_style)
+                             rewrite_style=rewrite_style, avoid=avoid)
             if (side == "train") == bool(item.held_out) or item.text in seen:
                 continue
             seen.add(item.text)
