@@ -522,7 +522,7 @@ def test_checked_apart_puts_the_items_whose_target_the_checked_rule_changed_unde
         build_splits(root, replace(MIX, checked_apart=True))
 
 
-def test_rewrite_avoid_changes_training_targets_only_and_names_a_typo(tmp_path, splits):
+def test_rewrite_avoid_changes_training_targets_only_and_names_a_typo(tmp_path):
     polite = "{G} are individuals, and generalizing about them is unfair."
     root = write_extra_sources(tmp_path / "data")
     plain = build_splits(root, replace(MIX, functional_cap=400))
