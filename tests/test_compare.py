@@ -9,17 +9,26 @@ import pytest
 
 from trainers.compare import load_flags, main, paired, unpaired
 
+Flags = dict[tuple[str, str, str | None], list[bool]]
 
-def _evaluation(folder: Path, flags: dict[tuple[str, str, str | None], list[bool]], rates: dict | None = None) -> Path:
-    """A ``trainers.evaluate --out`` folder: ``scores.jsonl`` with one row per flag, ``metrics.json`` with ``rates``."""
-    folder.mkdir()
+
+def _rows(flags: Flags) -> str:
     rows: list[dict] = []
     for (source, functionality, obfuscation), flagged in flags.items():
         for i, f in enumerate(flagged):
             rows.append({"text": f"{functionality} {obfuscation} {i}", "functionality": functionality,
                          "source": source, "held_out": [], "obfuscation": obfuscation, "group": None,
                          "biased": True, "score": 0.9 if f else 0.1})
-    (folder / "scores.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+def _evaluation(folder: Path, flags: Flags, rates: dict | None = None, answered: Flags | None = None) -> Path:
+    """A ``trainers.evaluate --out`` folder: ``scores.jsonl`` (and ``scores_answered.jsonl`` when ``answered``)
+    with one row per flag, ``metrics.json`` with ``rates``."""
+    folder.mkdir()
+    (folder / "scores.jsonl").write_text(_rows(flags))
+    if answered is not None:
+        (folder / "scores_answered.jsonl").write_text(_rows(answered))
     (folder / "metrics.json").write_text(json.dumps({"threshold": 0.5, **(rates or {})}))
     return folder
 
@@ -78,3 +87,21 @@ def test_the_command_prints_only_the_differences_unless_asked(tmp_path, capsys):
     assert "threat " in out and "denial" not in out
     main([str(ref), str(other), "--all"])
     assert "denial" in capsys.readouterr().out
+
+
+def test_answered_questions_are_paired_when_both_folders_have_them_and_unpaired_otherwise(tmp_path, capsys):
+    suite = {("functional", "denial", None): [True] * 4}
+    rates = {"answered_questions": {"by_functionality": {"counter_speech:neutral": _rate(0, 12)},
+                                    "summary": {"not_biased_then_any": _rate(0, 12)}}}
+    cs = ("answered", "counter_speech:neutral", None)
+    ref = _evaluation(tmp_path / "a", suite, rates, answered={cs: [False] * 12})
+    other = _evaluation(tmp_path / "b", suite, rates, answered={cs: [True] * 12})
+    old = _evaluation(tmp_path / "c", suite, rates)  # written before the per-item answered file
+    rows = {r.name: r for r in paired(load_flags(ref), load_flags(other))}
+    assert (rows["answered: counter_speech:neutral"].gained, rows["answered: counter_speech:neutral"].n) == (12, 12)
+    names = {u.name for u in unpaired(rates, rates, ["scores", "scores_answered"])}
+    assert names == {"answered_questions.not_biased_then_any"}  # the family totals stay unpaired
+    assert {r.name for r in paired(load_flags(ref), load_flags(old))} == {"denial"}
+    assert "answered_questions.counter_speech:neutral" in {u.name for u in unpaired(rates, rates, ["scores"])}
+    main([str(old), str(ref)])
+    assert "scores_answered.jsonl is in one folder only" in capsys.readouterr().out

@@ -309,10 +309,13 @@ def main(args: argparse.Namespace) -> dict:
     metrics["wall_time_s"] = round(time.perf_counter() - started, 1)
     metrics["command"] = "python -m trainers.evaluate " + " ".join(sys.argv[1:])
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    (out / "scores.jsonl").write_text("".join(
-        json.dumps({"text": i.text, "functionality": i.functionality, "source": i.source, "held_out": i.held_out,
-                    "obfuscation": i.obfuscation, "group": i.group, "biased": i.biased, "score": s}) + "\n"
-        for i, s in zip(suite, suite_scores)))
+    # each item's score, so that two evaluations of the same rows can be compared item by item (trainers.compare)
+    for name, items, scores in (("scores", suite, suite_scores), ("scores_fresh", fresh, fresh_scores),
+                                ("scores_answered", answered, answered_scores)):
+        (out / f"{name}.jsonl").write_text("".join(
+            json.dumps({"text": i.text, "functionality": i.functionality, "source": i.source,
+                        "held_out": i.held_out, "obfuscation": i.obfuscation, "group": i.group, "biased": i.biased,
+                        "score": s}) + "\n" for i, s in zip(items, scores)))
     cache.close()
     return metrics
 
@@ -432,7 +435,8 @@ def cli(argv: list[str] | None = None) -> int:
                              "stop 48; at 40 a rate of 7 of 40 has a 95%% interval of 8.7-31.9%%)")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", required=True, help="folder for metrics.json, scores.jsonl and cache.jsonl")
+    parser.add_argument("--out", required=True, help="folder for metrics.json, scores*.jsonl (each item's score: the "
+                        "suite, the fresh templates, the answered questions) and cache.jsonl")
     args = parser.parse_args(argv)
     if args.counterfactual is None and args.data_dir:
         default = Path(args.data_dir) / "sr_llm_inhouse" / "counterfactual-inhouse.csv"
