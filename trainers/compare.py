@@ -187,10 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         flags, metrics = load_flags(folder), json.loads((folder / "metrics.json").read_text())
         both = sorted(ref_flags.keys() & flags.keys())
         print(f"\n== {folder} against {ref_folder}")
+        print("paired: " + ", ".join(f"{name}.jsonl" for name in both))
         for name in sorted(ref_flags.keys() ^ flags.keys()):
             print(f"({name}.jsonl is in one folder only: its rates are compared unpaired)")
-        print(f"{'paired (' + ', '.join(f'{s}.jsonl' for s in both) + ')':{W}s} {'reference':>14s} {'this':>14s} "
-              f"{'lost':>5s} {'gained':>6s} {'p':>7s}")
+        print(f"{'paired, item by item':{W}s} {'reference':>14s} {'this':>14s} {'lost':>5s} {'gained':>6s} {'p':>7s}")
         for row in paired(ref_flags, flags):
             if args.all or row.p < args.alpha:
                 print(f"{row.name:{W}s} {_pct(row.ref, row.n):>14s} {_pct(row.other, row.n):>14s} {row.lost:5d} "
