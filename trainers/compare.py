@@ -12,8 +12,8 @@ Each folder is a ``trainers.evaluate --out`` folder; the first is the reference.
   items at 85% against 95% have overlapping Wilson intervals, while 12 discordant items all one way give p = 0.0005.
 - **unpaired** (every other rate in ``metrics.json`` that carries ``n`` and ``flagged``: the answered questions'
   totals over families, accepted rewrites by functionality, held-out groups, and every rate of a per-item file one
-  of the two folders lacks): only the two rates and their Wilson intervals are at hand,
-  marked ``apart`` when the intervals do not overlap.
+  of the two folders lacks): only the two rates and their Wilson intervals are at hand, marked ``apart`` when the
+  intervals do not overlap.
 
 A difference this test calls real is real for *these two adapters*; whether it is more than what training the same
 recipe again with another ``train.seed`` gives is a question for a replicate: pass it as a third folder and read its
@@ -21,7 +21,9 @@ row against the reference's beside the candidate's. Written at stop 53, when the
 5-10 points in both directions and there was no way to tell which of them a second run of v14's recipe would move too.
 
 Only rows with a difference at ``--alpha`` (paired) or intervals apart (unpaired) are printed, unless ``--all``.
-The suite has about 30 functionalities, so at ``--alpha 0.05`` one or two rows are expected by chance alone.
+An evaluation has 77 paired rows (35 of the suite, 42 of the fresh templates and answered questions), so at
+``--alpha 0.05`` about four rows are expected by chance alone: a lone row near 0.05 is no finding, a cost that recurs
+across candidates (or a p far below it) is.
 """
 
 from __future__ import annotations
