@@ -37,7 +37,7 @@ from pathlib import Path
 
 from scipy.stats import binomtest
 
-from srllm_guard.eval.judgement import wilson
+from srllm_guard.eval.judgement import kind_of, wilson
 
 __all__ = ["SETS", "Paired", "Unpaired", "load_flags", "row_name", "paired", "unpaired", "main"]
 
@@ -117,7 +117,7 @@ def load_flags(folder: Path) -> Flags:
 def row_name(source: str, functionality: str, obfuscation: str | None) -> str:
     """The functionality as ``metrics.json``'s ``by_functionality`` names it (``source:functionality`` outside the
     functional suite; those rates are over plain spellings), with ``, obfuscated`` for the obfuscated copies."""
-    name = functionality if source in ("functional", "answered") else f"{source}:{functionality}"
+    name = functionality if source == "answered" else kind_of(source, functionality)
     return name if obfuscation is None else f"{name}, obfuscated"
 
 

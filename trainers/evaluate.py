@@ -67,7 +67,7 @@ def _suite(data_dir: Path | None, per_functionality: int, per_method: int, seed:
     :mod:`~srllm_guard.eval.threats` (veiled ones included) with their harmless side and the hedged stereotypes of
     :mod:`~srllm_guard.eval.hedged` with their twins and rejections), sampled."""
     from srllm_guard.eval import anecdotes, discussion, functional, hedged, insults, nonhuman, sources, threats
-    from srllm_guard.eval.judgement import obfuscated_copies
+    from srllm_guard.eval.judgement import kind_of, obfuscated_copies
 
     groups = sources.load_groups(data_dir)
     made = functional.generate(groups, side="test", per_group=1, seed=seed, cap=per_functionality)
@@ -83,7 +83,7 @@ def _suite(data_dir: Path | None, per_functionality: int, per_method: int, seed:
     made += hedged.items(side="test", seed=seed)
     by: dict[str, list] = defaultdict(list)
     for item in made:
-        by[item.functionality if item.source == "functional" else item.source + ":" + item.functionality].append(item)
+        by[kind_of(item.source, item.functionality)].append(item)
     items = []
     for kind, group in sorted(by.items()):
         rng = random.Random(f"{seed}:suite:{kind}")

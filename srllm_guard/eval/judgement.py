@@ -37,9 +37,9 @@ from srllm_guard.eval.templates import TEMPLATES, Template
 from srllm_guard.policy import drift
 from srllm_guard.split import answered_pairs, split_text
 
-__all__ = ["wilson", "rate", "Scorer", "RewriteResult", "detection_by_source", "functional_rates", "parity_items",
-           "parity_rates", "rewrite_outcomes", "still_asserts", "obfuscated_copies", "fit_judge", "JUDGE_KINDS",
-           "TARGETS"]
+__all__ = ["wilson", "rate", "kind_of", "Scorer", "RewriteResult", "detection_by_source", "functional_rates",
+           "parity_items", "parity_rates", "rewrite_outcomes", "still_asserts", "obfuscated_copies", "fit_judge",
+           "JUDGE_KINDS", "TARGETS"]
 
 TARGETS = {
     "f1_overall": (">=", 0.90),
@@ -200,6 +200,12 @@ def detection_by_source(rows: Sequence[tuple[str, bool, str]], scores: Sequence[
     return {"overall": block(every), "by_source": {k: block(v) for k, v in sorted(by.items())}}
 
 
+def kind_of(source: str, functionality: str) -> str:
+    """The name a suite item's rates go under: its functionality in the functional suite, else
+    ``source:functionality``."""
+    return functionality if source == "functional" else f"{source}:{functionality}"
+
+
 def functional_rates(items: Sequence[SuiteItem], scores: Sequence[float], threshold: float) -> dict:
     """Flag rates of suite items: per functionality (plain spelling), per held-out part, per obfuscation, and per
     functionality for the plain items asked as a question (a ``?`` in the sentence)."""
@@ -211,7 +217,7 @@ def functional_rates(items: Sequence[SuiteItem], scores: Sequence[float], thresh
     for item, score in zip(items, scores):
         flagged = score >= threshold
         key = (item.functionality, item.template, item.group, item.attribute)
-        kind = item.functionality if item.source == "functional" else f"{item.source}:{item.functionality}"
+        kind = kind_of(item.source, item.functionality)
         if item.obfuscation is None:
             plain[kind].append(flagged)
             plain_of[key] = flagged
