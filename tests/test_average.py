@@ -72,9 +72,17 @@ def _run(root, name, tiny, *, fmt="sr-llm-v2", test_rows="a\n", hf=None, gguf=No
     import shutil
 
     shutil.copytree(peft_dir, run / "peft")
+    import dataclasses
+
+    from trainers.train import load_recipe
+
+    config = dataclasses.asdict(load_recipe("default"))
+    config["train"]["seed"] = int(name[-1])
     (run / "summary.json").write_text(json.dumps({
-        "recipe": f"recipe-{name}", "format_version": fmt, "base": "tiny", "hf_base": str(hf), "base_gguf": gguf,
-        "steps": 10, "wall_time_s": 60.0, "config": {"train": {"seed": int(name[-1])}}}))
+        "recipe": "default", "format_version": fmt, "base": "tiny", "hf_base": str(hf), "base_gguf": gguf,
+        "steps": 10, "train_examples": 80, "wall_time_s": 60.0, "s_per_step": 6.0, "final_loss": 0.1 * int(name[-1]),
+        "dev_verdict_accuracy": 0.9, "device": "cpu", "hardware": "test CPU", "torch_threads": 1,
+        "data": {"counts": {}}, "config": config}))
     return run
 
 
@@ -96,6 +104,13 @@ def test_average_runs_writes_a_run_folder_and_adapter_gguf(tiny):
     assert (root / "avg" / "splits" / "test.jsonl").read_text() == "a\n"
     validate_adapter_gguf(root / "avg" / "adapter.gguf", base)
     assert json.loads((root / "avg" / "summary.json").read_text())["format_version"] == "sr-llm-v2"
+    assert "steps" not in summary and summary["recipe"] == "default"  # one run's figures stay with that run
+
+    from trainers.ship import model_card
+
+    card = model_card("avg", summary, None, None, {})
+    assert "exact weighted mean (weights 0.5, 0.5) of 2 runs" in card
+    assert "seed 1: 10 steps" in card and "final training loss 0.200" in card and "loss.png" not in card
 
 
 def test_average_runs_refuses_runs_it_cannot_average_honestly(tiny):

@@ -93,19 +93,21 @@ def average_runs(runs: list[Path], out: Path, weights: list[float] | None = None
             shutil.copy2(runs[0] / "peft" / name, out / "peft" / name)
     shutil.copytree(runs[0] / "splits", out / "splits", dirs_exist_ok=True)
     shares = weights or [1.0 / len(runs)] * len(runs)
-    summary = {
-        "recipe": " + ".join(str(s.get("recipe")) for s in summaries),
-        "format_version": first["format_version"], "base": first.get("base"), "hf_base": first["hf_base"],
-        "base_gguf": first["base_gguf"], "combination": "cat (exact weighted sum of the LoRA updates)",
-        "weights": shares,
+    per_run = ("recipe", "steps", "examples_seen", "train_examples", "wall_time_s", "s_per_step", "final_loss", "dev_loss",
+               "dev_verdict_loss", "dev_verdict_accuracy", "dev_verdict_auc", "device", "hardware", "torch_threads")
+    # the first run's summary (its config and data manifest: the splits are the same) without what only one run
+    # measured; those are kept per run under averaged_from
+    summary = {k: v for k, v in first.items() if k not in per_run and k != "adapter_gguf"}
+    summary.update({
+        "recipe": " + ".join(dict.fromkeys(str(s.get("recipe")) for s in summaries)),
+        "combination": "cat (exact weighted sum of the LoRA updates)", "weights": shares,
         "averaged_from": [
-            {"run": str(run), "recipe": s.get("recipe"), "seed": (s.get("config") or {}).get("train", {}).get("seed"),
-             "steps": s.get("steps"), "wall_time_s": s.get("wall_time_s"),
-             "dev_verdict_accuracy": s.get("dev_verdict_accuracy")}
+            {"run": str(run), "seed": (s.get("config") or {}).get("train", {}).get("seed"),
+             **{k: s.get(k) for k in per_run}}
             for run, s in zip(runs, summaries)
         ],
         "wall_time_s": sum(float(s.get("wall_time_s") or 0) for s in summaries),
-    }
+    })
     if first.get("base_gguf"):
         from trainers.export import export_adapter_gguf
 

@@ -42,6 +42,33 @@ def _check(value, target: float, higher: bool = True) -> str:
     return "met" if (value >= target if higher else value <= target) else "**not met**"
 
 
+def _run_lines(summary: dict, cfg: dict) -> list[str]:
+    return [
+        f"- {summary['steps']} steps over {summary['train_examples']} examples"
+        + (f" (stopped by `train.max_minutes`={cfg['train']['max_minutes']})"
+           if cfg["train"].get("max_minutes") and summary["steps"] * cfg["train"]["batch_size"]
+           < summary["train_examples"] else "")
+        + f", {summary['wall_time_s'] / 60:.1f} min on {summary['hardware']} ({summary['device']}, "
+        f"{summary['torch_threads']} torch threads; the machine was shared with other work), "
+        f"{summary['s_per_step']} s/step",
+        f"- final training loss {summary['final_loss']:.3f}, dev loss {_fmt(summary.get('dev_loss'))}, "
+        f"dev verdict accuracy {_fmt(summary.get('dev_verdict_accuracy'))}",
+    ]
+
+
+def _averaged_lines(summary: dict) -> list[str]:
+    """An averaged adapter (``trainers.average``): one line per input run, then how they were combined."""
+    runs = summary["averaged_from"]
+    lines = [f"- the exact weighted mean (weights {', '.join(f'{w:g}' for w in summary['weights'])}) of {len(runs)} "
+             "runs' LoRA updates, one LoRA of their summed rank (`python -m trainers.average`); the runs:"]
+    lines += [f"  - `{r['recipe']}`, seed {r.get('seed')}: {r['steps']} steps over {r['train_examples']} examples, "
+              f"{r['wall_time_s'] / 60:.1f} min on {r['hardware']} ({r['device']}, {r['torch_threads']} torch "
+              f"threads), {r['s_per_step']} s/step, final training loss {r['final_loss']:.3f}, dev loss "
+              f"{_fmt(r.get('dev_loss'))}, dev verdict accuracy {_fmt(r.get('dev_verdict_accuracy'))}"
+              for r in runs]
+    return lines
+
+
 def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict | None, hashes: dict,
                previous: list[dict] | None = None, stereoset: dict | None = None, probe: dict | None = None) -> str:
     cfg, data = summary["config"], summary["data"]
@@ -97,23 +124,14 @@ def model_card(name: str, summary: dict, metrics: dict | None, roundtrip: dict |
         "tokens by cross-entropy" + (f", knowledge kept by KL(base || adapted) on {cfg['train'].get('keep_per_step')} "
                                      f"plain neutral texts a step (weight {cfg['train']['keep_weight']}, "
                                      "`trainers/keep.py`)" if cfg["train"].get("keep_weight") else ""),
-        f"- {summary['steps']} steps over {summary['train_examples']} examples"
-        + (f" (stopped by `train.max_minutes`={cfg['train']['max_minutes']})"
-           if cfg["train"].get("max_minutes") and summary["steps"] * cfg["train"]["batch_size"]
-           < summary["train_examples"] else "")
-        + f", {summary['wall_time_s'] / 60:.1f} min on {summary['hardware']} ({summary['device']}, "
-        f"{summary['torch_threads']} torch threads; the machine was shared with other work), "
-        f"{summary['s_per_step']} s/step",
-        f"- final training loss {summary['final_loss']:.3f}, dev loss {_fmt(summary.get('dev_loss'))}, "
-        f"dev verdict accuracy {_fmt(summary.get('dev_verdict_accuracy'))}",
+        *(_averaged_lines(summary) if summary.get("averaged_from") else _run_lines(summary, cfg)),
         "",
         *[f"- continued from an earlier stage: recipe `{p['recipe']}`, {p['steps']} steps, "
           f"{p['wall_time_s'] / 60:.1f} min on {p['hardware']}, final loss {p['final_loss']:.3f}, dev loss "
           f"{_fmt(p.get('dev_loss'))}, dev verdict accuracy {_fmt(p.get('dev_verdict_accuracy'))}"
           for p in previous or []],
         "",
-        "![loss curve](loss.png)",
-        "",
+        *(["![loss curve](loss.png)", ""] if not summary.get("averaged_from") else []),
     ]
     if metrics:
         lines += judgement_section(metrics)
@@ -339,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     for f in PEFT_FILES:
         shutil.copy2(run / "peft" / f, dest / "peft" / f)
     for f in ("adapter.gguf", "loss.png"):
-        shutil.copy2(run / f, dest / f)
+        if f == "adapter.gguf" or (run / f).is_file():  # an averaged run (trainers.average) has no loss curve
+            shutil.copy2(run / f, dest / f)
     if (run / "early_exit.npz").is_file():  # the probe refitted on this adapter (trainers/distill.py)
         for f in ("early_exit.npz", "early_exit.report.json"):
             shutil.copy2(run / f, dest / f)
