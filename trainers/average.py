@@ -94,7 +94,8 @@ def average_runs(runs: list[Path], out: Path, weights: list[float] | None = None
     shutil.copytree(runs[0] / "splits", out / "splits", dirs_exist_ok=True)
     shares = weights or [1.0 / len(runs)] * len(runs)
     per_run = ("recipe", "steps", "examples_seen", "train_examples", "wall_time_s", "s_per_step", "final_loss",
-               "dev_loss", "dev_verdict_loss", "dev_verdict_accuracy", "dev_verdict_auc", "device", "hardware", "torch_threads")
+               "dev_loss", "dev_verdict_loss", "dev_verdict_accuracy", "dev_verdict_auc", "device", "hardware",
+               "torch_threads")
     # the first run's summary (its config and data manifest: the splits are the same) without what only one run
     # measured; those are kept per run under averaged_from
     summary = {k: v for k, v in first.items() if k not in per_run and k != "adapter_gguf"}
