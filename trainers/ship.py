@@ -57,7 +57,7 @@ def _run_lines(summary: dict, cfg: dict) -> list[str]:
 
 
 def _averaged_lines(summary: dict) -> list[str]:
-    """An averaged adapter (``trainers.average``): one line per input run, then how they were combined."""
+    """An averaged adapter (``trainers.average``): how the runs were combined, then one line per input run."""
     runs = summary["averaged_from"]
     lines = [f"- the exact weighted mean (weights {', '.join(f'{w:g}' for w in summary['weights'])}) of {len(runs)} "
              "runs' LoRA updates, one LoRA of their summed rank (`python -m trainers.average`); the runs:"]
