@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -69,11 +71,7 @@ def _run(root, name, tiny, *, fmt="sr-llm-v2", test_rows="a\n", hf=None, gguf=No
         (run / "splits" / f"{split}.jsonl").write_text("x\n")
     (run / "splits" / "test.jsonl").write_text(test_rows)
     peft_dir = tiny["one"] if name.endswith("1") else tiny["two"]
-    import shutil
-
     shutil.copytree(peft_dir, run / "peft")
-    import dataclasses
-
     from trainers.train import load_recipe
 
     config = dataclasses.asdict(load_recipe("default"))
@@ -122,4 +120,6 @@ def test_average_runs_refuses_runs_it_cannot_average_honestly(tiny):
         average_runs([a, _run(root, "b2", tiny, test_rows="b\n")], root / "out")
     with pytest.raises(ConfigError, match="format_version"):
         average_runs([a, _run(root, "c2", tiny, fmt="sr-llm-v1")], root / "out")
+    with pytest.raises(ConfigError, match="1 weights for 2 runs"):
+        average_runs([a, _run(root, "d2", tiny)], root / "out", [1.0])
     assert not (root / "out").exists()

@@ -83,16 +83,18 @@ def average_runs(runs: list[Path], out: Path, weights: list[float] | None = None
         if len(shas) > 1:
             raise ConfigError(f"splits/{name} differs between the runs (or is missing); the average's test split "
                               "would not be held out from every input. Average runs trained on the same splits")
+    shares = [1.0 / len(runs)] * len(runs) if weights is None else list(weights)
+    if len(shares) != len(runs):  # before the model loads and anything is written
+        raise ConfigError(f"{len(shares)} weights for {len(runs)} runs; give one per run")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     first = summaries[0]
     base = transformers.AutoModelForCausalLM.from_pretrained(first["hf_base"], dtype=torch.float32)
-    average_adapters(base, [run / "peft" for run in runs], out / "peft", weights)
+    average_adapters(base, [run / "peft" for run in runs], out / "peft", shares)
     for name in ("tokenizer.json", "tokenizer_config.json"):  # what trainers.train saves beside the adapter
         if (runs[0] / "peft" / name).is_file():
             shutil.copy2(runs[0] / "peft" / name, out / "peft" / name)
     shutil.copytree(runs[0] / "splits", out / "splits", dirs_exist_ok=True)
-    shares = weights or [1.0 / len(runs)] * len(runs)
     per_run = ("recipe", "steps", "examples_seen", "train_examples", "wall_time_s", "s_per_step", "final_loss",
                "dev_loss", "dev_verdict_loss", "dev_verdict_accuracy", "dev_verdict_auc", "device", "hardware",
                "torch_threads")

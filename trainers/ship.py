@@ -356,9 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     (dest / "peft").mkdir(parents=True, exist_ok=True)
     for f in PEFT_FILES:
         shutil.copy2(run / "peft" / f, dest / "peft" / f)
-    for f in ("adapter.gguf", "loss.png"):
-        if f == "adapter.gguf" or (run / f).is_file():  # an averaged run (trainers.average) has no loss curve
-            shutil.copy2(run / f, dest / f)
+    shutil.copy2(run / "adapter.gguf", dest / "adapter.gguf")
+    if (run / "loss.png").is_file():  # an averaged run (trainers.average) has no loss curve
+        shutil.copy2(run / "loss.png", dest / "loss.png")
     if (run / "early_exit.npz").is_file():  # the probe refitted on this adapter (trainers/distill.py)
         for f in ("early_exit.npz", "early_exit.report.json"):
             shutil.copy2(run / f, dest / f)
