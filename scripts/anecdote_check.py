@@ -78,16 +78,22 @@ def check(biased: list[str], neutral: list[str], argv: list[str] | None = None, 
     parser.add_argument("adapters", nargs="*", help="adapter GGUF files (none: the shipped default)")
     parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads")
     parser.add_argument("--counts-only", action="store_true", help="print the counts, not the sentences")
+    parser.add_argument("--show-rewrites", action="store_true",
+                        help="print what each rewritten biased sentence became (a rewrite can keep the harm)")
     args = parser.parse_args(argv)
     for path in args.adapters or [None]:
         guard = SRGuard(adapter_path=path, n_threads=args.threads) if path else SRGuard(n_threads=args.threads)
-        actions = {t: guard.check(t).action for t in biased}
+        results = {t: guard.check(t) for t in biased}
+        actions = {t: r.action for t, r in results.items()}
         missed = [t for t, a in actions.items() if a == "pass"]
         rewritten = sum(a == "rewrite" for a in actions.values())
         false = [t for t in neutral if guard.check(t).action != "pass"]
         print(f"{path or 'default'}: biased flagged {len(biased) - len(missed)}/{len(biased)} "
               f"({rewritten} rewritten, {len(biased) - len(missed) - rewritten} fallback); "
               f"neutral flagged {len(false)}/{len(neutral)}")
+        if args.show_rewrites:
+            print("  rewrites:", *(f"{t} -> {r.text}" for t, r in results.items() if r.action == "rewrite"),
+                  sep="\n    ")
         if args.counts_only:
             continue
         print("  missed:", *missed, sep="\n    ")

@@ -200,3 +200,28 @@ def test_training_frames_are_drawn_on_the_train_side_only_and_leave_the_test_spl
     mix = replace(MIX, threats=40, threats_veiled=True, threats_implied=True)
     plain_splits, made = _drawn_only_when_asked(tmp_path, mix, "threats_frames_extra", {i.text for i in added})
     assert [e.text for e in made.test] == [e.text for e in plain_splits.test]
+
+
+def test_retribution_frames_are_drawn_on_the_train_side_only_and_leave_the_test_split_alone(tmp_path):
+    suite = {t for _, t in threats.TEMPLATES + threats.VEILED + threats.FURTHER + threats.IMPLIED
+             + threats.TRAINING_FRAMES + threats.TRAINING_IDIOMS}
+    assert not {t for _, t in threats.RETRIBUTION + threats.RETRIBUTION_IDIOMS} & suite
+    plain = threats.items(side="train", veiled=True, implied=True, extra_frames=True)
+    extra = threats.items(side="train", veiled=True, implied=True, extra_frames=True, retribution=True)
+    assert [i for i in extra if not i.template.startswith("r")] == plain
+    added = [i for i in extra if i.template.startswith("r")]
+    assert {i.functionality for i in added} == set(threats.KINDS) and not any(i.held_out for i in added)
+    assert all((i.functionality == threats.BIASED) == (not i.template.startswith("ri")) for i in added)
+    assert len({i.template for i in added if i.biased}) >= 10  # the split's rule holds some out; most are drawn
+    assert all(i.rewrite and "{" not in i.rewrite and i.rewrite != i.text for i in added if i.biased)
+    with pytest.raises(ValueError, match="retribution is for the train side only"):
+        threats.items(side="test", retribution=True)
+    mix = replace(MIX, threats=40, threats_veiled=True, threats_implied=True)
+    plain_splits, made = _drawn_only_when_asked(tmp_path, mix, "threats_retribution", {i.text for i in added})
+    assert [e.text for e in made.test] == [e.text for e in plain_splits.test]
+
+
+def test_retribution_frames_keep_clear_of_the_hand_written_set_that_measures_them():
+    banned = ("pay", "sorry", "regret", "get even", "payback", "settle", "what's coming", "deserve", "isn't over")
+    words = [t.lower() for _, t in threats.RETRIBUTION + threats.RETRIBUTION_IDIOMS]
+    assert not [(w, b) for w in words for b in banned if b in w]

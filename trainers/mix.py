@@ -36,7 +36,8 @@ source                      what                                             lab
                             further ones with ``threats_further``,
                             implied harm with ``threats_implied``,
                             training-only people and frames with
-                            ``threats_people_extra`` / ``_frames_extra``)
+                            ``threats_people_extra`` / ``_frames_extra``,
+                            retribution with ``threats_retribution``)
 ``hedged``                  hedged stereotypes ("{G} can be {A} at           both (biased + rewrite; neutral: the
                             times."), the same hedge about one person and    twin, the rejection); split like
                             the hedge rejected                               functional, with the suite's group and
@@ -527,7 +528,8 @@ def templated(data_dir: Path | None, mix: DataMix, *, side: str) -> list[Example
     if mix.threats:
         made = threats.items(side=side, seed=mix.seed, veiled=mix.threats_veiled, further=mix.threats_further,
                              implied=mix.threats_implied, extra_people=mix.threats_people_extra and side == "train",
-                             extra_frames=mix.threats_frames_extra and side == "train")
+                             extra_frames=mix.threats_frames_extra and side == "train",
+                             retribution=mix.threats_retribution and side == "train")
         items += _sample_each(made, threats.KINDS, limit(mix.threats), mix.seed)
     if mix.hedged:
         items += _sample_each(hedged.items(side=side, seed=mix.seed), hedged.KINDS, limit(mix.hedged), mix.seed)
