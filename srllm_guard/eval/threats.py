@@ -366,7 +366,8 @@ RETRIBUTION: tuple[tuple[str, str], ...] = (
 """Retribution frames for the *training* side only (``items(retribution=True)``, ``mix.threats_retribution``):
 revenge, a lesson, a reckoning promised to one person with no act named. Written at stop 55 because v14 passes "I will
 find you and make you pay for this." (0.00) and so rewrites "I will find you and make you pay for this, you animal."
-into the bare threat, which the re-check passes; every frame above names an act or a death. Written after
+into the bare threat, which the re-check passes; the frames above name or hint at harm, and only ``f24`` ("{P} will
+regret the day {s} crossed me.", not drawn since ``default-stage53``) promises a reckoning alone. Written after
 ``scripts/threat_check7.py`` and kept clear of its phrasings (no "pay", "sorry", "regret", "get even", "payback",
 "settle", "what's coming", "deserve", "isn't over"), so that set measures how far these reach. None is one of the
 evaluation's frames, so the test split stays as it was; the split's own rule sends some of them (and of
