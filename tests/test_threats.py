@@ -185,39 +185,30 @@ def test_training_people_are_drawn_on_the_train_side_only_and_leave_the_test_spl
     assert [e.text for e in made.test] == [e.text for e in plain_splits.test]
 
 
-def test_training_frames_are_drawn_on_the_train_side_only_and_leave_the_test_split_alone(tmp_path):
-    suite = {t for _, t in threats.TEMPLATES + threats.VEILED + threats.FURTHER + threats.IMPLIED}
-    assert not {t for _, t in threats.TRAINING_FRAMES + threats.TRAINING_IDIOMS} & suite
-    plain = threats.items(side="train", veiled=True, implied=True)
-    extra = threats.items(side="train", veiled=True, implied=True, extra_frames=True)
-    assert [i for i in extra if not i.template.startswith("x")] == plain
-    added = [i for i in extra if i.template.startswith("x")]
+@pytest.mark.parametrize("asked, flag, earlier, tables, prefix, least, other_side", [
+    ("extra_frames", "threats_frames_extra", {}, ("TRAINING_FRAMES", "TRAINING_IDIOMS"), "x", 15, "all"),
+    ("retribution", "threats_retribution", {"extra_frames": True}, ("RETRIBUTION", "RETRIBUTION_IDIOMS"), "r", 10,
+     "test"),
+])
+def test_training_only_frames_are_drawn_on_the_train_side_only_and_leave_the_test_split_alone(
+        tmp_path, asked, flag, earlier, tables, prefix, least, other_side):
+    frames, idioms = (getattr(threats, name) for name in tables)
+    before = threats.TEMPLATES + threats.VEILED + threats.FURTHER + threats.IMPLIED
+    if earlier:  # frames drawn before these must not share a sentence with them either
+        before += threats.TRAINING_FRAMES + threats.TRAINING_IDIOMS
+    assert not {t for _, t in frames + idioms} & {t for _, t in before}
+    plain = threats.items(side="train", veiled=True, implied=True, **earlier)
+    extra = threats.items(side="train", veiled=True, implied=True, **earlier, **{asked: True})
+    assert [i for i in extra if not i.template.startswith(prefix)] == plain
+    added = [i for i in extra if i.template.startswith(prefix)]
     assert {i.functionality for i in added} == set(threats.KINDS) and not any(i.held_out for i in added)
-    assert all((i.functionality == threats.BIASED) == (not i.template.startswith("xi")) for i in added)
-    assert len({i.template for i in added if i.biased}) >= 15  # the split's rule holds some out; most are drawn
-    with pytest.raises(ValueError, match="extra_frames is for the train side only"):
-        threats.items(side="all", extra_frames=True)
-    mix = replace(MIX, threats=40, threats_veiled=True, threats_implied=True)
-    plain_splits, made = _drawn_only_when_asked(tmp_path, mix, "threats_frames_extra", {i.text for i in added})
-    assert [e.text for e in made.test] == [e.text for e in plain_splits.test]
-
-
-def test_retribution_frames_are_drawn_on_the_train_side_only_and_leave_the_test_split_alone(tmp_path):
-    suite = {t for _, t in threats.TEMPLATES + threats.VEILED + threats.FURTHER + threats.IMPLIED
-             + threats.TRAINING_FRAMES + threats.TRAINING_IDIOMS}
-    assert not {t for _, t in threats.RETRIBUTION + threats.RETRIBUTION_IDIOMS} & suite
-    plain = threats.items(side="train", veiled=True, implied=True, extra_frames=True)
-    extra = threats.items(side="train", veiled=True, implied=True, extra_frames=True, retribution=True)
-    assert [i for i in extra if not i.template.startswith("r")] == plain
-    added = [i for i in extra if i.template.startswith("r")]
-    assert {i.functionality for i in added} == set(threats.KINDS) and not any(i.held_out for i in added)
-    assert all((i.functionality == threats.BIASED) == (not i.template.startswith("ri")) for i in added)
-    assert len({i.template for i in added if i.biased}) >= 10  # the split's rule holds some out; most are drawn
+    assert all((i.functionality == threats.BIASED) == (not i.template.startswith(prefix + "i")) for i in added)
+    assert len({i.template for i in added if i.biased}) >= least  # the split's rule holds some out; most are drawn
     assert all(i.rewrite and "{" not in i.rewrite and i.rewrite != i.text for i in added if i.biased)
-    with pytest.raises(ValueError, match="retribution is for the train side only"):
-        threats.items(side="test", retribution=True)
+    with pytest.raises(ValueError, match=f"{asked} is for the train side only"):
+        threats.items(side=other_side, **{asked: True})
     mix = replace(MIX, threats=40, threats_veiled=True, threats_implied=True)
-    plain_splits, made = _drawn_only_when_asked(tmp_path, mix, "threats_retribution", {i.text for i in added})
+    plain_splits, made = _drawn_only_when_asked(tmp_path, mix, flag, {i.text for i in added})
     assert [e.text for e in made.test] == [e.text for e in plain_splits.test]
 
 
