@@ -103,6 +103,7 @@ def test_average_runs_writes_a_run_folder_and_adapter_gguf(tiny):
     validate_adapter_gguf(root / "avg" / "adapter.gguf", base)
     assert json.loads((root / "avg" / "summary.json").read_text())["format_version"] == "sr-llm-v2"
     assert "steps" not in summary and summary["recipe"] == "default"  # one run's figures stay with that run
+    assert summary["splits"] == "shared"
 
     from trainers.ship import model_card
 
@@ -123,3 +124,16 @@ def test_average_runs_refuses_runs_it_cannot_average_honestly(tiny):
     with pytest.raises(ConfigError, match="1 weights for 2 runs"):
         average_runs([a, _run(root, "d2", tiny)], root / "out", [1.0])
     assert not (root / "out").exists()
+
+
+def test_runs_of_different_recipes_on_one_test_split_average_over_the_union_of_their_rows(tmp_path):
+    from trainers.average import _union_splits
+
+    rows = {"a": ("x\n", "d\ny\n"), "b": ("x\ny\n", "d\ne\n")}  # a's dev row y is one b trained on
+    for name, (train, dev) in rows.items():
+        (tmp_path / name / "splits").mkdir(parents=True)
+        for split, text in (("train", train), ("dev", dev), ("test", "t\n")):
+            (tmp_path / name / "splits" / f"{split}.jsonl").write_text(text)
+    _union_splits([tmp_path / "a", tmp_path / "b"], tmp_path / "out")
+    read = {n: (tmp_path / "out" / f"{n}.jsonl").read_text() for n in ("train", "dev", "test")}
+    assert read == {"train": "x\ny\n", "dev": "d\ne\n", "test": "t\n"}

@@ -9,8 +9,11 @@ without approximation: stacking the A matrices and the B matrices gives ``sum_i 
 LoRA of rank ``sum r_i`` (16 + 16 -> 32). The merged path users get pays nothing for the rank; the adapter GGUF
 path pays a rank-32 LoRA.
 
-The runs must share the prompt format, the base and their data splits (byte for byte), so that the output's
-``splits/test.jsonl`` is held out from every input. Writes ``OUT/peft``, ``OUT/adapter.gguf``, ``OUT/splits``
+The runs must share the prompt format, the base and their test split (byte for byte), so that the output's
+``splits/test.jsonl`` is held out from every input. Runs of different recipes on one test split can be averaged
+too (a seed pair, or two stages that trade one family for another: v14 and stage 60): the output's
+``splits/train.jsonl`` is then the union of the runs' training rows (what some input saw) and its ``dev.jsonl``
+the union of their dev rows that no input trained on. Writes ``OUT/peft``, ``OUT/adapter.gguf``, ``OUT/splits``
 and ``OUT/summary.json`` (``averaged_from`` names the inputs); distill and evaluate it like a trained run.
 """
 
@@ -62,6 +65,22 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _union_splits(runs: list[Path], out: Path) -> None:
+    """Write the union of the runs' training rows, their dev rows outside it and the shared test split to ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    train = list(dict.fromkeys(line for run in runs for line in _lines(run / "splits" / "train.jsonl")))
+    seen = set(train)
+    dev = [line for line in dict.fromkeys(line for run in runs for line in _lines(run / "splits" / "dev.jsonl"))
+           if line not in seen]
+    for name, lines in (("train.jsonl", train), ("dev.jsonl", dev)):
+        (out / name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    shutil.copy2(runs[0] / "splits" / "test.jsonl", out / "test.jsonl")
+
+
 def average_runs(runs: list[Path], out: Path, weights: list[float] | None = None) -> dict[str, Any]:
     """Average the adapters of training runs (folders written by ``trainers.train``) into a run folder ``out``."""
     torch = require("torch", extra="train")
@@ -79,10 +98,11 @@ def average_runs(runs: list[Path], out: Path, weights: list[float] | None = None
             raise ConfigError(f"the runs differ in {key} ({', '.join(sorted(values))}); only runs of one prompt "
                               "format on one base can be averaged")
     for name in SPLITS:
-        shas = {_sha(run / "splits" / name) if (run / "splits" / name).is_file() else "missing" for run in runs}
-        if len(shas) > 1:
-            raise ConfigError(f"splits/{name} differs between the runs (or is missing); the average's test split "
-                              "would not be held out from every input. Average runs trained on the same splits")
+        if any(not (run / "splits" / name).is_file() for run in runs):
+            raise ConfigError(f"splits/{name} is missing from a run; pass folders written by python -m trainers.train")
+    if len({_sha(run / "splits" / "test.jsonl") for run in runs}) > 1:
+        raise ConfigError("splits/test.jsonl differs between the runs; the average's test split would not be held "
+                          "out from every input. Average runs whose recipes share one test split")
     shares = [1.0 / len(runs)] * len(runs) if weights is None else list(weights)
     if len(shares) != len(runs):  # before the model loads and anything is written
         raise ConfigError(f"{len(shares)} weights for {len(runs)} runs; give one per run")
@@ -94,7 +114,11 @@ def average_runs(runs: list[Path], out: Path, weights: list[float] | None = None
     for name in ("tokenizer.json", "tokenizer_config.json"):  # what trainers.train saves beside the adapter
         if (runs[0] / "peft" / name).is_file():
             shutil.copy2(runs[0] / "peft" / name, out / "peft" / name)
-    shutil.copytree(runs[0] / "splits", out / "splits", dirs_exist_ok=True)
+    same = all(len({_sha(run / "splits" / name) for run in runs}) == 1 for name in SPLITS)
+    if same:
+        shutil.copytree(runs[0] / "splits", out / "splits", dirs_exist_ok=True)
+    else:
+        _union_splits(runs, out / "splits")
     per_run = ("recipe", "steps", "examples_seen", "train_examples", "wall_time_s", "s_per_step", "final_loss",
                "dev_loss", "dev_verdict_loss", "dev_verdict_accuracy", "dev_verdict_auc", "device", "hardware",
                "torch_threads")
@@ -104,6 +128,8 @@ def average_runs(runs: list[Path], out: Path, weights: list[float] | None = None
     summary.update({
         "recipe": " + ".join(dict.fromkeys(str(s.get("recipe")) for s in summaries)),
         "combination": "cat (exact weighted sum of the LoRA updates)", "weights": shares,
+        "splits": "shared" if same else "union (train: every input's training rows; dev: their dev rows no input "
+                                        "trained on; test: the one they share)",
         "averaged_from": [
             {"run": str(run), "seed": (s.get("config") or {}).get("train", {}).get("seed"),
              **{k: s.get(k) for k in per_run}}
