@@ -100,7 +100,8 @@ def average_runs(runs: list[Path], out: Path, weights: list[float] | None = None
     for name in SPLITS:
         if any(not (run / "splits" / name).is_file() for run in runs):
             raise ConfigError(f"splits/{name} is missing from a run; pass folders written by python -m trainers.train")
-    if len({_sha(run / "splits" / "test.jsonl") for run in runs}) > 1:
+    shas = {name: {_sha(run / "splits" / name) for run in runs} for name in SPLITS}  # hashed once, read twice
+    if len(shas["test.jsonl"]) > 1:
         raise ConfigError("splits/test.jsonl differs between the runs; the average's test split would not be held "
                           "out from every input. Average runs whose recipes share one test split")
     shares = [1.0 / len(runs)] * len(runs) if weights is None else list(weights)
@@ -114,7 +115,7 @@ def average_runs(runs: list[Path], out: Path, weights: list[float] | None = None
     for name in ("tokenizer.json", "tokenizer_config.json"):  # what trainers.train saves beside the adapter
         if (runs[0] / "peft" / name).is_file():
             shutil.copy2(runs[0] / "peft" / name, out / "peft" / name)
-    same = all(len({_sha(run / "splits" / name) for run in runs}) == 1 for name in SPLITS)
+    same = all(len(values) == 1 for values in shas.values())
     if same:
         shutil.copytree(runs[0] / "splits", out / "splits", dirs_exist_ok=True)
     else:
